@@ -1,0 +1,60 @@
+/*
+ * State of mcpguardd shared by its modules (cgroup, egress, files, events...).
+ * The daemon owns this struct; modules keep their private state behind a pointer.
+ */
+#ifndef MG_DAEMON_H
+#define MG_DAEMON_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mcpguard.h"
+#include "policy.h"
+
+enum files_mode {
+	FILES_OFF = 0,	    /* disabled by policy */
+	FILES_LSM,	    /* BPF-LSM enforcement (deny with EPERM) */
+	FILES_FALLBACK,	    /* no BPF-LSM: tp_btf syscall entry, SIGKILL on protected names */
+	FILES_UNAVAILABLE,  /* neither could be loaded: reported loudly */
+};
+
+struct daemon {
+	struct policy *pol;
+	const char *policy_path;
+	bool audit;	  /* --audit or policy audit: true */
+	bool require_lsm; /* --require-lsm: refuse to start without BPF-LSM */
+
+	char cgroup_mount[PATH_MAX]; /* e.g. /sys/fs/cgroup/unified */
+	char cgroup_rel[PATH_MAX];   /* as given: "/mcp" */
+	char cgroup_path[PATH_MAX];  /* mount + rel */
+	int cgroup_fd;
+	uint64_t cgid;	/* guarded cgroup id (its inode number) */
+	uint32_t level; /* depth below the root, for bpf_get_current_ancestor_cgroup_id */
+
+	const char *pin_root; /* MG_PIN_ROOT unless overridden for tests */
+	bool adopted;	      /* pinned state from an earlier daemon was found */
+
+	enum files_mode files_mode;
+	char files_reason[256]; /* why the mode is what it is, for the start banner and doctor */
+
+	/* Rule ids carried in events index this table (names owned by the policy). */
+	const char *rule_names[MG_MAX_RULES];
+	uint32_t nrules;
+
+	void *egress; /* module state, owned by egress.c */
+	void *files;  /* owned by files.c */
+	void *events; /* owned by events.c */
+};
+
+/* Allocate the next rule id for a rule name (names outlive the daemon's use of them). */
+uint32_t daemon_rule_id(struct daemon *d, const char *name);
+const char *daemon_rule_name(const struct daemon *d, uint32_t id);
+
+/* Module interface implemented by files.c (LSM + fallback). */
+int files_start(struct daemon *d);  /* load, fill maps, attach/adopt, set files_mode; -1 = fatal */
+void files_tick(struct daemon *d);  /* periodic: re-resolve path globs into inode keys */
+void files_stop(struct daemon *d);  /* free userspace state; pinned enforcement stays */
+int files_uninstall(const char *pin_root); /* remove this module's pins */
+
+#endif
