@@ -70,9 +70,15 @@ $(O)/skel/%.skel.h: $(O)/bpf/%.bpf.o
 	@mkdir -p $(dir $@)
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(O)/%.o: %.c $(SKELS)
+$(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Only code that includes skeletons waits for them (-MMD tracks later changes).
+$(DAEMON_OBJS) $(PROXY_OBJS) $(UNIT_OBJS) $(HELPERS) $(BENCHES): | $(SKELS)
+
+# .incbin is invisible to -MMD: say it here.
+$(O)/user/common/default_policy.o: policy/default.yaml
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
