@@ -1,0 +1,136 @@
+/* The unprivileged sandbox, applied in a forked child as `mcpguard run` does. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "sandbox.h"
+#include "t.h"
+
+static void touch(const char *dir, const char *name)
+{
+	char p[512];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	if (fd >= 0) {
+		if (write(fd, "x\n", 2) != 2)
+			perror("write");
+		close(fd);
+	}
+}
+
+static int can_read(const char *dir, const char *name)
+{
+	char p[512];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fd = open(p, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 1;
+}
+
+/* Child: apply, then report each expectation as one bit of the exit status. */
+static int child(struct policy *pol, const char *home)
+{
+	struct sandbox_report rep;
+	int bad = 0;
+	pid_t parent = getppid();
+
+	if (sandbox_apply(pol, home, &rep) < 0) {
+		fprintf(stderr, "sandbox_apply: %s\n", rep.why);
+		return 0x80;
+	}
+	if (can_read(home, ".ssh/id_rsa") != -EACCES)
+		bad |= 1;
+	if (can_read(home, "project/notes.txt") != 1 || can_read(home, ".ssh/known_hosts") != 1)
+		bad |= 2;
+	/* A symlink to the key elsewhere reaches the same inode: still refused. */
+	if (can_read(home, "project/link") != -EACCES)
+		bad |= 4;
+	if (unshare(CLONE_NEWUSER) == 0 || errno != EPERM)
+		bad |= 8;
+	if (ptrace(PTRACE_ATTACH, parent, 0, 0) == 0 || errno != EPERM)
+		bad |= 16;
+	if (syscall(SYS_bpf, 0, NULL, 0) == 0 || errno != EPERM)
+		bad |= 32;
+	if (socket(AF_PACKET, SOCK_RAW, 0) >= 0 || errno != EPERM)
+		bad |= 64;
+	return bad;
+}
+
+TEST(sandbox_denies_protected_and_escape_calls)
+{
+	char home[] = "/tmp/mg-sbx-XXXXXX", p[512];
+	char err[256];
+	struct policy *pol = policy_load(NULL, err, sizeof(err));
+	int status;
+	pid_t pid;
+
+	ASSERT_TRUE(pol != NULL);
+	ASSERT_TRUE(mkdtemp(home) != NULL);
+	snprintf(p, sizeof(p), "%s/.ssh", home);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/project", home);
+	mkdir(p, 0700);
+	touch(home, ".ssh/id_rsa");
+	touch(home, ".ssh/known_hosts");
+	touch(home, "project/notes.txt");
+	snprintf(p, sizeof(p), "%s/.ssh/id_rsa", home);
+	{
+		char l[512];
+
+		snprintf(l, sizeof(l), "%s/project/link", home);
+		ASSERT_EQ(symlink(p, l), 0);
+	}
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0)
+		_exit(child(pol, home));
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status))
+		T_FAIL("child expectations failed, mask 0x%x", WEXITSTATUS(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	/* Outside the sandbox the same file reads fine. */
+	ASSERT_EQ(can_read(home, ".ssh/id_rsa"), 1);
+	policy_free(pol);
+}
+
+static void count_cb(const char *path, void *arg)
+{
+	if (strstr(path, "/.ssh/id_"))
+		(*(int *)arg)++;
+}
+
+TEST(sandbox_expand_home_glob)
+{
+	char home[] = "/tmp/mg-sbx-XXXXXX", p[512];
+	int n = 0;
+
+	ASSERT_TRUE(mkdtemp(home) != NULL);
+	snprintf(p, sizeof(p), "%s/.ssh", home);
+	mkdir(p, 0700);
+	touch(home, ".ssh/id_ed25519");
+	touch(home, ".ssh/id_rsa");
+	touch(home, ".ssh/config");
+	ASSERT_EQ(sandbox_expand("~/.ssh/id_*", home, count_cb, &n), 0);
+	ASSERT_EQ(n, 2); /* config is not a key */
+	n = 0;
+	ASSERT_EQ(sandbox_expand("~/.nothing/**", home, count_cb, &n), 0);
+	ASSERT_EQ(n, 0);
+}
