@@ -45,6 +45,7 @@ struct daemon {
 	void *egress; /* module state, owned by egress.c */
 	void *files;  /* owned by files.c */
 	void *events; /* owned by events.c */
+	void *control; /* owned by control.c: sessions and the control socket */
 };
 
 /* Allocate the next rule id for a rule name (names outlive the daemon's use of them). */
@@ -56,5 +57,15 @@ int files_start(struct daemon *d);  /* load, fill maps, attach/adopt, set files_
 void files_tick(struct daemon *d);  /* periodic: re-resolve path globs into inode keys */
 void files_stop(struct daemon *d);  /* free userspace state; pinned enforcement stays */
 int files_uninstall(const char *pin_root); /* remove this module's pins */
+
+/*
+ * Sessions and the control socket (control.c, session.c). control_start returns one
+ * epoll fd for the main loop to poll; when it is readable call control_dispatch.
+ * control_tick reaps ended sessions whose cgroups could not be removed yet.
+ */
+int control_start(struct daemon *d, const char *sock_path);
+void control_dispatch(struct daemon *d);
+void control_tick(struct daemon *d);
+void control_stop(struct daemon *d);
 
 #endif
