@@ -182,7 +182,7 @@ static int grant(int ruleset, const char *path, uint64_t access, uint64_t handle
 	return r < 0 ? -1 : 1;
 }
 
-static int landlock_apply(const struct policy *pol, const char *home_override,
+static int landlock_apply(const struct policy *pol, const struct sandbox_opts *o,
 			  struct sandbox_report *rep)
 {
 	struct ll_ruleset_attr attr = {0};
@@ -204,6 +204,8 @@ static int landlock_apply(const struct policy *pol, const char *home_override,
 		handled |= LL_FS_TRUNCATE;
 	if (abi >= 5)
 		handled |= LL_FS_IOCTL_DEV;
+	if (!o->fs)
+		handled = 0; /* BPF-LSM guards the files; only scoping is wanted here */
 	attr.fs = handled;
 	attr_size = sizeof(uint64_t);
 
@@ -226,6 +228,8 @@ static int landlock_apply(const struct policy *pol, const char *home_override,
 		attr.scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
 		attr_size = sizeof(attr);
 	}
+	if (!attr.fs && !attr.net && !attr.scoped)
+		return 0; /* nothing Landlock could add on this kernel */
 	ruleset = (int)ll_create(&attr, attr_size, 0);
 	if (ruleset < 0) {
 		snprintf(rep->why, sizeof(rep->why), "landlock_create_ruleset: %s",
@@ -233,15 +237,16 @@ static int landlock_apply(const struct policy *pol, const char *home_override,
 		return -1;
 	}
 
-	if (pol->files.enabled)
+	if (pol->files.enabled && o->fs)
 		for (size_t i = 0; i < pol->files.nrules; i++)
 			for (size_t j = 0; j < pol->files.rules[i].npaths; j++)
-				sandbox_expand(pol->files.rules[i].paths[j], home_override,
+				sandbox_expand(pol->files.rules[i].paths[j], o->home_override,
 					       collect, &prot);
 	rep->protected = (int)prot.n;
 
 	/* Ancestors of every protected path, "/" included. */
-	set_add(&anc, "/");
+	if (o->fs)
+		set_add(&anc, "/");
 	for (size_t i = 0; i < prot.n; i++) {
 		char tmp[PATH_MAX];
 		char *slash;
@@ -312,7 +317,7 @@ out:
 	return rc;
 }
 
-static int seccomp_apply(struct sandbox_report *rep)
+static int seccomp_apply(const struct sandbox_opts *o, struct sandbox_report *rep)
 {
 	static const char *deny[] = {
 		"ptrace", "process_vm_readv", "process_vm_writev", "bpf", "perf_event_open",
@@ -322,6 +327,8 @@ static int seccomp_apply(struct sandbox_report *rep)
 		"open_by_handle_at", "iopl", "ioperm", "swapon", "swapoff", "reboot",
 		"userfaultfd", "keyctl", "add_key", "request_key", "acct", "quotactl",
 		"lookup_dcookie", "syslog",
+		/* io_uring opens and connects do not pass syscall-entry hooks. */
+		"io_uring_setup", "io_uring_enter", "io_uring_register",
 	};
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int rc = -1;
@@ -354,6 +361,24 @@ static int seccomp_apply(struct sandbox_report *rep)
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
 			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)) < 0)
 		goto out;
+	/* The proxy runs as the same user: keep the server's hands off it. kill(0) and
+	 * kill(-1) reach it through the process group and "everyone". */
+	if (o->protect > 0 &&
+	    (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
+			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->protect)) < 0 ||
+	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
+			      SCMP_A0(SCMP_CMP_EQ, 0)) < 0 ||
+	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
+			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uint32_t)-1)) < 0 ||
+	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
+			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uint32_t)-o->protect)) < 0 ||
+	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tgkill), 1,
+			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->protect)) < 0 ||
+	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tkill), 1,
+			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->protect)) < 0 ||
+	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pidfd_open), 1,
+			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->protect)) < 0))
+		goto out;
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1) < 0 || seccomp_load(ctx) < 0)
 		goto out;
 	rep->seccomp = true;
@@ -366,7 +391,8 @@ out:
 	return rc;
 }
 
-int sandbox_apply(const struct policy *pol, const char *home_override, struct sandbox_report *rep)
+int sandbox_apply(const struct policy *pol, const struct sandbox_opts *o,
+		  struct sandbox_report *rep)
 {
 	int ll, sc;
 
@@ -375,9 +401,10 @@ int sandbox_apply(const struct policy *pol, const char *home_override, struct sa
 		snprintf(rep->why, sizeof(rep->why), "sandbox disabled by policy");
 		return 0;
 	}
-	ll = landlock_apply(pol, home_override, rep);
-	sc = seccomp_apply(rep);
-	if (pol->sandbox.strict && (ll < 0 || sc < 0))
+	ll = landlock_apply(pol, o, rep);
+	sc = seccomp_apply(o, rep);
+	/* Strict wants the file layer even where the kernel has no Landlock. */
+	if (pol->sandbox.strict && (sc < 0 || (o->fs && ll < 0)))
 		return -1;
 	/* A layer that exists but failed to apply is an error even when not strict. */
 	if (sc < 0 || (ll < 0 && rep->landlock_abi > 0))

@@ -21,12 +21,19 @@ struct sandbox_report {
 	char why[256]; /* what could not be applied, in plain words */
 };
 
+struct sandbox_opts {
+	bool fs;		   /* Landlock carve-out of protected paths (no BPF-LSM enforcing) */
+	pid_t protect;		   /* the proxy: the server may not signal or pidfd_open it */
+	const char *home_override; /* replaces the homes "~/" expands to (tests) */
+};
+
 /*
- * Apply to the calling process. home_override, when not NULL, replaces the homes
- * "~/" expands to (tests). Returns 0, or -1 when policy says strict and a layer is
- * missing, or when a layer fails to apply.
+ * Apply to the calling process: seccomp and Landlock scoping always, the Landlock
+ * file carve-out when o->fs. Returns 0, or -1 when policy says strict and a layer
+ * is missing, or when a layer that exists fails to apply.
  */
-int sandbox_apply(const struct policy *pol, const char *home_override, struct sandbox_report *rep);
+int sandbox_apply(const struct policy *pol, const struct sandbox_opts *o,
+		  struct sandbox_report *rep);
 
 /* Expand a policy path glob ("~/" = every home) into existing paths; calls fn for each. */
 int sandbox_expand(const char *pattern, const char *home_override,
