@@ -1,0 +1,756 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pipeline.h"
+#include "xmalloc.h"
+
+/*
+ * Scanners land one by one; each is wired in as soon as its header exists so
+ * the build stays green meanwhile.
+ */
+#if __has_include("injection.h")
+#include "injection.h"
+#define HAVE_INJECTION 1
+#endif
+#if __has_include("poison.h")
+#include "poison.h"
+#define HAVE_POISON 1
+#endif
+#if __has_include("drift.h")
+#include "drift.h"
+#define HAVE_DRIFT 1
+#endif
+#if __has_include("binding.h")
+#include "binding.h"
+#define HAVE_BINDING 1
+#endif
+#if __has_include("chain.h")
+#include "chain.h"
+#define HAVE_CHAIN 1
+#endif
+#if __has_include("dlp.h")
+#include "dlp.h"
+#define HAVE_DLP 1
+#endif
+#if __has_include("ssrf.h")
+#include "ssrf.h"
+#define HAVE_SSRF 1
+#endif
+#if __has_include("shell.h")
+#include "shell.h"
+#define HAVE_SHELL 1
+#endif
+
+static const char *dir_name[2] = {"client->server", "server->client"};
+
+static int prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+enum pol_action pipeline_action(const struct policy *pol, const struct finding *f)
+{
+	enum pol_action a;
+	const char *s = f->scanner ? f->scanner : "";
+
+	if (f->action != PA_ALLOW)
+		return f->action; /* a policy rule with its own action */
+	if (prefix(s, "poison") || prefix(s, "drift"))
+		a = pol->tool_scanning.action;
+	else if (prefix(s, "dlp") || prefix(s, "framing"))
+		a = pol->input_scanning.action;
+	else if (prefix(s, "shell") || prefix(s, "tool"))
+		a = pol->tool_policy.action;
+	else if (prefix(s, "inject"))
+		a = pol->response_scanning.action;
+	else if (prefix(s, "ssrf"))
+		a = pol->ssrf.action;
+	else if (prefix(s, "chain"))
+		a = pol->tool_chain.action;
+	else if (prefix(s, "binding"))
+		a = pol->session_binding.enabled ? PA_BLOCK : PA_WARN;
+	else
+		a = PA_BLOCK; /* a scanner this table does not know: fail closed */
+	if (f->confidence == CONF_LOW && a > PA_WARN)
+		a = PA_WARN;
+	return a;
+}
+
+int pipeline_init(struct pipeline *p, const struct policy *pol, struct findlog *log,
+		  const char *server_id, char **envp, int scan, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	p->pol = pol;
+	p->log = log;
+	p->scan = scan;
+	jr_table_init(&p->pending[DIR_C2S], 4096);
+	jr_table_init(&p->pending[DIR_S2C], 1024);
+	if (!scan)
+		return 0;
+#ifdef HAVE_INJECTION
+	if (inject_init(err, errlen) != 0)
+		return -1;
+#endif
+#ifdef HAVE_POISON
+	if (poison_init(err, errlen) != 0)
+		return -1;
+#endif
+#ifdef HAVE_DLP
+	if (dlp_init(envp, err, errlen) != 0)
+		return -1;
+#endif
+#ifdef HAVE_SHELL
+	if (shell_init(pol, err, errlen) != 0)
+		return -1;
+#endif
+#ifdef HAVE_DRIFT
+	if (pol->tool_scanning.enabled && pol->tool_scanning.detect_drift) {
+		p->drift = drift_open(server_id, pol->baseline_dir);
+		if (!p->drift) {
+			snprintf(err, errlen, "cannot open drift baselines for '%s'", server_id);
+			return -1;
+		}
+	}
+#endif
+#ifdef HAVE_BINDING
+	p->binding = binding_new();
+#endif
+#ifdef HAVE_CHAIN
+	if (pol->tool_chain.enabled)
+		p->chain = chain_new(pol);
+#endif
+	(void)server_id;
+	(void)envp;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+static void withheld_clear(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->nwithheld; i++)
+		free(p->withheld[i]);
+	free(p->withheld);
+	p->withheld = NULL;
+	p->nwithheld = 0;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	jr_table_free(&p->pending[DIR_C2S]);
+	jr_table_free(&p->pending[DIR_S2C]);
+#ifdef HAVE_DRIFT
+	if (p->drift)
+		drift_close(p->drift);
+#endif
+#ifdef HAVE_BINDING
+	if (p->binding)
+		binding_free(p->binding);
+#endif
+#ifdef HAVE_CHAIN
+	if (p->chain)
+		chain_free(p->chain);
+#endif
+	withheld_clear(p);
+}
+
+void verdict_free(struct verdict *v)
+{
+	free(v->out);
+	free(v->reply);
+	memset(v, 0, sizeof(*v));
+}
+
+static int is_withheld(const struct pipeline *p, const char *tool)
+{
+	for (size_t i = 0; i < p->nwithheld; i++)
+		if (strcmp(p->withheld[i], tool) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Map and log every finding made since index `from`; return the strongest
+ * action and point *worst at the first finding that carries it.
+ */
+static enum pol_action judge(struct pipeline *p, const struct msgctx *c, struct findings *fs,
+			     size_t from, const struct finding **worst)
+{
+	enum pol_action best = PA_ALLOW;
+
+	if (worst)
+		*worst = NULL;
+	for (size_t i = from; i < fs->n; i++) {
+		struct finding *f = &fs->v[i];
+
+		f->action = pipeline_action(p->pol, f);
+		findlog_finding(p->log, c, f);
+		if (f->action > best || (worst && !*worst && f->action == best && best > PA_ALLOW)) {
+			best = f->action;
+			if (worst)
+				*worst = f;
+		}
+	}
+	if (fs->dropped && from == 0) {
+		char d[64];
+
+		snprintf(d, sizeof(d), "%zu further findings not recorded", fs->dropped);
+		findlog_event(p->log, c, "findings-dropped", best, d);
+	}
+	return best;
+}
+
+static cJSON *block_data(const struct finding *f)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(d, "scanner", f->scanner ? f->scanner : "?");
+	cJSON_AddStringToObject(d, "rule", f->rule);
+	cJSON_AddStringToObject(d, "where", f->where);
+	cJSON_AddStringToObject(d, "detail", f->detail);
+	return d;
+}
+
+static char *block_line(const char *idtext, const char *what, const struct finding *f,
+			size_t *len)
+{
+	char msg[512];
+	cJSON *d = block_data(f);
+	char *line;
+
+	snprintf(msg, sizeof(msg), "mcpguard blocked %s: %s rule '%s' (%s)", what,
+		 f->scanner ? f->scanner : "?", f->rule, f->detail);
+	line = jr_error_line(idtext, JR_BLOCKED, msg, d, len);
+	cJSON_Delete(d);
+	return line;
+}
+
+/* ---- Redaction (policy action strip) ---- */
+
+/* Resolve a finding's path such as "result.content[0].text" in the message m. */
+static cJSON *path_get(cJSON *m, const char *path)
+{
+	const char *s = path;
+	cJSON *cur = m;
+
+	while (*s && cur) {
+		if (*s == '[') {
+			char *end;
+			long idx = strtol(s + 1, &end, 10);
+
+			if (*end != ']' || idx < 0)
+				return NULL;
+			cur = cJSON_GetArrayItem(cur, (int)idx);
+			s = end + 1;
+			continue;
+		}
+		if (*s == '.')
+			s++;
+		char key[128];
+		size_t n = strcspn(s, ".[");
+
+		if (n == 0 || n >= sizeof(key))
+			return NULL;
+		memcpy(key, s, n);
+		key[n] = '\0';
+		cur = cJSON_GetObjectItemCaseSensitive(cur, key);
+		s += n;
+	}
+	return cur;
+}
+
+/* Replace every string a stripped finding points at. -1 if one cannot be found. */
+static int redact_findings(cJSON *root, const struct findings *fs, size_t from)
+{
+	for (size_t i = from; i < fs->n; i++) {
+		const struct finding *f = &fs->v[i];
+		char repl[160];
+		cJSON *v;
+
+		if (f->action != PA_STRIP)
+			continue;
+		v = path_get(root, f->where);
+		if (!v || !cJSON_IsString(v))
+			return -1;
+		snprintf(repl, sizeof(repl), "[redacted by mcpguard: %s]", f->rule);
+		if (!cJSON_SetValuestring(v, repl))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- tools/list ---- */
+
+static void withhold(struct pipeline *p, const char *name)
+{
+	if (!name || is_withheld(p, name))
+		return;
+	p->withheld = xreallocarray(p->withheld, p->nwithheld + 1, sizeof(*p->withheld));
+	p->withheld[p->nwithheld++] = xstrdup(name);
+}
+
+static const char *tool_name(const cJSON *tool)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(tool, "name");
+
+	return cJSON_IsString(n) ? n->valuestring : NULL;
+}
+
+/*
+ * Drift first (a changed tool is put back to its first-seen definition when
+ * blocked), then poisoning on what the client would get, then session binding.
+ * Returns 1 if the list was changed.
+ */
+static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *result,
+			   struct findings *fs)
+{
+	cJSON *tools = cJSON_GetObjectItemCaseSensitive(result, "tools");
+	int n, changed = 0;
+	char *drop;
+
+	if (!cJSON_IsArray(tools))
+		return 0;
+	n = cJSON_GetArraySize(tools);
+	drop = xcalloc((size_t)n + 1, 1);
+	withheld_clear(p);
+
+#ifdef HAVE_DRIFT
+	if (p->drift) {
+		enum drift_verdict *dv = xcalloc((size_t)n + 1, sizeof(*dv));
+		size_t from = fs->n;
+		enum pol_action a;
+
+		drift_check(p->drift, tools, dv, fs);
+		a = judge(p, c, fs, from, NULL);
+		if (a >= PA_STRIP) {
+			for (int i = 0; i < n; i++) {
+				cJSON *t = cJSON_GetArrayItem(tools, i), *base;
+				const char *name = tool_name(t);
+
+				if (dv[i] != DRIFT_CHANGED && dv[i] != DRIFT_CHANGED_STRUCT)
+					continue;
+				base = name ? drift_baseline_tool(p->drift, name) : NULL;
+				if (base)
+					cJSON_ReplaceItemInArray(tools, i, base);
+				else
+					drop[i] = 1;
+				changed = 1;
+			}
+		}
+		free(dv);
+	}
+#endif
+#ifdef HAVE_POISON
+	if (p->pol->tool_scanning.enabled) {
+		for (int i = 0; i < n; i++) {
+			cJSON *t = cJSON_GetArrayItem(tools, i);
+			char where[64];
+			size_t from = fs->n;
+
+			snprintf(where, sizeof(where), "result.tools[%d]", i);
+			if (!poison_scan_tool(t, where, fs))
+				continue;
+			if (judge(p, c, fs, from, NULL) >= PA_STRIP) {
+				drop[i] = 1;
+				changed = 1;
+			}
+		}
+	}
+#endif
+#ifdef HAVE_BINDING
+	if (p->binding) {
+		int *added = xcalloc((size_t)n + 1, sizeof(*added));
+		size_t from = fs->n;
+
+		binding_check(p->binding, tools, added, fs);
+		if (judge(p, c, fs, from, NULL) >= PA_STRIP) {
+			for (int i = 0; i < n; i++) {
+				if (added[i]) {
+					drop[i] = 1;
+					changed = 1;
+				}
+			}
+		}
+		free(added);
+	}
+#endif
+	if (changed) {
+		cJSON *keep = cJSON_CreateArray(), *t;
+
+		for (int i = 0; (t = cJSON_DetachItemFromArray(tools, 0)); i++) {
+			if (i < n && drop[i]) {
+				withhold(p, tool_name(t));
+				cJSON_Delete(t);
+			} else {
+				cJSON_AddItemToArray(keep, t);
+			}
+		}
+		cJSON_ReplaceItemInObjectCaseSensitive(result, "tools", keep);
+		tools = keep;
+	}
+#ifdef HAVE_CHAIN
+	if (p->chain)
+		chain_learn_tools(p->chain, tools);
+#endif
+	p->list_changed = 0;
+	free(drop);
+	return changed;
+}
+
+/* ---- messages ---- */
+
+static int blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+static void forward_or_replace(struct verdict *v, cJSON *m, int changed)
+{
+	if (!changed) {
+		v->kind = V_FORWARD;
+		return;
+	}
+	v->kind = V_REPLACE;
+	v->out = jr_line(m, &v->outlen);
+}
+
+/* Findings on a request from the client (and on the client's answers to the server). */
+static void scan_client_params(struct pipeline *p, const char *method, const cJSON *params,
+			       struct findings *fs, const char **tool)
+{
+#ifdef HAVE_DLP
+	if (p->pol->input_scanning.enabled && params)
+		dlp_scan_json(params, "params", fs);
+#endif
+	if (!method || strcmp(method, "tools/call") != 0)
+		return;
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
+
+	if (!cJSON_IsString(name)) {
+		findings_add(fs, "framing", "tools-call-without-name", CONF_HIGH, "params.name",
+			     "tools/call names no tool");
+		return;
+	}
+	*tool = name->valuestring;
+	if (is_withheld(p, name->valuestring))
+		findings_add(fs, "tool-policy", "withheld-tool", CONF_HIGH, "params.name",
+			     "tool '%.64s' was withheld from tools/list by mcpguard",
+			     name->valuestring);
+#ifdef HAVE_SSRF
+	if (p->pol->ssrf.enabled && args)
+		ssrf_scan_json(args, "params.arguments", p->pol->ssrf.resolve, fs);
+#endif
+#ifdef HAVE_SHELL
+	if (p->pol->tool_policy.enabled)
+		shell_scan_call(name->valuestring, args, fs);
+#endif
+#ifdef HAVE_CHAIN
+	if (p->chain)
+		chain_observe(p->chain, name->valuestring, args, fs);
+#endif
+	(void)args;
+}
+
+static void scan_server_value(struct pipeline *p, const cJSON *v, const char *where,
+			      struct findings *fs)
+{
+#ifdef HAVE_INJECTION
+	if (p->pol->response_scanning.enabled && v)
+		inject_scan_json(v, where, fs);
+#endif
+	(void)p;
+	(void)v;
+	(void)where;
+	(void)fs;
+}
+
+static int is_list_method(const char *m)
+{
+	return strcmp(m, "prompts/list") == 0 || strcmp(m, "resources/list") == 0 ||
+	       strcmp(m, "resources/templates/list") == 0 || strcmp(m, "initialize") == 0;
+}
+
+static void parse_error(struct pipeline *p, enum direction dir, const char *idtext,
+			const char *why, struct verdict *v)
+{
+	struct msgctx c = {dir_name[dir], "invalid", NULL, idtext, NULL};
+	enum pol_action a = p->pol->input_scanning.on_parse_error;
+
+	findlog_event(p->log, &c, "malformed-message", a, why);
+	if (a < PA_STRIP) {
+		v->kind = V_FORWARD;
+		return;
+	}
+	p->nblocked[dir]++;
+	v->kind = V_DROP;
+	if (dir == DIR_C2S) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "mcpguard blocked a malformed message: %s", why);
+		v->reply = jr_error_line(idtext, idtext ? JR_INVALID_REQUEST : JR_PARSE_ERROR, msg,
+					 NULL, &v->replylen);
+	}
+}
+
+static void client_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *idtext,
+			   const char *method, struct verdict *v)
+{
+	struct msgctx c = {dir_name[DIR_C2S], NULL, method, idtext, NULL};
+	struct findings fs;
+	const struct finding *worst = NULL;
+	const char *tool = NULL;
+	enum pol_action a = PA_ALLOW;
+	struct jr_pending pend = {0};
+	int changed = 0;
+
+	fs.n = fs.dropped = 0;
+	if (k == JR_RESPONSE) {
+		c.kind = "response";
+		if (jr_table_take(&p->pending[DIR_S2C], idtext, &pend) != 0) {
+			findlog_event(p->log, &c, "unsolicited-response", PA_BLOCK,
+				      "the server has no outstanding request with this id");
+			p->nblocked[DIR_C2S]++;
+			v->kind = V_DROP;
+			return;
+		}
+		c.method = pend.method;
+		if (p->scan) {
+#ifdef HAVE_DLP
+			const cJSON *r = cJSON_GetObjectItemCaseSensitive(m, "result");
+
+			if (p->pol->input_scanning.enabled && r)
+				dlp_scan_json(r, "result", &fs);
+#endif
+			a = judge(p, &c, &fs, 0, &worst);
+		}
+		if (a == PA_STRIP && redact_findings(m, &fs, 0) == 0) {
+			changed = 1;
+		} else if (a >= PA_STRIP) {
+			/* The server still gets an answer to its request: an error. */
+			p->nblocked[DIR_C2S]++;
+			v->kind = V_REPLACE;
+			v->out = block_line(idtext, "the client's response", worst, &v->outlen);
+			jr_pending_free(&pend);
+			return;
+		}
+		jr_pending_free(&pend);
+		forward_or_replace(v, m, changed);
+		return;
+	}
+
+	c.kind = k == JR_REQUEST ? "request" : "notification";
+	if (p->scan) {
+		scan_client_params(p, method, cJSON_GetObjectItemCaseSensitive(m, "params"), &fs,
+				   &tool);
+		c.tool = tool;
+		a = judge(p, &c, &fs, 0, &worst);
+	} else if (strcmp(method, "tools/call") == 0) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(m, "params"), "name");
+
+		tool = cJSON_IsString(n) ? n->valuestring : NULL;
+	}
+	if (a == PA_STRIP && redact_findings(m, &fs, 0) == 0) {
+		changed = 1;
+	} else if (a >= PA_STRIP) {
+		p->nblocked[DIR_C2S]++;
+		v->kind = V_DROP;
+		if (k == JR_REQUEST)
+			v->reply = block_line(idtext, "this request", worst, &v->replylen);
+		return;
+	}
+	if (k == JR_REQUEST) {
+		int r = jr_table_add(&p->pending[DIR_C2S], idtext, method, tool);
+
+		if (r != 0) {
+			const char *why = r == -1 ? "a request with this id is already outstanding"
+						  : "too many outstanding requests";
+
+			findlog_event(p->log, &c, "bad-request-id", PA_BLOCK, why);
+			p->nblocked[DIR_C2S]++;
+			v->kind = V_DROP;
+			/* Answering a duplicate id would confuse the first request's answer. */
+			if (r == -2)
+				v->reply = jr_error_line(idtext, JR_INVALID_REQUEST, why, NULL,
+							 &v->replylen);
+			return;
+		}
+	}
+	forward_or_replace(v, m, changed);
+}
+
+static void server_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *idtext,
+			   const char *method, struct verdict *v)
+{
+	struct msgctx c = {dir_name[DIR_S2C], NULL, method, idtext, NULL};
+	struct findings fs;
+	const struct finding *worst = NULL;
+	enum pol_action a = PA_ALLOW;
+	struct jr_pending pend = {0};
+	int changed = 0;
+
+	fs.n = fs.dropped = 0;
+	if (k == JR_RESPONSE) {
+		cJSON *result = cJSON_GetObjectItemCaseSensitive(m, "result");
+		cJSON *error = cJSON_GetObjectItemCaseSensitive(m, "error");
+
+		c.kind = "response";
+		if (jr_table_take(&p->pending[DIR_C2S], idtext, &pend) != 0) {
+			findlog_event(p->log, &c, "unsolicited-response", PA_BLOCK,
+				      "the client has no outstanding request with this id");
+			p->nblocked[DIR_S2C]++;
+			v->kind = V_DROP;
+			return;
+		}
+		c.method = pend.method;
+		c.tool = pend.tool;
+		if (p->scan) {
+			if (error) {
+				scan_server_value(p, error, "error", &fs);
+			} else if (strcmp(pend.method, "tools/list") == 0) {
+				changed = scan_tools_list(p, &c, result, &fs);
+			} else if (is_list_method(pend.method)) {
+#ifdef HAVE_POISON
+				if (p->pol->tool_scanning.enabled)
+					poison_scan_result(pend.method, result, &fs);
+#endif
+			} else {
+				scan_server_value(p, result, "result", &fs);
+			}
+			/* tools/list findings were judged per tool; only the rest decide here. */
+			a = strcmp(pend.method, "tools/list") == 0 ? PA_ALLOW
+								  : judge(p, &c, &fs, 0, &worst);
+		}
+		if (a == PA_STRIP && redact_findings(m, &fs, 0) == 0) {
+			changed = 1;
+		} else if (a >= PA_STRIP) {
+			p->nblocked[DIR_S2C]++;
+			v->kind = V_REPLACE;
+			v->out = block_line(idtext, "the server's response", worst, &v->outlen);
+			jr_pending_free(&pend);
+			return;
+		}
+		jr_pending_free(&pend);
+		forward_or_replace(v, m, changed);
+		return;
+	}
+
+	c.kind = k == JR_REQUEST ? "request" : "notification";
+	if (k == JR_NOTIFICATION && strcmp(method, "notifications/tools/list_changed") == 0)
+		p->list_changed = 1; /* the next tools/list goes through drift and binding again */
+	if (p->scan) {
+		scan_server_value(p, cJSON_GetObjectItemCaseSensitive(m, "params"), "params", &fs);
+		a = judge(p, &c, &fs, 0, &worst);
+	}
+	if (a == PA_STRIP && redact_findings(m, &fs, 0) == 0) {
+		changed = 1;
+	} else if (a >= PA_STRIP) {
+		p->nblocked[DIR_S2C]++;
+		v->kind = V_DROP;
+		if (k == JR_REQUEST)
+			v->reply = block_line(idtext, "the server's request", worst, &v->replylen);
+		return;
+	}
+	if (k == JR_REQUEST && jr_table_add(&p->pending[DIR_S2C], idtext, method, NULL) != 0) {
+		findlog_event(p->log, &c, "bad-request-id", PA_BLOCK,
+			      "duplicate or too many outstanding server requests");
+		p->nblocked[DIR_S2C]++;
+		v->kind = V_DROP;
+		return;
+	}
+	forward_or_replace(v, m, changed);
+}
+
+void pipeline_line(struct pipeline *p, enum direction dir, const char *line, size_t len,
+		   struct verdict *v)
+{
+	const char *end = NULL, *method = NULL;
+	char *idtext = NULL;
+	enum jr_kind k;
+	cJSON *m;
+
+	memset(v, 0, sizeof(*v));
+	if (blank(line, len)) {
+		v->kind = V_DROP; /* not a message: nothing to deliver */
+		return;
+	}
+	p->nmsg[dir]++;
+	m = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+	if (!m) {
+		parse_error(p, dir, NULL, "not valid JSON", v);
+		return;
+	}
+	if (!blank(end, len - (size_t)(end - line))) {
+		parse_error(p, dir, NULL, "bytes after the JSON value", v);
+		cJSON_Delete(m);
+		return;
+	}
+	k = jr_classify(m, &idtext, &method);
+	if (k == JR_INVALID) {
+		parse_error(p, dir, idtext,
+			    cJSON_IsArray(m) ? "JSON-RPC batches are not accepted"
+					     : "not a JSON-RPC 2.0 request, notification or response",
+			    v);
+	} else if (dir == DIR_C2S) {
+		client_message(p, m, k, idtext, method, v);
+	} else {
+		server_message(p, m, k, idtext, method, v);
+	}
+	free(idtext);
+	cJSON_Delete(m);
+}
+
+void pipeline_oversize(struct pipeline *p, enum direction dir, const char *idtext, size_t len,
+		       struct verdict *v)
+{
+	struct msgctx c = {dir_name[dir], "oversize", NULL, *idtext ? idtext : NULL, NULL};
+	char msg[160];
+	struct jr_pending pend;
+
+	memset(v, 0, sizeof(*v));
+	p->nmsg[dir]++;
+	p->nblocked[dir]++;
+	snprintf(msg, sizeof(msg), "mcpguard blocked a message of %zu bytes (limit %zu)", len,
+		 p->pol->max_message_bytes);
+	findlog_event(p->log, &c, "oversize-message", PA_BLOCK, msg);
+	v->kind = V_DROP;
+	if (dir == DIR_C2S) {
+		v->reply = jr_error_line(idtext, JR_TOO_LARGE, msg, NULL, &v->replylen);
+		return;
+	}
+	/* The client is still owed an answer: it gets the error in place of the response. */
+	if (*idtext && jr_table_take(&p->pending[DIR_C2S], idtext, &pend) == 0) {
+		jr_pending_free(&pend);
+		v->kind = V_REPLACE;
+		v->out = jr_error_line(idtext, JR_TOO_LARGE, msg, NULL, &v->outlen);
+	}
+}
+
+char *pipeline_server_gone(struct pipeline *p, size_t *len)
+{
+	struct jr_table *t = &p->pending[DIR_C2S];
+	char *all = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		size_t l;
+		char *e = jr_error_line(t->v[i].id, JR_SERVER_GONE,
+					"mcpguard: the MCP server exited before answering", NULL,
+					&l);
+
+		all = xreallocarray(all, 1, n + l + 1);
+		memcpy(all + n, e, l + 1);
+		n += l;
+		free(e);
+	}
+	jr_table_free(t);
+	jr_table_init(t, 4096);
+	*len = n;
+	return all;
+}

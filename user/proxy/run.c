@@ -1,0 +1,136 @@
+/* mcpguard run: spawn the MCP server and relay its stdio through the scanning pipeline. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "findlog.h"
+#include "log.h"
+#include "pipeline.h"
+#include "relay.h"
+#include "spawn.h"
+#include "xmalloc.h"
+
+static int run_usage(void)
+{
+	fprintf(stderr, "usage: mcpguard run [--policy FILE] [--log FILE] [-v] -- CMD [ARGS...]\n");
+	return 2;
+}
+
+/* The server's identity for drift baselines: its command line. */
+static char *server_id(char **argv)
+{
+	size_t n = 1;
+	char *s;
+
+	for (char **a = argv; *a; a++)
+		n += strlen(*a) + 1;
+	s = xcalloc(1, n);
+	for (char **a = argv; *a; a++) {
+		if (a != argv)
+			strcat(s, " ");
+		strcat(s, *a);
+	}
+	return s;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"log", required_argument, NULL, 'l'},
+		{"no-scan", no_argument, NULL, 'N'}, /* benchmark baseline: framing and ids only */
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *policy_path = NULL, *log_path = NULL;
+	int c, scan = 1, verbose = 0, status, sfd, code;
+	struct policy *pol;
+	struct findlog flog;
+	struct pipeline p;
+	struct child child;
+	char err[512], *id;
+	sigset_t mask;
+
+	while ((c = getopt_long(argc, argv, "+p:l:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			policy_path = optarg;
+			break;
+		case 'l':
+			log_path = optarg;
+			break;
+		case 'N':
+			scan = 0;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			return run_usage();
+		}
+	}
+	if (optind >= argc)
+		return run_usage();
+	argv += optind;
+	log_init("mcpguard", verbose);
+
+	pol = policy_load(policy_path, err, sizeof(err));
+	if (!pol) {
+		warnx("policy: %s", err);
+		return 2;
+	}
+	if (findlog_open(&flog, log_path) < 0) {
+		warn("cannot open log file %s", log_path);
+		policy_free(pol);
+		return 2;
+	}
+	if (!kernel_enforcement_active())
+		warnx("kernel enforcement is off (no mcpguardd answers on its control socket): "
+		      "scanning MCP traffic only");
+	id = server_id(argv);
+	if (pipeline_init(&p, pol, &flog, id, environ, scan, err, sizeof(err)) != 0) {
+		warnx("cannot start the scanners: %s", err);
+		free(id);
+		return 2;
+	}
+	free(id);
+
+	/* Signals arrive on a descriptor so the relay loop sees them between messages. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fatal("sigprocmask");
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0)
+		fatal("signalfd");
+	signal(SIGPIPE, SIG_IGN); /* a peer that went away is seen as EPIPE */
+
+	if (spawn_server(argv, pol, &child) < 0) {
+		warn("cannot start '%s'", argv[0]);
+		code = errno == ENOENT ? 127 : 126;
+		pipeline_free(&p);
+		findlog_close(&flog);
+		policy_free(pol);
+		return code;
+	}
+	status = relay_run(&p, STDIN_FILENO, STDOUT_FILENO, &child, sfd, NULL);
+	close(sfd);
+	pipeline_free(&p);
+	findlog_close(&flog);
+	policy_free(pol);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
