@@ -3,6 +3,7 @@
  * else the kill-on-access fallback (killguard.bpf.c). This first version only
  * reports that file enforcement is not built yet; it never pretends to enforce.
  */
+#include <linux/types.h>
 #include <stdio.h>
 
 #include "daemon.h"
