@@ -16,7 +16,8 @@ pin=/sys/fs/bpf/mcpguard-esc-$t
 ctl=/run/mcpguard-esc-$t/control.sock
 dir=$(mktemp -d /tmp/mg-esc-XXXXXX)
 chmod 755 "$dir"
-mkdir -p "$dir/home/.ssh"
+mkdir -p "$dir/home/.ssh" "$dir/work"
+chmod 1777 "$dir/work"
 echo "-----BEGIN OPENSSH PRIVATE KEY-----" > "$dir/home/.ssh/id_rsa"
 chmod 644 "$dir/home/.ssh/id_rsa" # readable by nobody: only mcpguard stands in the way
 chmod 755 "$dir/home" "$dir/home/.ssh"
@@ -51,7 +52,7 @@ if [ ! -S "$ctl" ]; then
 	sed 's/^/# /' "$dir/daemon.log"
 	exit 1
 fi
-MCPGUARD_CTL_SOCK=$ctl "$O/tests/escape" --protected "$dir/home/.ssh/id_rsa" \
+MG_ESCAPE_WORKDIR=$dir/work MCPGUARD_CTL_SOCK=$ctl "$O/tests/escape" --protected "$dir/home/.ssh/id_rsa" \
 	--daemon-pid "$dpid" --policy "$dir/policy.yaml"
 rc=$?
 sed 's/^/# daemon: /' "$dir/daemon.log" | tail -20

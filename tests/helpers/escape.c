@@ -246,15 +246,24 @@ static int t_open_protected(void)
 	return refused(open(protected_path, O_RDONLY));
 }
 
+/* A directory the attacker may write, beside the protected one (MG_ESCAPE_WORKDIR). */
+static int work_path(char *out, size_t cap, const char *name)
+{
+	const char *w = getenv("MG_ESCAPE_WORKDIR");
+
+	if (!w || snprintf(out, cap, "%s/%s-%d", w, name, (int)getpid()) >= (int)cap)
+		return -1;
+	unlink(out);
+	return 0;
+}
+
 static int t_hardlink(void)
 {
-	char dst[] = "/tmp/mg-escape-link-XXXXXX";
-	int fd = mkstemp(dst), r;
+	char dst[PATH_MAX];
+	int r;
 
-	if (fd < 0)
+	if (work_path(dst, sizeof(dst), "link") < 0)
 		return 2;
-	close(fd);
-	unlink(dst);
 	if (link(protected_path, dst) < 0)
 		return 0;
 	r = open(dst, O_RDONLY);
@@ -264,13 +273,11 @@ static int t_hardlink(void)
 
 static int t_symlink(void)
 {
-	char dst[] = "/tmp/mg-escape-sym-XXXXXX";
-	int fd = mkstemp(dst), r;
+	char dst[PATH_MAX];
+	int r;
 
-	if (fd < 0)
+	if (work_path(dst, sizeof(dst), "sym") < 0)
 		return 2;
-	close(fd);
-	unlink(dst);
 	if (symlink(protected_path, dst) < 0)
 		return 0;
 	r = open(dst, O_RDONLY);
