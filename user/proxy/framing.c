@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "framing.h"
+#include "log.h"
 #include "xmalloc.h"
 
 #define FR_INITIAL (64 * 1024)
@@ -158,8 +159,8 @@ char *framer_space(struct framer *f, size_t *avail)
 
 		if (ncap > f->max + 2)
 			ncap = f->max + 2;
-		if (ncap <= f->cap)
-			ncap = f->cap + 1; /* cannot happen: next() discards before that */
+		if (ncap <= f->cap) /* callers drain framer_next() first, which discards */
+			fatalx("framer: buffer full with frames not taken");
 		f->buf = xreallocarray(f->buf, 1, ncap);
 		f->cap = ncap;
 	}

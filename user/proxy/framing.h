@@ -59,7 +59,7 @@ struct framer {
 
 void framer_init(struct framer *f, size_t max);
 void framer_free(struct framer *f);
-/* Where to read into, and how much fits (always > 0). */
+/* Where to read into, and how much fits (always > 0). Take every frame first. */
 char *framer_space(struct framer *f, size_t *avail);
 /* n bytes were read into the space framer_space returned. */
 void framer_commit(struct framer *f, size_t n);

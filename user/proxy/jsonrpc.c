@@ -23,23 +23,20 @@ enum jr_kind jr_classify(const cJSON *m, char **idtext, const char **method)
 	/* Ids are strings or numbers; null only appears in error responses. */
 	if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id) && !(cJSON_IsNull(id) && err && !meth))
 		return JR_INVALID;
+	/* Known even for an invalid message, so its sender can be answered. */
+	if (id && !(*idtext = cJSON_PrintUnformatted(id)))
+		return JR_INVALID;
 	if (meth) {
 		if (!cJSON_IsString(meth) || res || err)
 			return JR_INVALID;
 		*method = meth->valuestring;
-		if (!id)
-			return JR_NOTIFICATION;
-		*idtext = cJSON_PrintUnformatted(id);
-		if (!*idtext)
-			return JR_INVALID;
-		return JR_REQUEST;
+		return id ? JR_REQUEST : JR_NOTIFICATION;
 	}
 	if (!id || (!res == !err))
 		return JR_INVALID;
 	if (err && !cJSON_IsObject(err))
 		return JR_INVALID;
-	*idtext = cJSON_PrintUnformatted(id);
-	return *idtext ? JR_RESPONSE : JR_INVALID;
+	return JR_RESPONSE;
 }
 
 void jr_table_init(struct jr_table *t, size_t max)

@@ -25,8 +25,9 @@ enum jr_kind {
 #define JR_TOO_LARGE -32003	/* over policy max_message_bytes */
 
 /*
- * Classify a parsed message. On success *idtext is the id as compact JSON
- * (malloc'd, caller frees; NULL for notifications) and *method is borrowed.
+ * Classify a parsed message. *idtext is the id as compact JSON whenever the
+ * message has a usable one, also when it is otherwise invalid (malloc'd, caller
+ * frees; NULL if none) and *method is borrowed.
  */
 enum jr_kind jr_classify(const cJSON *m, char **idtext, const char **method);
 

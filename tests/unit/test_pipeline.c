@@ -1,0 +1,223 @@
+/* The proxy's pipeline: id pairing, fail-closed framing, finding -> action mapping, verdicts. */
+#include "../../user/proxy/findlog.c"
+#include "../../user/proxy/pipeline.c"
+#include "t.h"
+
+static struct policy *pol;
+static struct findlog nolog;
+
+static void setup(struct pipeline *p)
+{
+	char err[256];
+
+	if (!pol)
+		pol = policy_load(NULL, err, sizeof(err));
+	if (!nolog.fp)
+		findlog_open(&nolog, "/dev/null");
+	/* scan off: these tests are about the proxy's own rules, not the scanners'. */
+	if (pipeline_init(p, pol, &nolog, "test-server", NULL, 0, err, sizeof(err)) != 0)
+		fprintf(stderr, "pipeline_init: %s\n", err);
+}
+
+static struct verdict v;
+
+static enum verdict_kind send_line(struct pipeline *p, enum direction d, const char *s)
+{
+	verdict_free(&v);
+	pipeline_line(p, d, s, strlen(s), &v);
+	return v.kind;
+}
+
+static cJSON *reply_json(void)
+{
+	return v.reply ? cJSON_Parse(v.reply) : NULL;
+}
+
+static int err_code(const char *line)
+{
+	cJSON *m = line ? cJSON_Parse(line) : NULL;
+	int c = m ? cJSON_GetObjectItem(cJSON_GetObjectItem(m, "error"), "code")->valueint : 0;
+
+	cJSON_Delete(m);
+	return c;
+}
+
+TEST(pipeline_responses_must_answer_an_outstanding_request)
+{
+	struct pipeline p;
+
+	setup(&p);
+	/* A response nobody asked for never reaches the client. */
+	ASSERT_EQ(send_line(&p, DIR_S2C, "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{}}"), V_DROP);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}"),
+		  V_FORWARD);
+	ASSERT_EQ(send_line(&p, DIR_S2C, "{\"jsonrpc\":\"2.0\",\"id\":\"5\",\"result\":{}}"), V_DROP);
+	ASSERT_EQ(send_line(&p, DIR_S2C, "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{}}"), V_FORWARD);
+	/* Answered once: a replay is unsolicited. */
+	ASSERT_EQ(send_line(&p, DIR_S2C, "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{}}"), V_DROP);
+	/* The same holds for the client answering the server's requests. */
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{}}"), V_DROP);
+	ASSERT_EQ(send_line(&p, DIR_S2C,
+			    "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"roots/list\"}"),
+		  V_FORWARD);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{\"roots\":[]}}"),
+		  V_FORWARD);
+	ASSERT_EQ(p.nblocked[DIR_S2C], 3);
+	ASSERT_EQ(p.nblocked[DIR_C2S], 1);
+	verdict_free(&v);
+	pipeline_free(&p);
+}
+
+TEST(pipeline_malformed_client_message_is_answered_not_forwarded)
+{
+	struct pipeline p;
+	cJSON *r;
+
+	setup(&p);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"), V_DROP);
+	ASSERT_EQ(err_code(v.reply), JR_PARSE_ERROR);
+	/* Smuggling a second value after the first is not one message. */
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\"} {}"),
+		  V_DROP);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":7,\"params\":{}}"), V_DROP);
+	r = reply_json();
+	ASSERT_TRUE(r != NULL);
+	ASSERT_EQ(cJSON_GetObjectItem(r, "id")->valueint, 7); /* the id it had is answered */
+	cJSON_Delete(r);
+	ASSERT_EQ(err_code(v.reply), JR_INVALID_REQUEST);
+	/* Batches are refused, trailing whitespace and CR are not errors, blank lines vanish. */
+	ASSERT_EQ(send_line(&p, DIR_C2S, "[{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}]"),
+		  V_DROP);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"} \r"),
+		  V_FORWARD);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "  \r"), V_DROP);
+	ASSERT_TRUE(v.reply == NULL);
+	/* Malformed from the server: dropped, nothing sent back to it. */
+	ASSERT_EQ(send_line(&p, DIR_S2C, "{oops"), V_DROP);
+	ASSERT_TRUE(v.reply == NULL);
+	verdict_free(&v);
+	pipeline_free(&p);
+}
+
+TEST(pipeline_on_parse_error_warn_forwards)
+{
+	struct pipeline p;
+	enum pol_action saved;
+
+	setup(&p);
+	saved = pol->input_scanning.on_parse_error;
+	pol->input_scanning.on_parse_error = PA_WARN;
+	ASSERT_EQ(send_line(&p, DIR_C2S, "not json"), V_FORWARD);
+	pol->input_scanning.on_parse_error = saved;
+	ASSERT_EQ(send_line(&p, DIR_C2S, "not json"), V_DROP);
+	verdict_free(&v);
+	pipeline_free(&p);
+}
+
+TEST(pipeline_oversize_and_server_exit_answer_the_client)
+{
+	struct pipeline p;
+	size_t len;
+	char *errs;
+
+	setup(&p);
+	memset(&v, 0, sizeof(v));
+	pipeline_oversize(&p, DIR_C2S, "\"big\"", 99999999, &v);
+	ASSERT_EQ(v.kind, V_DROP);
+	ASSERT_EQ(err_code(v.reply), JR_TOO_LARGE);
+	ASSERT_TRUE(strstr(v.reply, "\"id\":\"big\"") != NULL);
+	verdict_free(&v);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\"}"), V_FORWARD);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"b\"}"), V_FORWARD);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"c\"}"), V_FORWARD);
+	verdict_free(&v);
+	/* An oversized response is replaced by an error to the request it answered. */
+	pipeline_oversize(&p, DIR_S2C, "2", 99999999, &v);
+	ASSERT_EQ(v.kind, V_REPLACE);
+	ASSERT_EQ(err_code(v.out), JR_TOO_LARGE);
+	verdict_free(&v);
+	/* The server dies: 1 and 3 are still owed an answer. */
+	errs = pipeline_server_gone(&p, &len);
+	ASSERT_TRUE(errs != NULL);
+	ASSERT_TRUE(strstr(errs, "\"id\":1,") != NULL);
+	ASSERT_TRUE(strstr(errs, "\"id\":3,") != NULL);
+	ASSERT_TRUE(strstr(errs, "\"id\":2,") == NULL);
+	ASSERT_EQ(err_code(strchr(errs, '\n') + 1), JR_SERVER_GONE);
+	free(errs);
+	errs = pipeline_server_gone(&p, &len);
+	ASSERT_TRUE(errs == NULL);
+	pipeline_free(&p);
+}
+
+static struct finding mk(const char *scanner, enum scan_conf c, enum pol_action preset)
+{
+	struct finding f;
+
+	memset(&f, 0, sizeof(f));
+	f.scanner = scanner;
+	f.confidence = c;
+	f.action = preset;
+	return f;
+}
+
+TEST(pipeline_maps_findings_through_policy_sections)
+{
+	struct policy q;
+	struct finding f;
+
+	memset(&q, 0, sizeof(q));
+	q.tool_scanning.action = PA_BLOCK;
+	q.input_scanning.action = PA_STRIP;
+	q.tool_policy.action = PA_BLOCK;
+	q.response_scanning.action = PA_WARN;
+	q.ssrf.action = PA_BLOCK;
+	q.tool_chain.action = PA_WARN;
+	f = mk("poisoning", CONF_HIGH, PA_ALLOW);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_BLOCK);
+	f = mk("poisoning", CONF_LOW, PA_ALLOW); /* heuristic: at most warn */
+	ASSERT_EQ(pipeline_action(&q, &f), PA_WARN);
+	f = mk("drift", CONF_HIGH, PA_ALLOW);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_BLOCK);
+	f = mk("dlp", CONF_HIGH, PA_ALLOW);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_STRIP);
+	f = mk("injection", CONF_HIGH, PA_ALLOW);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_WARN);
+	f = mk("chain", CONF_HIGH, PA_ALLOW);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_WARN);
+	f = mk("shell", CONF_HIGH, PA_ALLOW);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_BLOCK);
+	f = mk("ssrf", CONF_LOW, PA_ALLOW);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_WARN);
+	/* A policy rule's own action wins over the section's. */
+	f = mk("shell", CONF_HIGH, PA_WARN);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_WARN);
+	f = mk("chain", CONF_HIGH, PA_BLOCK);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_BLOCK);
+	/* Session binding blocks only when enabled. */
+	f = mk("binding", CONF_HIGH, PA_ALLOW);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_WARN);
+	q.session_binding.enabled = true;
+	ASSERT_EQ(pipeline_action(&q, &f), PA_BLOCK);
+	/* Unknown scanners fail closed. */
+	f = mk("future-scanner", CONF_HIGH, PA_ALLOW);
+	ASSERT_EQ(pipeline_action(&q, &f), PA_BLOCK);
+}
+
+TEST(pipeline_strip_redacts_the_path_a_finding_names)
+{
+	cJSON *m = cJSON_Parse("{\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"a\"},"
+			       "{\"type\":\"text\",\"text\":\"IGNORE ALL\"}]}}");
+	struct findings fs;
+
+	fs.n = fs.dropped = 0;
+	findings_add(&fs, "injection", "override", CONF_HIGH, "result.content[1].text", "x");
+	fs.v[0].action = PA_STRIP;
+	ASSERT_EQ(redact_findings(m, &fs, 0), 0);
+	ASSERT_STREQ(path_get(m, "result.content[1].text")->valuestring,
+		     "[redacted by mcpguard: override]");
+	ASSERT_STREQ(path_get(m, "result.content[0].text")->valuestring, "a");
+	/* A path that does not resolve cannot be stripped: the caller then blocks. */
+	mg_strlcpy(fs.v[0].where, "result.content[7].text", sizeof(fs.v[0].where));
+	ASSERT_EQ(redact_findings(m, &fs, 0), -1);
+	cJSON_Delete(m);
+}
