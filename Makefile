@@ -15,7 +15,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-            -I$(O)/skel -Ibpf -Iuser -Iuser/common -Iuser/scan $(PKG_CFLAGS)
+            -I$(O)/skel -Ibpf -Iuser -Iuser/common -Iuser/scan -Iuser/proxy $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
 ifeq ($(SAN),1)
