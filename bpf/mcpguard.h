@@ -85,6 +85,7 @@ struct mg_net_rule {
 	__u32 action; /* enum mg_action */
 	__u16 ports[MG_MAX_PORTS];
 	__u32 nports; /* 0: every port */
+	__u32 prefixlen; /* of the trie entry holding it: lets a port miss fall back to a wider prefix */
 };
 
 /* Protected file identity, resolved by the daemon from path globs. */
