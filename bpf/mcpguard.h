@@ -140,4 +140,24 @@ enum mg_counter {
 	MG_CNT_MAX,
 };
 
+/*
+ * Files (fileguard.bpf.c, killguard.bpf.c). Basename patterns live in one hash map
+ * keyed by kind + zero-padded text; the kernel tries the exact name, then each
+ * prefix and suffix length the policy uses (few distinct lengths), so a match costs
+ * a handful of lookups and no byte loops.
+ */
+#define MG_MAX_AFFIX_LENS 16
+#define MG_MAX_FILE_INODES 16384
+#define MG_MAX_FILE_PATHS 4096
+struct mg_name_key {
+	__u32 kind;		/* enum mg_name_kind */
+	char name[MG_NAME_LEN]; /* zero-padded; prefixes/suffixes are at most MG_NAME_LEN-1 */
+};
+struct mg_files_conf {
+	__u32 nprefix;
+	__u32 nsuffix;
+	__u32 prefix_lens[MG_MAX_AFFIX_LENS];
+	__u32 suffix_lens[MG_MAX_AFFIX_LENS];
+};
+
 #endif
