@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Credential files under BPF-LSM. A task inside the guarded cgroup may not open a
+ * protected file: one whose (dev, ino) the daemon resolved from the policy's path
+ * globs, or whose name matches a basename pattern (checked here, so files created
+ * later are covered). file_open sees the opened inode whatever the route to it:
+ * symlinks, relative and fd-relative paths, /proc/self/fd reopen of an O_PATH fd,
+ * openat2, io_uring openat and exec all end in do_dentry_open. O_PATH itself is
+ * not an open for reading (no file_open call) and its fd cannot be read.
+ * The other hooks close the ways to give a protected file another name or inode
+ * identity: hard links, renames (of the file, of its parent directories, or to a
+ * protected name), and truncation.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "files.bpf.h"
+
+#define EPERM 1
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Renaming a directory above protected files: always refused (audit mode aside). */
+const struct mg_file_rule dir_rule = { .rule_id = MG_RULE_NONE, .action = MG_ACT_BLOCK };
+
+struct verdict {
+	struct mg_file_rule *rule;
+	__u64 dev;
+	__u64 ino;
+};
+
+/* Rule protecting this dentry's inode, or (for non-directories) its name. */
+static __always_inline struct mg_file_rule *match_dentry(struct dentry *de, struct verdict *v)
+{
+	struct inode *ino = BPF_CORE_READ(de, d_inode);
+	struct mg_inode_key key = {};
+	struct mg_file_rule *r;
+	const unsigned char *name;
+	__u32 len;
+	__u16 mode = 0;
+
+	if (ino) {
+		key.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+		key.ino = BPF_CORE_READ(ino, i_ino);
+		mode = BPF_CORE_READ(ino, i_mode);
+		v->dev = key.dev;
+		v->ino = key.ino;
+		r = bpf_map_lookup_elem(&mg_file_inodes, &key);
+		if (r)
+			return r;
+	}
+	/* A directory called ".env" is a virtualenv, not a secret: names match files only. */
+	if ((mode & S_IFMT) == S_IFDIR)
+		return 0;
+	name = BPF_CORE_READ(de, d_name.name);
+	len = BPF_CORE_READ(de, d_name.len);
+	return mg_match_name((const char *)name, len);
+}
+
+/* Name-only check for the target of a link or rename (the new name). */
+static __always_inline struct mg_file_rule *match_new_name(struct dentry *de)
+{
+	const unsigned char *name = BPF_CORE_READ(de, d_name.name);
+	__u32 len = BPF_CORE_READ(de, d_name.len);
+
+	return mg_match_name((const char *)name, len);
+}
+
+static __always_inline int protected_dir(struct dentry *de)
+{
+	struct inode *ino = BPF_CORE_READ(de, d_inode);
+	struct mg_inode_key key = {};
+
+	if (!ino)
+		return 0;
+	key.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	key.ino = BPF_CORE_READ(ino, i_ino);
+	return bpf_map_lookup_elem(&mg_file_dirs, &key) != 0;
+}
+
+/*
+ * Apply a matched rule: event, taint on audit, and the return value for the hook.
+ * name_de gives the event path when there is no struct path to resolve.
+ */
+static __always_inline int enforce(const struct mg_config *cfg, __u64 sess, __u16 hook,
+				   const struct mg_file_rule *r, const struct verdict *v,
+				   const struct path *path, struct dentry *name_de)
+{
+	__u32 act = mg_file_action(cfg, r);
+	struct mg_event *e;
+
+	if (act != MG_ACT_BLOCK && act != MG_ACT_AUDIT)
+		return 0;
+	mg_session_mark(sess, act == MG_ACT_AUDIT ? MG_SESS_TAINTED : 0, act == MG_ACT_BLOCK);
+	e = mg_event_reserve(hook, act, r->rule_id);
+	if (e) {
+		e->dev = v->dev;
+		e->ino = v->ino;
+		if (path) {
+			if (bpf_d_path((struct path *)path, e->path, sizeof(e->path)) < 0)
+				e->path[0] = 0;
+		}
+		if (!e->path[0] && name_de)
+			bpf_probe_read_kernel_str(e->path, sizeof(e->path),
+						  BPF_CORE_READ(name_de, d_name.name));
+		bpf_ringbuf_submit(e, 0);
+	}
+	return act == MG_ACT_BLOCK ? -EPERM : 0;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(mg_file_open, struct file *file)
+{
+	struct mg_config *cfg = mg_get_config();
+	struct verdict v = {};
+	struct mg_file_rule *r;
+	__u64 sess;
+
+	if (!cfg || !cfg->files_enabled)
+		return 0;
+	sess = mg_session_of_current(cfg);
+	if (!sess)
+		return 0;
+	r = match_dentry(file->f_path.dentry, &v);
+	if (!r)
+		return 0;
+	return enforce(cfg, sess, MG_HOOK_FILE_OPEN, r, &v, &file->f_path, 0);
+}
+
+/* link(2): no second name for a protected inode, and no new file under a protected name. */
+SEC("lsm/inode_link")
+int BPF_PROG(mg_inode_link, struct dentry *old_dentry, struct inode *dir, struct dentry *new_dentry)
+{
+	struct mg_config *cfg = mg_get_config();
+	struct verdict v = {};
+	struct mg_file_rule *r;
+	__u64 sess;
+
+	if (!cfg || !cfg->files_enabled)
+		return 0;
+	sess = mg_session_of_current(cfg);
+	if (!sess)
+		return 0;
+	r = match_dentry(old_dentry, &v);
+	if (!r)
+		r = match_new_name(new_dentry);
+	if (!r)
+		return 0;
+	return enforce(cfg, sess, MG_HOOK_INODE_LINK, r, &v, 0, old_dentry);
+}
+
+/*
+ * rename(2) and RENAME_EXCHANGE (called once per direction): a protected file
+ * keeps its name, nothing takes a protected name (it would replace the secret or
+ * escape the name check), and the directories above protected files stay put.
+ */
+SEC("lsm/inode_rename")
+int BPF_PROG(mg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
+	     struct inode *new_dir, struct dentry *new_dentry)
+{
+	struct mg_config *cfg = mg_get_config();
+	struct verdict v = {};
+	struct mg_file_rule *r;
+	__u64 sess;
+
+	if (!cfg || !cfg->files_enabled)
+		return 0;
+	sess = mg_session_of_current(cfg);
+	if (!sess)
+		return 0;
+	r = match_dentry(old_dentry, &v);
+	if (!r)
+		r = match_new_name(new_dentry);
+	if (!r) {
+		struct verdict nv = {};
+
+		/* Replacing a protected file by rename destroys or swaps the secret. */
+		r = match_dentry(new_dentry, &nv);
+		if (r)
+			v = nv;
+	}
+	if (!r && protected_dir(old_dentry))
+		r = (struct mg_file_rule *)&dir_rule;
+	if (!r)
+		return 0;
+	return enforce(cfg, sess, MG_HOOK_INODE_RENAME, r, &v, 0, old_dentry);
+}
+
+/* truncate(2) by path; O_TRUNC opens are refused by file_open already. */
+SEC("lsm/path_truncate")
+int BPF_PROG(mg_path_truncate, const struct path *path)
+{
+	struct mg_config *cfg = mg_get_config();
+	struct verdict v = {};
+	struct mg_file_rule *r;
+	__u64 sess;
+
+	if (!cfg || !cfg->files_enabled)
+		return 0;
+	sess = mg_session_of_current(cfg);
+	if (!sess)
+		return 0;
+	r = match_dentry(BPF_CORE_READ(path, dentry), &v);
+	if (!r)
+		return 0;
+	return enforce(cfg, sess, MG_HOOK_TRUNCATE, r, &v, path, 0);
+}

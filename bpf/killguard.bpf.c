@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Kill-on-access fallback for kernels that refuse BPF-LSM programs. At the entry
+ * of every syscall that takes a path to a file it may read, link or rename, a task
+ * inside the guarded cgroup naming a protected file is sent SIGKILL before the
+ * syscall returns to it, and an MG_ACT_KILL event is written.
+ *
+ * What it sees is the path STRING the caller passed, not the file, so it is
+ * weaker than the LSM and the daemon says so at start:
+ *  - basename patterns match the last component of the string;
+ *  - glob-resolved files match only by the absolute path the daemon expanded:
+ *    a relative path, a dirfd-relative name, "..", "//", or a symlink whose own
+ *    name is not protected reach the file unseen;
+ *  - io_uring openat and /proc/self/fd reopen carry no protected name;
+ *  - the path is read at syscall entry, so another thread may rewrite it before
+ *    the kernel does (TOCTOU), and SIGKILL lands when the syscall returns, so a
+ *    sibling thread could use the new fd in that window.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "files.bpf.h"
+
+#define SIGKILL 9
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Absolute paths of the glob-resolved files, zero-padded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MG_MAX_FILE_PATHS);
+	__type(key, char[MG_PATH_LEN]);
+	__type(value, struct mg_file_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mg_file_paths SEC(".maps");
+
+struct scratch {
+	char path[MG_PATH_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} kg_scratch SEC(".maps");
+
+/*
+ * Syscalls and which arguments are paths (bit i = argument i). Numbers are the
+ * native table; 32-bit callers (int 0x80 on x86-64) use the ia32 table below.
+ */
+#if defined(__TARGET_ARCH_x86)
+static __always_inline __u32 path_args(long id)
+{
+	switch (id) {
+	case 2:	  /* open */
+	case 85:  /* creat */
+	case 59:  /* execve */
+	case 76:  /* truncate */
+	case 88:  /* symlink: the target */
+		return 1 << 0;
+	case 257: /* openat */
+	case 437: /* openat2 */
+	case 322: /* execveat */
+	case 303: /* name_to_handle_at */
+		return 1 << 1;
+	case 86: /* link */
+	case 82: /* rename */
+		return 1 << 0 | 1 << 1;
+	case 266: /* symlinkat: the target */
+		return 1 << 0;
+	case 265: /* linkat */
+	case 264: /* renameat */
+	case 316: /* renameat2 */
+		return 1 << 1 | 1 << 3;
+	}
+	return 0;
+}
+
+static __always_inline __u32 path_args_ia32(long id)
+{
+	switch (id) {
+	case 5:	 /* open */
+	case 8:	 /* creat */
+	case 11: /* execve */
+	case 92: /* truncate */
+	case 83: /* symlink */
+	case 304: /* symlinkat */
+		return 1 << 0;
+	case 295: /* openat */
+	case 437: /* openat2 */
+	case 358: /* execveat */
+	case 341: /* name_to_handle_at */
+		return 1 << 1;
+	case 9:	 /* link */
+	case 38: /* rename */
+		return 1 << 0 | 1 << 1;
+	case 303: /* linkat */
+	case 302: /* renameat */
+	case 353: /* renameat2 */
+		return 1 << 1 | 1 << 3;
+	}
+	return 0;
+}
+
+#define TS_COMPAT 0x0002
+
+static __always_inline int is_compat(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT) != 0;
+}
+
+static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int i, int compat)
+{
+	if (compat) {
+		/* ia32 ABI: ebx, ecx, edx, esi; pointers are 32-bit. */
+		switch (i) {
+		case 0:
+			return (__u32)BPF_CORE_READ(regs, bx);
+		case 1:
+			return (__u32)BPF_CORE_READ(regs, cx);
+		case 2:
+			return (__u32)BPF_CORE_READ(regs, dx);
+		default:
+			return (__u32)BPF_CORE_READ(regs, si);
+		}
+	}
+	switch (i) {
+	case 0:
+		return BPF_CORE_READ(regs, di);
+	case 1:
+		return BPF_CORE_READ(regs, si);
+	case 2:
+		return BPF_CORE_READ(regs, dx);
+	default:
+		return BPF_CORE_READ(regs, r10);
+	}
+}
+#elif defined(__TARGET_ARCH_arm64)
+static __always_inline __u32 path_args(long id)
+{
+	switch (id) {
+	case 56:  /* openat */
+	case 437: /* openat2 */
+	case 281: /* execveat */
+	case 264: /* name_to_handle_at */
+		return 1 << 1;
+	case 221: /* execve */
+	case 45:  /* truncate */
+	case 36:  /* symlinkat: the target */
+		return 1 << 0;
+	case 37:  /* linkat */
+	case 38:  /* renameat */
+	case 276: /* renameat2 */
+		return 1 << 1 | 1 << 3;
+	}
+	return 0;
+}
+
+static __always_inline __u32 path_args_ia32(long id)
+{
+	return 0;
+}
+
+static __always_inline int is_compat(void)
+{
+	return 0;
+}
+
+static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int i, int compat)
+{
+	return BPF_CORE_READ(regs, regs[i & 3]);
+}
+#else
+#error "killguard: syscall numbers for this architecture are missing"
+#endif
+
+/* Check one user path; returns the matching rule or NULL. buf is zeroed scratch. */
+static __always_inline struct mg_file_rule *match_user_path(struct scratch *s, unsigned long uptr)
+{
+	struct mg_file_rule *r;
+	long n;
+	__u32 i, base = 0, len;
+
+	__builtin_memset(s->path, 0, sizeof(s->path));
+	n = bpf_probe_read_user_str(s->path, sizeof(s->path), (const void *)uptr);
+	if (n <= 1)
+		return 0;
+	len = n - 1;
+	if (s->path[0] == '/') {
+		r = bpf_map_lookup_elem(&mg_file_paths, s->path);
+		if (r)
+			return r;
+	}
+	for (i = 0; i < MG_PATH_LEN; i++) {
+		if (i >= len)
+			break;
+		if (s->path[i] == '/')
+			base = i + 1;
+	}
+	if (base >= len || base >= MG_PATH_LEN)
+		return 0;
+	return mg_match_name(s->path + base, len - base);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(mg_sys_enter, struct pt_regs *regs, long id)
+{
+	struct mg_file_rule *r = 0;
+	struct mg_config *cfg;
+	struct scratch *s;
+	struct mg_event *e;
+	__u32 zero = 0, args, act;
+	__u64 sess;
+	int compat, i;
+
+	/* Every syscall on the host passes here: decide on the number first. */
+	args = path_args(id) | path_args_ia32(id);
+	if (!args)
+		return 0;
+	cfg = mg_get_config();
+	if (!cfg || !cfg->files_enabled)
+		return 0;
+	sess = mg_session_of_current(cfg);
+	if (!sess)
+		return 0;
+	compat = is_compat();
+	args = compat ? path_args_ia32(id) : path_args(id);
+	s = bpf_map_lookup_elem(&kg_scratch, &zero);
+	if (!s)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		if (!(args & (1u << i)))
+			continue;
+		r = match_user_path(s, syscall_arg(regs, i, compat));
+		if (r)
+			break;
+	}
+	if (!r)
+		return 0;
+	act = mg_file_action(cfg, r);
+	if (act == MG_ACT_BLOCK)
+		act = MG_ACT_KILL;
+	else if (act != MG_ACT_AUDIT)
+		return 0;
+	mg_session_mark(sess, act == MG_ACT_AUDIT ? MG_SESS_TAINTED : 0, act == MG_ACT_KILL);
+	if (act == MG_ACT_KILL)
+		bpf_send_signal(SIGKILL);
+	e = mg_event_reserve(MG_HOOK_SYS_ENTER, act, r->rule_id);
+	if (e) {
+		__builtin_memcpy(e->path, s->path, sizeof(e->path));
+		bpf_ringbuf_submit(e, 0);
+	}
+	return 0;
+}
