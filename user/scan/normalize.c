@@ -1,0 +1,449 @@
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/uspoof.h>
+#include <utf8proc.h>
+
+#include "log.h"
+#include "normalize.h"
+#include "xmalloc.h"
+
+/* Byte classes of the final folding pass. */
+enum { C_SEP = 0, C_LET, C_DIG, C_LEET, C_LEETSYM, C_HI };
+
+static unsigned char cls[256];
+static char low[256];  /* lowercase letter, or the letter a leet character stands for */
+static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
+
+static void tab_init(void)
+{
+	for (int c = 0; c < 256; c++) {
+		cls[c] = C_SEP;
+		low[c] = (char)c;
+	}
+	for (int c = 'a'; c <= 'z'; c++) {
+		cls[c] = C_LET;
+		cls[c - 'a' + 'A'] = C_LET;
+		low[c - 'a' + 'A'] = (char)c;
+	}
+	for (int c = '0'; c <= '9'; c++)
+		cls[c] = C_DIG;
+	/* Only the substitutions the brief lists: each reads as one letter. */
+	static const char leet[][2] = {{'0', 'o'}, {'1', 'i'}, {'3', 'e'}, {'4', 'a'},
+				       {'5', 's'}, {'7', 't'}, {'@', 'a'}, {'$', 's'}};
+	for (size_t i = 0; i < sizeof(leet) / sizeof(leet[0]); i++) {
+		unsigned char c = (unsigned char)leet[i][0];
+
+		cls[c] = (c >= '0' && c <= '9') ? C_LEET : C_LEETSYM;
+		low[c] = leet[i][1];
+	}
+	for (int c = 0x80; c < 256; c++)
+		cls[c] = C_HI; /* bytes of non-ASCII letters left by the Unicode pass */
+}
+
+int norm_is_ascii(const char *in, size_t len)
+{
+	size_t i = 0;
+	uint64_t acc = 0;
+
+	for (; i + 32 <= len; i += 32) {
+		uint64_t w[4];
+
+		memcpy(w, in + i, sizeof(w));
+		acc |= w[0] | w[1] | w[2] | w[3];
+		if (acc & 0x8080808080808080ull)
+			return 0;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)in[i] & 0x80)
+			return 0;
+	return !(acc & 0x8080808080808080ull);
+}
+
+static inline int is_word_byte(unsigned char k)
+{
+	return k == C_LET || k == C_HI;
+}
+
+/*
+ * Lowercase, leet inside words, collapse separators. Writes at most n bytes to
+ * dst (every input byte yields at most one output byte). Bytes >= 0x80 are
+ * copied: they belong to letters the Unicode pass kept.
+ */
+static size_t fold_final(const unsigned char *src, size_t n, char *dst, unsigned *fl, int keep)
+{
+	size_t o = 0;
+	int prev_word = 0; /* last emitted byte is a letter */
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = src[i];
+		unsigned char k = cls[c];
+
+		if (k == C_LET || k == C_HI) {
+			dst[o++] = low[c];
+			prev_word = 1;
+			continue;
+		}
+		if (k == C_SEP)
+			goto sep;
+		if (k == C_LEET || k == C_LEETSYM) {
+			if (prev_word || (i + 1 < n && is_word_byte(cls[src[i + 1]]))) {
+				dst[o++] = low[c];
+				*fl |= NORM_LEET;
+				prev_word = 1;
+				continue;
+			}
+			if (k == C_LEETSYM)
+				goto sep;
+		}
+		dst[o++] = (char)c; /* digit */
+		prev_word = 0;
+		continue;
+	sep:
+		prev_word = 0;
+		if (keep && c > 0x20 && c < 0x7f) {
+			dst[o++] = (char)c; /* punctuation kept for structural patterns */
+			continue;
+		}
+		if (o > 0 && dst[o - 1] != ' ')
+			dst[o++] = ' ';
+	}
+	if (o > 0 && dst[o - 1] == ' ')
+		o--;
+	dst[o] = '\0';
+	return o;
+}
+
+/* ---- Unicode path ---- */
+
+struct obuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void ob_need(struct obuf *b, size_t more)
+{
+	if (b->n + more + 1 <= b->cap)
+		return;
+	while (b->n + more + 1 > b->cap)
+		b->cap = b->cap ? b->cap * 2 : 64;
+	b->p = xreallocarray(b->p, b->cap, 1);
+}
+
+static void ob_putc(struct obuf *b, char c)
+{
+	ob_need(b, 1);
+	b->p[b->n++] = c;
+}
+
+static void ob_putcp(struct obuf *b, int32_t cp)
+{
+	ob_need(b, 4);
+	b->n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)b->p + b->n);
+}
+
+/* Strict UTF-8 decode of one code point; returns bytes used, or 0 if invalid. */
+static size_t u8_decode(const unsigned char *s, size_t n, int32_t *cp)
+{
+	utf8proc_int32_t c;
+	utf8proc_ssize_t r = utf8proc_iterate(s, (utf8proc_ssize_t)(n > 4 ? 4 : n), &c);
+
+	if (r <= 0)
+		return 0;
+	*cp = c;
+	return (size_t)r;
+}
+
+static int is_ascii_alnum(int32_t cp)
+{
+	return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+}
+
+static int is_invisible(int32_t cp)
+{
+	const utf8proc_property_t *p = utf8proc_get_property(cp);
+
+	if (p->ignorable || p->category == UTF8PROC_CATEGORY_CF)
+		return 1;
+	/* Fillers that render blank but are letters, and the blank braille cell. */
+	return cp == 0x115F || cp == 0x1160 || cp == 0x3164 || cp == 0xFFA0 || cp == 0x2800;
+}
+
+static int is_bidi_control(int32_t cp)
+{
+	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Variation selector value 0..255 (the byte it can smuggle), or -1. */
+static int vs_value(int32_t cp)
+{
+	if (cp >= 0xFE00 && cp <= 0xFE0F)
+		return cp - 0xFE00;
+	if (cp >= 0xE0100 && cp <= 0xE01EF)
+		return cp - 0xE0100 + 16;
+	return -1;
+}
+
+/*
+ * Pass A: drop invalid bytes, remove invisible characters, take out tag
+ * characters and variation-selector runs, decoding the text they carry into tag.
+ */
+static void sanitize(const unsigned char *s, size_t n, struct obuf *a, struct obuf *tag,
+		     unsigned *fl)
+{
+	int32_t prev = -1; /* last kept code point */
+	size_t inv_run = 0, vs_run = 0, vs_mark = 0;
+	int inv_pending = 0;
+
+	for (size_t i = 0; i < n;) {
+		int32_t cp;
+		size_t k = u8_decode(s + i, n - i, &cp);
+		int vs;
+
+		if (k == 0) {
+			/* Bad byte: dropped so it cannot split a word, flagged, rest kept. */
+			*fl |= NORM_INVISIBLE;
+			i++;
+			continue;
+		}
+		i += k;
+		vs = vs_value(cp);
+		if (vs >= 0) {
+			if (vs_run++ == 0)
+				vs_mark = tag->n;
+			ob_putc(tag, (vs >= 0x20 && vs < 0x7f) ? (char)vs : ' ');
+			continue;
+		}
+		if (vs_run) {
+			/* One selector after an emoji is normal; a run carries bytes. */
+			if (vs_run >= 2)
+				*fl |= NORM_TAGS;
+			else
+				tag->n = vs_mark;
+			vs_run = 0;
+		}
+		if (cp >= 0xE0000 && cp <= 0xE007F) {
+			if (cp >= 0xE0020 && cp <= 0xE007E)
+				ob_putc(tag, (char)(cp - 0xE0000));
+			*fl |= NORM_TAGS;
+			continue;
+		}
+		if (is_invisible(cp)) {
+			if (is_bidi_control(cp) || ++inv_run >= 3)
+				*fl |= NORM_INVISIBLE;
+			inv_pending = 1;
+			continue;
+		}
+		if (inv_pending && prev >= 0 && is_ascii_alnum(prev) && is_ascii_alnum(cp))
+			*fl |= NORM_INVISIBLE; /* a word split by invisible characters */
+		inv_pending = 0;
+		inv_run = 0;
+		if (cp < 0x80)
+			ob_putc(a, (char)cp);
+		else
+			ob_putcp(a, cp);
+		prev = cp;
+	}
+	if (vs_run >= 2)
+		*fl |= NORM_TAGS;
+	else if (vs_run)
+		tag->n = vs_mark;
+}
+
+/* ---- confusables via ICU's spoof checker (UTS #39 skeletons) ---- */
+
+static USpoofChecker *spoof;
+static char spoof_err[128];
+static pthread_once_t spoof_once = PTHREAD_ONCE_INIT;
+
+static void spoof_init(void)
+{
+	UErrorCode st = U_ZERO_ERROR;
+
+	spoof = uspoof_open(&st);
+	if (U_FAILURE(st)) {
+		snprintf(spoof_err, sizeof(spoof_err), "ICU uspoof_open: %s", u_errorName(st));
+		spoof = NULL;
+	}
+}
+
+int norm_ready(char *err, size_t errlen)
+{
+	pthread_once(&tab_once, tab_init);
+	pthread_once(&spoof_once, spoof_init);
+	if (!spoof) {
+		snprintf(err, errlen, "%s", spoof_err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Skeleton of one code point if it is 1..3 ASCII letters/digits; else 0. */
+static size_t skeleton_ascii(int32_t cp, char out[3])
+{
+	UChar src[2], dst[16];
+	int32_t sn = 0, dn;
+	UErrorCode st = U_ZERO_ERROR;
+
+	if (cp > 0xFFFF) {
+		src[sn++] = (UChar)(0xD7C0 + (cp >> 10));
+		src[sn++] = (UChar)(0xDC00 | (cp & 0x3FF));
+	} else
+		src[sn++] = (UChar)cp;
+	dn = uspoof_getSkeleton(spoof, 0, src, sn, dst, 16, &st);
+	if (U_FAILURE(st) || dn < 1 || dn > 3)
+		return 0;
+	for (int32_t i = 0; i < dn; i++) {
+		if (dst[i] >= 0x80 || !is_ascii_alnum(dst[i]))
+			return 0;
+		out[i] = (char)(dst[i] >= 'A' && dst[i] <= 'Z' ? dst[i] + 32 : dst[i]);
+	}
+	return (size_t)dn;
+}
+
+struct conf_ent {
+	uint32_t cp;
+	uint8_t len;
+	char s[3];
+};
+#define CONF_CACHE 4096 /* per thread; non-ASCII text repeats few letters */
+static __thread struct conf_ent conf_cache[CONF_CACHE];
+
+/*
+ * ASCII look-alike of a non-ASCII letter. The lowercase form is tried first:
+ * UTS #39 maps capital I-like letters to "l", their lowercase forms to "i".
+ */
+static size_t confusable(int32_t cp, const char **s)
+{
+	struct conf_ent *e = &conf_cache[((uint32_t)cp * 2654435761u) >> 20];
+
+	if (e->cp != (uint32_t)cp) {
+		int32_t lc = utf8proc_tolower(cp);
+		size_t n = 0;
+
+		if (spoof) {
+			n = skeleton_ascii(lc, e->s);
+			if (n == 0 && lc != cp)
+				n = skeleton_ascii(cp, e->s);
+		}
+		e->cp = (uint32_t)cp;
+		e->len = (uint8_t)n;
+	}
+	*s = e->s;
+	return e->len;
+}
+
+/* Pass C: confusables to ASCII, other letters lowercased, the rest separators. */
+static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsigned *fl)
+{
+	for (size_t i = 0; i < n;) {
+		int32_t cp;
+		size_t k = u8_decode(b + i, n - i, &cp);
+		const char *s;
+		size_t sl;
+
+		if (k == 0) {
+			i++;
+			continue;
+		}
+		i += k;
+		if (cp < 0x80) {
+			ob_putc(c, (char)cp);
+			continue;
+		}
+		sl = confusable(cp, &s);
+		if (sl) {
+			ob_need(c, sl);
+			memcpy(c->p + c->n, s, sl);
+			c->n += sl;
+			*fl |= NORM_CONFUSABLE;
+			continue;
+		}
+		switch (utf8proc_category(cp)) {
+		case UTF8PROC_CATEGORY_LU:
+		case UTF8PROC_CATEGORY_LL:
+		case UTF8PROC_CATEGORY_LT:
+		case UTF8PROC_CATEGORY_LM:
+		case UTF8PROC_CATEGORY_LO:
+		case UTF8PROC_CATEGORY_ND:
+		case UTF8PROC_CATEGORY_NL:
+		case UTF8PROC_CATEGORY_NO:
+		case UTF8PROC_CATEGORY_CO:
+		case UTF8PROC_CATEGORY_CN:
+			ob_putcp(c, utf8proc_tolower(cp));
+			break;
+		case UTF8PROC_CATEGORY_MN:
+		case UTF8PROC_CATEGORY_MC:
+		case UTF8PROC_CATEGORY_ME:
+			break;
+		default:
+			ob_putc(c, ' ');
+		}
+	}
+}
+
+static size_t fold_unicode(const unsigned char *in, size_t len, char **out, unsigned *fl,
+			   int keep)
+{
+	struct obuf a = {0}, tag = {0}, c = {0};
+	utf8proc_uint8_t *b = NULL;
+	utf8proc_ssize_t bn;
+	char *res;
+	size_t n;
+
+	pthread_once(&spoof_once, spoof_init);
+	ob_need(&a, len);
+	sanitize(in, len, &a, &tag, fl);
+	bn = utf8proc_map((const utf8proc_uint8_t *)a.p, (utf8proc_ssize_t)a.n, &b,
+			  UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK);
+	ob_need(&c, a.n + tag.n + 1);
+	if (bn >= 0) {
+		map_letters(b, (size_t)bn, &c, fl);
+		free(b);
+	} else {
+		/* Only on allocation failure (input is valid UTF-8 by now): fold unmapped. */
+		map_letters((const unsigned char *)a.p, a.n, &c, fl);
+	}
+	if (tag.n) {
+		ob_putc(&c, ' ');
+		ob_need(&c, tag.n);
+		memcpy(c.p + c.n, tag.p, tag.n);
+		c.n += tag.n;
+	}
+	res = xmalloc(c.n + 1);
+	n = fold_final((const unsigned char *)c.p, c.n, res, fl, keep);
+	free(a.p);
+	free(tag.p);
+	free(c.p);
+	*out = res;
+	return n;
+}
+
+static size_t fold(const char *in, size_t len, char **out, unsigned *flags, int keep)
+{
+	unsigned fl = 0;
+	size_t n;
+
+	pthread_once(&tab_once, tab_init);
+	if (norm_is_ascii(in, len)) {
+		*out = xmalloc(len + 1);
+		n = fold_final((const unsigned char *)in, len, *out, &fl, keep);
+	} else
+		n = fold_unicode((const unsigned char *)in, len, out, &fl, keep);
+	if (flags)
+		*flags = fl;
+	return n;
+}
+
+size_t norm_fold(const char *in, size_t len, char **out, unsigned *flags)
+{
+	return fold(in, len, out, flags, 0);
+}
+
+size_t norm_fold_punct(const char *in, size_t len, char **out, unsigned *flags)
+{
+	return fold(in, len, out, flags, 1);
+}

@@ -1,0 +1,46 @@
+/*
+ * Text folding before pattern matching, so that an instruction written with
+ * look-alike letters, invisible characters, smuggled tag characters, leetspeak
+ * or odd spacing reads the same as the plain one.
+ */
+#ifndef MG_NORMALIZE_H
+#define MG_NORMALIZE_H
+
+#include <stddef.h>
+
+/* What norm_fold found and removed or mapped (flags out-parameter). */
+#define NORM_INVISIBLE 1u /* invisible/format characters splitting words, bidi overrides, bad UTF-8 */
+#define NORM_TAGS 2u	  /* Unicode tag characters or variation-selector runs carrying text */
+#define NORM_CONFUSABLE 4u /* letters mapped to their UTS #39 skeleton */
+#define NORM_LEET 8u	   /* digits/symbols inside words read as letters */
+
+/*
+ * Fold in[0..len) into a malloc'd NUL-terminated copy in *out and return its
+ * length. Steps: invalid UTF-8 bytes dropped (never truncates: the rest is kept),
+ * invisible and tag characters removed (text smuggled in tag characters or
+ * variation selectors is decoded and appended after a space), NFKC with marks
+ * stripped, non-ASCII letters mapped to their ICU spoof-checker skeleton when it
+ * is ASCII, lowercase, digits and @ $ inside words read as letters (0->o 1->i
+ * 3->e 4->a 5->s 7->t @->a $->s), and runs of whitespace and punctuation
+ * collapsed to one space. Pure-ASCII input takes a table-driven path that never
+ * touches utf8proc or ICU. flags may be NULL.
+ */
+size_t norm_fold(const char *in, size_t len, char **out, unsigned *flags);
+
+/*
+ * The same, but ASCII punctuation is kept (only whitespace runs collapse), for
+ * patterns that need structure: tags, paths, URLs, brackets.
+ */
+size_t norm_fold_punct(const char *in, size_t len, char **out, unsigned *flags);
+
+/* Is in[0..len) pure ASCII? (word-at-a-time; used to skip the Unicode work) */
+int norm_is_ascii(const char *in, size_t len);
+
+/*
+ * Open the ICU spoof checker now and report whether it works; norm_fold still
+ * runs without it but cannot map confusables. Scanners call this from their init
+ * so a broken ICU is an error at start, not a silent hole.
+ */
+int norm_ready(char *err, size_t errlen);
+
+#endif
