@@ -137,17 +137,17 @@ const struct trule inject_rules[] = {
 	 "need to|have to) )?(?:first )?(?:call|run|use|invoke|execute|read|fetch|send|open|visit|"
 	 "query)\\b"},
 	{TC_STEER, TS_LOW, 0,
-	 "(?:call|use|invoke|run|execute|trigger) (?:the )?\\S{1,64} (?:tool|function) (?:with|"
+	 "(?:call|use|invoke|run|execute|trigger) (?:the )?\\S+ (?:tool|function) (?:with|"
 	 "using|passing|and pass|and send|and set)\\b"},
 	{TC_STEER, TS_LOW, 0,
 	 "you (?:must|have to|need to|are required to|shall) (?:(?:always|now|immediately) )?(?:first "
-	 ")?(?:call|use|invoke|run|execute) (?:the )?\\S{1,64} (?:tool|function)\\b"},
+	 ")?(?:call|use|invoke|run|execute) (?:the )?\\S+ (?:tool|function)\\b"},
 	{TC_STEER, TS_HIGH, 0,
 	 "(?:secretly|silently|quietly|covertly|stealthily|discreetly) (?:\\w+ )?(?:call|invoke|"
 	 "execute|run|use|send|read|upload|forward|delete|write|post|email|copy|transfer)\\b"},
 	{TC_STEER, TS_LOW, 0,
 	 "(?:immediately|now|next|then|also|automatically) (?:call|invoke|execute|run) (?:the )?"
-	 "\\S{1,64} (?:tool|function)\\b"},
+	 "\\S+ (?:tool|function)\\b"},
 	/* exfiltration */
 	{TC_EXFIL, TS_HIGH, 0,
 	 "(?:send|upload|post|forward|transmit|exfiltrate|leak|email|mail|sync|submit|copy) (?:\\w+ "
@@ -162,10 +162,10 @@ const struct trule inject_rules[] = {
 	 "image url|image link|link|markdown image)\\b"},
 	/* A markdown image whose URL carries a placeholder for data is a beacon. */
 	{TC_EXFIL, TS_HIGH, TS_RAW,
-	 "!\\[[^\\]\\n]{0,200}\\]\\(\\s*<?https?://[^\\s)]{1,300}[?&#][^\\s)]{0,200}(?:\\{|\\$\\{|"
+	 "!\\[[^\\]\\n]*\\]\\(\\s*<?https?://[^\\s)]+[?&#][^\\s)]*(?:\\{|\\$\\{|"
 	 "%7[bB]|<[a-z_]|\\[[A-Za-z_ ]{3,}\\]|INSERT|SECRET|BASE64)"},
 	{TC_EXFIL, TS_LOW, TS_RAW,
-	 "!\\[[^\\]\\n]{0,200}\\]\\(\\s*<?https?://[^\\s)]{1,300}[?&][^\\s)=&]{1,50}=[A-Za-z0-9+/%_.="
+	 "!\\[[^\\]\\n]*\\]\\(\\s*<?https?://[^\\s)]+[?&][^\\s)=&]{1,50}=[A-Za-z0-9+/%_.="
 	 "-]{24}"},
 	/* concealment from the user */
 	{TC_CONCEAL, TS_HIGH, 0,
@@ -197,7 +197,7 @@ const struct trule inject_rules[] = {
 	 * not count): only such text pays for the folded second pass. */
 	{TC_LEET, TS_SIG, TS_RAW, "[g-z][013457]|[013457][g-z]"},
 	{TC_COMMENT, TS_LOW, TS_RAW,
-	 "<!--[^>]{0,800}\\b(?:ai|assistant|llm|language model|claude|chatgpt|gpt|copilot|gemini|"
+	 "<!--[^>]*\\b(?:ai|assistant|llm|language model|claude|chatgpt|gpt|copilot|gemini|"
 	 "you must|ignore (?:all|previous|the))\\b"},
 };
 const size_t inject_nrules = sizeof(inject_rules) / sizeof(inject_rules[0]);

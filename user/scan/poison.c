@@ -21,7 +21,7 @@ const struct trule poison_rules[] = {
 	{TC_SHADOW, TS_HIGH, 0,
 	 "(?:modif(?:y|ies)|changes?|alters?|overrides?|affects?|hijacks?|intercepts?) (?:the )?(?:"
 	 "behaviou?r|functionality|output|parameters|arguments|recipients?|results?) of (?:(?:the|"
-	 "all|any|other|every) )*(?:\\S{1,64} )?(?:tools?|functions?)\\b"},
+	 "all|any|other|every) )*(?:\\S+ )?(?:tools?|functions?)\\b"},
 	{TC_SHADOW, TS_HIGH, 0,
 	 "(?:side effects?|effects?) on (?:(?:the|all|any|every) )?(?:other )?(?:tools?|functions?)"
 	 "\\b"},
@@ -39,10 +39,10 @@ const struct trule poison_rules[] = {
 	{TC_SHADOW, TS_LOW, 0,
 	 "(?:must|should|has to|needs to) (?:always )?be (?:called|used|invoked|run) (?:before|prior "
 	 "to|instead of|in place of)\\b"},
-	{TC_SHADOW, TS_LOW, 0, "instead of (?:using |calling )?(?:the )?\\S{1,64} (?:tool|function)\\b"},
-	{TC_SHADOW, TS_LOW, 0, "(?:replaces?|supersedes?) (?:the )?\\S{1,64} (?:tool|function)\\b"},
+	{TC_SHADOW, TS_LOW, 0, "instead of (?:using |calling )?(?:the )?\\S+ (?:tool|function)\\b"},
+	{TC_SHADOW, TS_LOW, 0, "(?:replaces?|supersedes?) (?:the )?\\S+ (?:tool|function)\\b"},
 	{TC_SHADOW, TS_LOW, 0,
-	 "(?:do not|don t|dont|never) (?:use|call|invoke|run) (?:the|any) (?:other )?(?:\\S{1,64} )?"
+	 "(?:do not|don t|dont|never) (?:use|call|invoke|run) (?:the|any) (?:other )?(?:\\S+ )?"
 	 "(?:tools?|functions?)\\b"},
 	/* signals */
 	{TC_CRED_PATH, TS_SIG, TS_RAW,
@@ -60,7 +60,7 @@ const struct trule poison_rules[] = {
 	 "access)\\b"},
 	{TC_PARAM_PASS, TS_SIG, 0,
 	 "(?:pass|provide|include|send|put|insert|add|attach|supply|place|append|encode|fill)(?: "
-	 "\\S+){0,8} (?:as|in|into|to|via|inside|within) (?:(?:the|a|this|its) )?(?:\\S{1,40} )?(?:"
+	 "\\S+){0,8} (?:as|in|into|to|via|inside|within) (?:(?:the|a|this|its) )?(?:\\S+ )?(?:"
 	 "parameter|argument|param|arg|field|input|property|sidenote|side note|notes?|metadata|"
 	 "context)\\b"},
 	{TC_PARAM_PASS, TS_SIG, 0,
