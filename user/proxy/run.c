@@ -56,6 +56,7 @@ int cmd_run(int argc, char **argv)
 	struct findlog flog;
 	struct pipeline p;
 	struct child child;
+	struct relay_stats st = {0};
 	char err[512], *id;
 	sigset_t mask;
 
@@ -79,6 +80,23 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return run_usage();
+	/*
+	 * Signals arrive on a descriptor so the relay loop sees them between
+	 * messages; blocked from the start so one sent while the scanners compile
+	 * is forwarded to the server rather than lost.
+	 */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		fatal("sigprocmask");
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0)
+		fatal("signalfd");
+	signal(SIGPIPE, SIG_IGN); /* a peer that went away is seen as EPIPE */
 	argv += optind;
 	log_init("mcpguard", verbose);
 
@@ -103,19 +121,6 @@ int cmd_run(int argc, char **argv)
 	}
 	free(id);
 
-	/* Signals arrive on a descriptor so the relay loop sees them between messages. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGQUIT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		fatal("sigprocmask");
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0)
-		fatal("signalfd");
-	signal(SIGPIPE, SIG_IGN); /* a peer that went away is seen as EPIPE */
 
 	if (spawn_server(argv, pol, &child) < 0) {
 		warn("cannot start '%s'", argv[0]);
@@ -125,8 +130,12 @@ int cmd_run(int argc, char **argv)
 		policy_free(pol);
 		return code;
 	}
-	status = relay_run(&p, STDIN_FILENO, STDOUT_FILENO, &child, sfd, NULL);
+	status = relay_run(&p, STDIN_FILENO, STDOUT_FILENO, &child, sfd, &st);
 	close(sfd);
+	debug("relay: %llu messages from the client (%llu blocked), %llu from the server (%llu "
+	      "blocked); %llu bytes spliced, %llu written, %llu dropped",
+	      p.nmsg[DIR_C2S], p.nblocked[DIR_C2S], p.nmsg[DIR_S2C], p.nblocked[DIR_S2C], st.spliced,
+	      st.written, st.dropped);
 	pipeline_free(&p);
 	findlog_close(&flog);
 	policy_free(pol);

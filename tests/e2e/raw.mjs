@@ -1,0 +1,146 @@
+// Relay checks below the SDK: exit codes, signals, EOF, ordering, zero-copy, large
+// messages both ways at once, non-pipe stdio. Prints ok / not ok lines like driver.mjs.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, openSync, closeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const MCPGUARD = resolve(process.env.MCPGUARD || join(here, "../../build/mcpguard"));
+const ONLY = process.env.E2E_ONLY || "";
+const tmp = mkdtempSync(join(tmpdir(), "mcpguard-raw-"));
+let failures = 0;
+
+async function check(name, fn) {
+	if (ONLY && !name.includes(ONLY)) return;
+	try {
+		await fn();
+		console.log(`ok - ${name}`);
+	} catch (e) {
+		failures++;
+		console.log(`not ok - ${name}`);
+		for (const l of String(e && e.stack ? e.stack : e).split("\n").slice(0, 10)) console.log(`#   ${l}`);
+	}
+}
+
+// Run mcpguard run with a policy keeping baselines private; feed input, collect everything.
+function proxy(server, { input, timeout = 20000, args = [], stdio, onSpawn, wrap } = {}) {
+	const pol = join(tmp, "policy.yaml");
+	writeFileSync(pol, `baseline_dir: ${join(tmp, "baselines")}\n`);
+	return new Promise((res, rej) => {
+		const argv = ["run", "--policy", pol, ...args, "--", ...server];
+		const q = (a) => `'${a.replace(/'/g, "'\\''")}'`;
+		const p = wrap ? spawn("sh", ["-c", `${wrap} ${[MCPGUARD, ...argv].map(q).join(" ")}`], { stdio: ["ignore", "pipe", "pipe"] })
+			: spawn(MCPGUARD, argv, { stdio: stdio || ["pipe", "pipe", "pipe"] });
+		let out = "", err = "";
+		p.stdout?.on("data", (d) => (out += d));
+		p.stderr?.on("data", (d) => (err += d));
+		const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`timeout; stderr: ${err}`)); }, timeout);
+		p.on("close", (code, signal) => { clearTimeout(t); res({ code, signal, out, err, lines: out.split("\n").filter(Boolean) }); });
+		if (onSpawn) onSpawn(p);
+		else if (p.stdin) { if (input) p.stdin.write(input); p.stdin.end(); }
+	});
+}
+const req = (id, method, params = {}) => JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n";
+// A server answering every request with `size` bytes of text, all replies in one write.
+const echoServer = (size = 10, notes = 0) => ["node", "-e", `
+	const rl = require("readline").createInterface({ input: process.stdin });
+	rl.on("line", (l) => { const m = JSON.parse(l); if (m.id === undefined) return;
+		let s = "";
+		for (let i = 1; i <= ${notes}; i++) s += JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: m.id, progress: i } }) + "\\n";
+		s += JSON.stringify({ jsonrpc: "2.0", id: m.id, result: { content: [{ type: "text", text: "r".repeat(${size}) }] } }) + "\\n";
+		process.stdout.write(s); });`];
+
+await check("relay: the server's exit status is the proxy's", async () => {
+	const r = await proxy(["sh", "-c", "exit 3"]);
+	assert.equal(r.code, 3);
+});
+
+await check("relay: a server killed by a signal gives 128+signal", async () => {
+	const r = await proxy(["sh", "-c", "kill -KILL $$"]);
+	assert.equal(r.code, 137);
+});
+
+await check("relay: SIGTERM to the proxy is forwarded to the server", async () => {
+	const r = await proxy(["sh", "-c", "trap 'echo got-term >&2; exit 7' TERM; while :; do sleep 0.05; done"], {
+		onSpawn: (p) => setTimeout(() => p.kill("SIGTERM"), 2000), // after the trap is set
+	});
+	assert.equal(r.code, 7);
+	assert.match(r.err, /got-term/); // the server's stderr passes through
+});
+
+await check("relay: client EOF closes the server's stdin and the server is reaped", async () => {
+	const r = await proxy(["sh", "-c", "cat >/dev/null; echo saw-eof >&2; exit 5"]);
+	assert.equal(r.code, 5);
+	assert.match(r.err, /saw-eof/);
+});
+
+await check("relay: a server that cannot start is reported, exit 127", async () => {
+	const r = await proxy(["/nonexistent/mcp-server"]);
+	assert.equal(r.code, 127);
+	assert.match(r.err, /cannot start '\/nonexistent\/mcp-server'/);
+});
+
+await check("relay: bytes of allowed messages reach the server unchanged, by splice", async () => {
+	const file = join(tmp, "seen.bin"), input = join(tmp, "input.bin");
+	// Odd but valid JSON: spacing, escapes, key order must survive (no re-serialisation).
+	const msgs = ' {"method" : "tools/call","params":{"name":"x","arguments":{"s":"caf\\u00e9 \\/ ok"}}, "id":1,"jsonrpc":"2.0"}\n' +
+		'{"jsonrpc":"2.0","method":"notifications/initialized"}\r\n';
+	writeFileSync(input, msgs);
+	// Through a shell pipeline so the proxy's stdin is a pipe (node gives children sockets).
+	const r = await proxy(["sh", "-c", `cat > ${file}`], { args: ["-v"], wrap: `cat ${input} |` });
+	assert.equal(readFileSync(file, "utf8"), msgs);
+	assert.match(r.err, new RegExp(`; ${Buffer.byteLength(msgs)} bytes spliced`), r.err);
+	// The server left without answering id 1: the client gets an error for it.
+	assert.equal(r.lines.length, 1, r.out);
+	assert.equal(JSON.parse(r.lines[0]).error.code, -32002);
+});
+
+await check("relay: malformed client input is answered with -32700 and never reaches the server", async () => {
+	const file = join(tmp, "seen2.bin");
+	const r = await proxy(["sh", "-c", `cat > ${file}`], { input: "{nope\n" + req(2, "ping") });
+	assert.equal(readFileSync(file, "utf8"), req(2, "ping"));
+	const msgs = r.lines.map((l) => JSON.parse(l)); // stdout carries JSON-RPC only
+	assert.equal(msgs[0].error.code, -32700);
+	assert.ok(/malformed-message/.test(r.err), "finding logged on stderr");
+});
+
+await check("relay: notifications and the response written together arrive in order", async () => {
+	const r = await proxy(echoServer(10, 3), { args: ["-v"], input: req(1, "tools/call", { name: "t" }) + req(2, "tools/call", { name: "t" }) });
+	assert.match(r.err, /; [1-9]\d* bytes spliced/, r.err); // server stdout is a pipe: splice to the client
+	const ms = r.lines.map((l) => JSON.parse(l));
+	assert.deepEqual(ms.map((m) => m.id ?? `p${m.params.progressToken}.${m.params.progress}`),
+		["p1.1", "p1.2", "p1.3", 1, "p2.1", "p2.2", "p2.3", 2]);
+});
+
+await check("relay: no deadlock with large messages in both directions at once", async () => {
+	const n = 24, size = 700 * 1024;
+	const r = await proxy(echoServer(size), {
+		timeout: 30000,
+		onSpawn: (p) => {
+			// Write everything at once while the server is busy writing big replies.
+			for (let i = 1; i <= n; i++) p.stdin.write(req(i, "tools/call", { name: "t", arguments: { blob: "q".repeat(size) } }));
+			p.stdin.end();
+		},
+	});
+	const ids = r.lines.map((l) => JSON.parse(l)).map((m) => { assert.ok(m.result, JSON.stringify(m).slice(0, 200)); return m.id; });
+	assert.deepEqual(ids, Array.from({ length: n }, (_, i) => i + 1));
+	assert.equal(JSON.parse(r.lines[0]).result.content[0].text.length, size);
+});
+
+await check("relay: stdin and stdout that are files, not pipes, still work", async () => {
+	const inFile = join(tmp, "in.jsonl"), outFile = join(tmp, "out.jsonl");
+	writeFileSync(inFile, req(1, "ping") + req(2, "ping") + "garbage\n" + req(3, "ping"));
+	const fin = openSync(inFile, "r"), fout = openSync(outFile, "w");
+	const r = await proxy(echoServer(5), { stdio: [fin, fout, "pipe"] });
+	closeSync(fin);
+	closeSync(fout);
+	assert.equal(r.code, 0);
+	const ms = readFileSync(outFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+	assert.deepEqual(ms.map((m) => m.id), [null, 1, 2, 3]); // the parse error is answered at once
+});
+
+rmSync(tmp, { recursive: true, force: true });
+process.exit(failures ? 1 : 0);
