@@ -179,8 +179,8 @@ const struct trule inject_rules[] = {
 	 "it) (?:you|to))"},
 	{TC_CONCEAL, TS_HIGH, 0,
 	 "(?:do not|don t|dont|never|must not) (?:mention|reveal|disclose|say|show|explain|admit|"
-	 "acknowledge) (?:this|that|it|these|anything|any of this)(?: \\w+){0,4} (?:to|with) (?:the "
-	 "|your )?users?\\b"},
+	 "acknowledge) (?:(?:this|that|it|these|anything|any of this)(?: \\w+){0,4} )?(?:to|with) "
+	 "(?:the |your )?users?\\b"},
 	{TC_CONCEAL, TS_HIGH, 0,
 	 "(?:keep|hide|conceal) (?:this|it|that|these|them)(?: \\w+){0,3} (?:from|hidden from|secret "
 	 "from) (?:the |your )?users?\\b"},

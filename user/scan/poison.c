@@ -171,8 +171,13 @@ static void judge(const struct thits *h, const char *where, const char *via, str
 										    : TC_EXFIL]);
 		st->cred_exfil_high |= hi;
 	}
+	/* A credential file named next to a directive to use it; one finding per string. */
 	if (m & TS_BIT(TC_CRED_PATH)) {
-		if (m & CRED_USE) {
+		int done = (m & high & (TS_BIT(TC_CRED_ASK) | TS_BIT(TC_EXFIL))) != 0;
+
+		if (done) {
+			/* already reported above at high confidence */
+		} else if (m & CRED_USE) {
 			add(st, out, "credential-exfiltration", 1, where,
 			    "directs reading a credential file into the call",
 			    obf(h, TS_BIT(TC_CRED_PATH)), via, h->ctx[TC_CRED_PATH]);
