@@ -1,0 +1,18 @@
+/* Network egress enforcement (egress.bpf.c): policy rules compiled into LPM tries. */
+#ifndef MG_EGRESS_H
+#define MG_EGRESS_H
+
+#include <time.h>
+
+#include "daemon.h"
+
+/* Load, write config and rules, attach or adopt the pinned links. -1: fatal. */
+int egress_start(struct daemon *d);
+/* Re-resolve host names and resolvers when resolve_interval has passed. */
+void egress_tick(struct daemon *d, time_t now);
+/* One line for the start banner. */
+const char *egress_describe(struct daemon *d);
+/* Free userspace state; pinned links keep enforcing. */
+void egress_stop(struct daemon *d);
+
+#endif
