@@ -24,6 +24,13 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/*
+ * Self-test: the daemon sets probe_tgid and opens a file, to learn whether the
+ * hook really runs (a kernel without "bpf" in its LSM list attaches and never calls).
+ */
+__u32 probe_tgid = 0;
+__u64 probe_hits = 0;
+
 /* Renaming a directory above protected files: always refused (audit mode aside). */
 const struct mg_file_rule dir_rule = { .rule_id = MG_RULE_NONE, .action = MG_ACT_BLOCK };
 
@@ -120,6 +127,8 @@ int BPF_PROG(mg_file_open, struct file *file)
 	struct mg_file_rule *r;
 	__u64 sess;
 
+	if (probe_tgid && (bpf_get_current_pid_tgid() >> 32) == probe_tgid)
+		__sync_fetch_and_add(&probe_hits, 1);
 	if (!cfg || !cfg->files_enabled)
 		return 0;
 	sess = mg_session_of_current(cfg);

@@ -1,43 +1,408 @@
 /*
- * Credential-file enforcement: BPF-LSM (fileguard.bpf.c) when the kernel takes it,
- * else the kill-on-access fallback (killguard.bpf.c). This first version only
- * reports that file enforcement is not built yet; it never pretends to enforce.
+ * Credential-file enforcement. BPF-LSM (fileguard.bpf.c) when the kernel both
+ * loads the programs and really calls them; otherwise the kill-on-access fallback
+ * (killguard.bpf.c) from syscall entry; otherwise FILES_UNAVAILABLE, said loudly.
+ *
+ * Order at start: load (pinned maps are created or reused), fill the maps, attach
+ * new links, check the LSM hook really runs, then swap the new links into the pins.
+ * Tracing and LSM links cannot be retargeted (the kernel has no update_prog for
+ * them), so a restarted daemon adopts enforcement by attaching its own links first
+ * and only then replacing the pinned ones: there is no moment without a hook.
  */
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <linux/types.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "daemon.h"
+#include "files.h" /* before the skeletons: they use the mcpguard.h types */
+#include "fileguard.skel.h"
+#include "killguard.skel.h"
 #include "log.h"
+#include "xmalloc.h"
 
-int files_start(struct daemon *d)
+#define REFRESH_SEC 2 /* how often path globs are re-resolved */
+
+/* Pin names of the links under pin_root. */
+static const char *const lsm_pins[] = { "link_file_open", "link_inode_link", "link_inode_rename",
+					"link_path_truncate" };
+static const char *const kill_pin = "link_kill_sys_enter";
+/* Maps this module owns (the shared ones in maps.bpf.h belong to the daemon). */
+static const char *const map_pins[] = { "mg_file_inodes", "mg_file_dirs", "mg_file_names",
+					"mg_file_conf", "mg_file_paths" };
+
+#define NLINKS 5
+
+struct files_state {
+	struct fileguard_bpf *lsm;
+	struct killguard_bpf *kill;
+	struct bpf_link *links[NLINKS];
+	const char *link_pins[NLINKS];
+	size_t nlinks;
+	struct files_rules fr;
+	struct fileset cur;
+	int fd_inodes, fd_dirs, fd_names, fd_conf, fd_paths;
+	time_t last_refresh;
+};
+
+static time_t now_sec(void)
 {
-	if (!d->pol->files.enabled) {
-		d->files_mode = FILES_OFF;
-		snprintf(d->files_reason, sizeof(d->files_reason), "disabled by policy");
-		return 0;
-	}
-	d->files_mode = FILES_UNAVAILABLE;
-	snprintf(d->files_reason, sizeof(d->files_reason),
-		 "credential-file enforcement not built into this daemon yet");
-	if (d->require_lsm) {
-		warnx("--require-lsm: %s", d->files_reason);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void pin_path(char *buf, size_t len, const char *pin_root, const char *name)
+{
+	if (snprintf(buf, len, "%s/%s", pin_root, name) >= (int)len)
+		fatalx("pin path too long: %s/%s", pin_root, name);
+}
+
+static int unpin(const char *pin_root, const char *name)
+{
+	char path[PATH_MAX];
+
+	pin_path(path, sizeof(path), pin_root, name);
+	if (unlink(path) && errno != ENOENT) {
+		warn("files: remove %s", path);
 		return -1;
 	}
 	return 0;
 }
 
+static void drop_links(struct files_state *st)
+{
+	size_t i;
+
+	/* Closing an unpinned link detaches it; a pinned one stays in the kernel. */
+	for (i = 0; i < st->nlinks; i++)
+		bpf_link__destroy(st->links[i]);
+	st->nlinks = 0;
+}
+
+static int attach_one(struct files_state *st, struct bpf_program *prog, const char *pin,
+		      char *why, size_t whylen)
+{
+	struct bpf_link *l;
+
+	if (!bpf_program__autoload(prog))
+		return 0;
+	l = bpf_program__attach(prog);
+	if (!l) {
+		snprintf(why, whylen, "attach %s: %s", bpf_program__section_name(prog),
+			 strerror(errno));
+		return -1;
+	}
+	st->links[st->nlinks] = l;
+	st->link_pins[st->nlinks] = pin;
+	st->nlinks++;
+	return 0;
+}
+
+/* Replace whatever is pinned under each link's name by the new link. */
+static void pin_links(struct files_state *st, const char *pin_root)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < st->nlinks; i++) {
+		pin_path(path, sizeof(path), pin_root, st->link_pins[i]);
+		/* Unlinking the old pin drops the last reference of the old link. */
+		if (unlink(path) && errno != ENOENT)
+			warn("files: replace pin %s", path);
+		if (bpf_link__pin(st->links[i], path))
+			warn("files: pin %s (enforcement ends with this daemon)", path);
+	}
+}
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+
+	return m ? bpf_map__fd(m) : -1;
+}
+
+static void take_fds(struct files_state *st, struct bpf_object *obj)
+{
+	st->fd_inodes = map_fd(obj, "mg_file_inodes");
+	st->fd_dirs = map_fd(obj, "mg_file_dirs");
+	st->fd_names = map_fd(obj, "mg_file_names");
+	st->fd_conf = map_fd(obj, "mg_file_conf");
+	st->fd_paths = map_fd(obj, "mg_file_paths");
+}
+
+static int write_set(struct files_state *st, const struct fileset *fs)
+{
+	int rc = 0;
+
+	rc |= files_sync_inodes(st->fd_inodes, fs->inodes, fs->ninodes);
+	rc |= files_sync_inodes(st->fd_dirs, fs->dirs, fs->ndirs);
+	if (st->fd_paths >= 0)
+		rc |= files_sync_paths(st->fd_paths, fs->paths, fs->npaths);
+	return rc;
+}
+
+static int fill_maps(struct files_state *st)
+{
+	__u32 zero = 0;
+
+	if (files_sync_names(st->fd_names, st->fr.names, st->fr.nnames) ||
+	    bpf_map_update_elem(st->fd_conf, &zero, &st->fr.conf, BPF_ANY)) {
+		warn("files: write basename maps");
+		return -1;
+	}
+	if (write_set(st, &st->cur)) {
+		warn("files: write protected inode/path maps");
+		return -1;
+	}
+	return 0;
+}
+
+/* A hook the running kernel lacks (e.g. path_truncate without CONFIG_SECURITY_PATH). */
+static int kernel_has(const struct btf *vmlinux, const char *fn)
+{
+	return vmlinux && btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) > 0;
+}
+
+/* Did the attached file_open hook run for our own open? */
+static int lsm_really_runs(struct fileguard_bpf *skel)
+{
+	int fd;
+
+	skel->bss->probe_hits = 0;
+	skel->bss->probe_tgid = (__u32)getpid();
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	skel->bss->probe_tgid = 0;
+	return skel->bss->probe_hits > 0;
+}
+
+static int start_lsm(struct daemon *d, struct files_state *st, char *why, size_t whylen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_root);
+	struct fileguard_bpf *skel;
+	struct btf *vmlinux;
+	int err;
+
+	skel = fileguard_bpf__open_opts(&opts);
+	if (!skel) {
+		snprintf(why, whylen, "open fileguard: %s", strerror(errno));
+		return -1;
+	}
+	vmlinux = btf__load_vmlinux_btf();
+	if (!kernel_has(vmlinux, "bpf_lsm_file_open")) {
+		snprintf(why, whylen, "kernel has no bpf_lsm_file_open (CONFIG_BPF_LSM off)");
+		btf__free(vmlinux);
+		fileguard_bpf__destroy(skel);
+		return -1;
+	}
+	if (!kernel_has(vmlinux, "bpf_lsm_inode_link"))
+		bpf_program__set_autoload(skel->progs.mg_inode_link, false);
+	if (!kernel_has(vmlinux, "bpf_lsm_inode_rename"))
+		bpf_program__set_autoload(skel->progs.mg_inode_rename, false);
+	if (!kernel_has(vmlinux, "bpf_lsm_path_truncate"))
+		bpf_program__set_autoload(skel->progs.mg_path_truncate, false);
+	btf__free(vmlinux);
+
+	err = fileguard_bpf__load(skel);
+	if (err) {
+		snprintf(why, whylen, "load lsm programs: %s", strerror(-err));
+		goto fail;
+	}
+	take_fds(st, skel->obj);
+	if (fill_maps(st)) {
+		snprintf(why, whylen, "fill file maps");
+		goto fail;
+	}
+	if (attach_one(st, skel->progs.mg_file_open, lsm_pins[0], why, whylen) ||
+	    attach_one(st, skel->progs.mg_inode_link, lsm_pins[1], why, whylen) ||
+	    attach_one(st, skel->progs.mg_inode_rename, lsm_pins[2], why, whylen) ||
+	    attach_one(st, skel->progs.mg_path_truncate, lsm_pins[3], why, whylen))
+		goto fail;
+	if (!lsm_really_runs(skel)) {
+		snprintf(why, whylen,
+			 "lsm/file_open attached but never ran (is \"bpf\" in lsm= / "
+			 "/sys/kernel/security/lsm?)");
+		goto fail;
+	}
+	st->lsm = skel;
+	return 0;
+fail:
+	drop_links(st);
+	fileguard_bpf__destroy(skel);
+	st->fd_inodes = st->fd_dirs = st->fd_names = st->fd_conf = st->fd_paths = -1;
+	return -1;
+}
+
+static int start_fallback(struct daemon *d, struct files_state *st, char *why, size_t whylen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_root);
+	struct killguard_bpf *skel;
+	int err;
+
+	skel = killguard_bpf__open_opts(&opts);
+	if (!skel) {
+		snprintf(why, whylen, "open killguard: %s", strerror(errno));
+		return -1;
+	}
+	err = killguard_bpf__load(skel);
+	if (err) {
+		snprintf(why, whylen, "load tp_btf/sys_enter: %s", strerror(-err));
+		goto fail;
+	}
+	take_fds(st, skel->obj);
+	if (fill_maps(st)) {
+		snprintf(why, whylen, "fill file maps");
+		goto fail;
+	}
+	if (attach_one(st, skel->progs.mg_sys_enter, kill_pin, why, whylen))
+		goto fail;
+	st->kill = skel;
+	return 0;
+fail:
+	drop_links(st);
+	killguard_bpf__destroy(skel);
+	return -1;
+}
+
+static void announce_fallback(const struct daemon *d, const struct files_state *st)
+{
+	warnx("files: *** BPF-LSM UNAVAILABLE: %s", d->files_reason);
+	warnx("files: *** FALLBACK: a guarded process that names a protected file in open, openat, "
+	      "openat2, creat, execve(at), truncate, link(at), symlink(at), rename(at/2) or "
+	      "name_to_handle_at is SIGKILLed at syscall entry (no EPERM)");
+	warnx("files: *** NOT covered in fallback: relative or dirfd-relative paths, '..', '//' "
+	      "or symlinks to glob-protected files whose own name is not a protected basename; "
+	      "/proc/self/fd reopen; io_uring; a path rewritten by another thread after entry");
+	info("files: %zu protected absolute paths, %zu basename patterns", st->cur.npaths,
+	     st->fr.nnames);
+}
+
+int files_start(struct daemon *d)
+{
+	struct files_state *st;
+	char why_lsm[160] = "", why_kill[160] = "", err[512];
+
+	if (!d->pol->files.enabled) {
+		d->files_mode = FILES_OFF;
+		snprintf(d->files_reason, sizeof(d->files_reason), "disabled by policy");
+		/* An earlier daemon's links would keep enforcing the old set. */
+		files_uninstall(d->pin_root);
+		return 0;
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->fd_inodes = st->fd_dirs = st->fd_names = st->fd_conf = st->fd_paths = -1;
+	if (files_rules_compile(d, &st->fr, err, sizeof(err))) {
+		warnx("%s", err);
+		files_rules_free(&st->fr);
+		free(st);
+		return -1;
+	}
+	fileset_resolve(d->pol, &st->fr, &st->cur);
+	if (st->cur.truncated)
+		warnx("files: %zu protected entries did not fit in the maps", st->cur.truncated);
+	st->last_refresh = now_sec();
+	d->files = st;
+
+	if (start_lsm(d, st, why_lsm, sizeof(why_lsm)) == 0) {
+		d->files_mode = FILES_LSM;
+		snprintf(d->files_reason, sizeof(d->files_reason),
+			 "BPF-LSM file_open/inode_link/inode_rename/path_truncate: deny with EPERM");
+		pin_links(st, d->pin_root);
+		unpin(d->pin_root, kill_pin);
+		info("files: LSM mode: %zu protected inodes, %zu basename patterns",
+		     st->cur.ninodes, st->fr.nnames);
+		return 0;
+	}
+	if (d->require_lsm) {
+		warnx("files: --require-lsm: BPF-LSM unavailable: %s", why_lsm);
+		files_stop(d);
+		return -1;
+	}
+	if (start_fallback(d, st, why_kill, sizeof(why_kill)) == 0) {
+		d->files_mode = FILES_FALLBACK;
+		snprintf(d->files_reason, sizeof(d->files_reason),
+			 "no BPF-LSM (%s); kill-on-access fallback by path name", why_lsm);
+		pin_links(st, d->pin_root);
+		for (size_t i = 0; i < sizeof(lsm_pins) / sizeof(lsm_pins[0]); i++)
+			unpin(d->pin_root, lsm_pins[i]);
+		announce_fallback(d, st);
+		return 0;
+	}
+	d->files_mode = FILES_UNAVAILABLE;
+	snprintf(d->files_reason, sizeof(d->files_reason), "no BPF-LSM (%s); no fallback (%s)",
+		 why_lsm, why_kill);
+	warnx("files: *** CREDENTIAL FILES ARE NOT PROTECTED: %s", d->files_reason);
+	return 0;
+}
+
+static int same_inodes(const struct fs_inode *a, size_t na, const struct fs_inode *b, size_t nb)
+{
+	return na == nb && (na == 0 || !memcmp(a, b, na * sizeof(*a)));
+}
+
+static int same_set(const struct fileset *a, const struct fileset *b)
+{
+	return same_inodes(a->inodes, a->ninodes, b->inodes, b->ninodes) &&
+	       same_inodes(a->dirs, a->ndirs, b->dirs, b->ndirs) && a->npaths == b->npaths &&
+	       (a->npaths == 0 || !memcmp(a->paths, b->paths, a->npaths * sizeof(*a->paths)));
+}
+
 void files_tick(struct daemon *d)
 {
-	(void)d;
+	struct files_state *st = d->files;
+	struct fileset fs;
+	time_t now = now_sec();
+
+	if (!st || (!st->lsm && !st->kill) || now - st->last_refresh < REFRESH_SEC)
+		return;
+	st->last_refresh = now;
+	fileset_resolve(d->pol, &st->fr, &fs);
+	if (same_set(&fs, &st->cur)) {
+		fileset_free(&fs);
+		return;
+	}
+	debug("files: protected set changed: %zu -> %zu inodes", st->cur.ninodes, fs.ninodes);
+	if (write_set(st, &fs))
+		warn("files: refresh protected maps");
+	fileset_free(&st->cur);
+	st->cur = fs;
 }
 
 void files_stop(struct daemon *d)
 {
+	struct files_state *st = d->files;
+
+	if (!st)
+		return;
+	drop_links(st);
+	if (st->lsm)
+		fileguard_bpf__destroy(st->lsm);
+	if (st->kill)
+		killguard_bpf__destroy(st->kill);
+	fileset_free(&st->cur);
+	files_rules_free(&st->fr);
+	free(st);
 	d->files = NULL;
 }
 
 int files_uninstall(const char *pin_root)
 {
-	(void)pin_root;
-	return 0;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sizeof(lsm_pins) / sizeof(lsm_pins[0]); i++)
+		rc |= unpin(pin_root, lsm_pins[i]);
+	rc |= unpin(pin_root, kill_pin);
+	for (i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++)
+		rc |= unpin(pin_root, map_pins[i]);
+	return rc ? -1 : 0;
 }

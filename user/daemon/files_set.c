@@ -1,0 +1,466 @@
+/*
+ * The protected set: policy rules compiled into basename keys, and path globs
+ * resolved for every user's home into (dev, ino) keys, parent directories and
+ * absolute paths. Re-run on every refresh so files that appear later are covered.
+ */
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "filepat.h"
+#include "files.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define WALK_BUDGET 200000 /* directory entries visited per refresh, all globs together */
+#define WALK_DEPTH 32
+
+static uint32_t action_of(const struct daemon *d, enum pol_action a)
+{
+	switch (a) {
+	case PA_ALLOW:
+		return MG_ACT_ALLOW;
+	case PA_WARN:
+		return MG_ACT_AUDIT;
+	case PA_STRIP:
+	case PA_BLOCK:
+		break;
+	}
+	return d->audit ? MG_ACT_AUDIT : MG_ACT_BLOCK;
+}
+
+static int add_len(uint32_t *lens, uint32_t *n, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < *n; i++)
+		if (lens[i] == len)
+			return 0;
+	if (*n >= MG_MAX_AFFIX_LENS)
+		return -1;
+	lens[(*n)++] = len;
+	return 0;
+}
+
+int files_rules_compile(struct daemon *d, struct files_rules *fr, char *err, size_t errlen)
+{
+	const struct policy *pol = d->pol;
+	size_t i, j, k, total = 0;
+
+	memset(fr, 0, sizeof(*fr));
+	fr->rule_ids = xcalloc(pol->files.nrules + 1, sizeof(*fr->rule_ids));
+	fr->actions = xcalloc(pol->files.nrules + 1, sizeof(*fr->actions));
+	for (i = 0; i < pol->files.nrules; i++)
+		total += pol->files.rules[i].nbasenames;
+	if (total > MG_MAX_BASENAMES) {
+		snprintf(err, errlen, "%s: files: %zu basename patterns, at most %d",
+			 pol->path ? pol->path : "policy", total, MG_MAX_BASENAMES);
+		return -1;
+	}
+	fr->names = xcalloc(total + 1, sizeof(*fr->names));
+	for (i = 0; i < pol->files.nrules; i++) {
+		const struct pol_file_rule *r = &pol->files.rules[i];
+
+		fr->rule_ids[i] = daemon_rule_id(d, r->name);
+		fr->actions[i] = action_of(d, r->action);
+		for (j = 0; j < r->npaths; j++) {
+			if (r->paths[j][0] != '/' && strncmp(r->paths[j], "~/", 2) != 0) {
+				snprintf(err, errlen,
+					 "%s:%d: files rule '%s': path '%s' must start with / or ~/",
+					 pol->path ? pol->path : "policy", r->line, r->name,
+					 r->paths[j]);
+				return -1;
+			}
+		}
+		for (j = 0; j < r->nbasenames; j++) {
+			struct fs_name n = { 0 };
+			enum filepat_kind kind;
+			const char *why;
+			char text[MG_NAME_LEN];
+
+			if (filepat_basename(r->basenames[j], &kind, text, sizeof(text), &why)) {
+				snprintf(err, errlen, "%s:%d: files rule '%s': basename '%s': %s",
+					 pol->path ? pol->path : "policy", r->line, r->name,
+					 r->basenames[j], why);
+				return -1;
+			}
+			if (fr->actions[i] == MG_ACT_ALLOW)
+				continue;
+			n.key.kind = kind == FILEPAT_PREFIX   ? MG_NAME_PREFIX
+				     : kind == FILEPAT_SUFFIX ? MG_NAME_SUFFIX
+							      : MG_NAME_EXACT;
+			memcpy(n.key.name, text, strlen(text));
+			n.rule.rule_id = fr->rule_ids[i];
+			n.rule.action = fr->actions[i];
+			/* The first rule naming a pattern keeps it. */
+			for (k = 0; k < fr->nnames; k++)
+				if (!memcmp(&fr->names[k].key, &n.key, sizeof(n.key)))
+					break;
+			if (k < fr->nnames)
+				continue;
+			if (n.key.kind == MG_NAME_PREFIX &&
+			    add_len(fr->conf.prefix_lens, &fr->conf.nprefix, strlen(text))) {
+				snprintf(err, errlen, "%s:%d: files: more than %d prefix lengths",
+					 pol->path ? pol->path : "policy", r->line, MG_MAX_AFFIX_LENS);
+				return -1;
+			}
+			if (n.key.kind == MG_NAME_SUFFIX &&
+			    add_len(fr->conf.suffix_lens, &fr->conf.nsuffix, strlen(text))) {
+				snprintf(err, errlen, "%s:%d: files: more than %d suffix lengths",
+					 pol->path ? pol->path : "policy", r->line, MG_MAX_AFFIX_LENS);
+				return -1;
+			}
+			fr->names[fr->nnames++] = n;
+		}
+	}
+	return 0;
+}
+
+void files_rules_free(struct files_rules *fr)
+{
+	free(fr->rule_ids);
+	free(fr->actions);
+	free(fr->names);
+	memset(fr, 0, sizeof(*fr));
+}
+
+/* ---- resolution ---- */
+
+struct resolver {
+	struct fileset *fs;
+	struct mg_file_rule rule;
+	const char *pattern;
+	int recursive;
+	long budget;
+};
+
+static void push_inode(struct fs_inode **v, size_t *n, size_t *c, const struct stat *st,
+		       const struct mg_file_rule *rule)
+{
+	if (*n == *c) {
+		*c = *c ? *c * 2 : 64;
+		*v = xreallocarray(*v, *c, sizeof(**v));
+	}
+	memset(&(*v)[*n], 0, sizeof(**v));
+	(*v)[*n].key.dev = filepat_kdev(st->st_dev);
+	(*v)[*n].key.ino = st->st_ino;
+	(*v)[*n].rule = *rule;
+	(*n)++;
+}
+
+static void push_path(struct fileset *fs, const char *path, const struct mg_file_rule *rule)
+{
+	if (strlen(path) >= MG_PATH_LEN)
+		return; /* the fallback reads at most MG_PATH_LEN bytes: it could never match */
+	if (fs->npaths == fs->cpaths) {
+		fs->cpaths = fs->cpaths ? fs->cpaths * 2 : 64;
+		fs->paths = xreallocarray(fs->paths, fs->cpaths, sizeof(*fs->paths));
+	}
+	memset(&fs->paths[fs->npaths], 0, sizeof(*fs->paths));
+	memcpy(fs->paths[fs->npaths].path, path, strlen(path));
+	fs->paths[fs->npaths].rule = *rule;
+	fs->npaths++;
+}
+
+static void add_match(struct resolver *rv, const char *path)
+{
+	struct fileset *fs = rv->fs;
+	char buf[PATH_MAX], *slash, *real;
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return;
+	/* A "**" protects the files under a directory, not the act of listing it. */
+	if (rv->recursive && S_ISDIR(st.st_mode))
+		return;
+	push_inode(&fs->inodes, &fs->ninodes, &fs->cinodes, &st, &rv->rule);
+	push_path(fs, path, &rv->rule);
+	real = realpath(path, NULL);
+	if (real) {
+		if (strcmp(real, path) != 0)
+			push_path(fs, real, &rv->rule);
+		free(real);
+	}
+	if (mg_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
+		return;
+	while ((slash = strrchr(buf, '/')) != NULL && slash != buf) {
+		*slash = '\0';
+		if (stat(buf, &st) == 0)
+			push_inode(&fs->dirs, &fs->ndirs, &fs->cdirs, &st, &rv->rule);
+	}
+}
+
+static void walk(struct resolver *rv, const char *dir, int depth_left)
+{
+	char child[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *dp;
+
+	if (depth_left <= 0 || rv->budget <= 0)
+		return;
+	dp = opendir(dir);
+	if (!dp)
+		return;
+	while ((de = readdir(dp)) != NULL && rv->budget-- > 0) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (snprintf(child, sizeof(child), "%s/%s", strcmp(dir, "/") ? dir : "",
+			     de->d_name) >= (int)sizeof(child))
+			continue;
+		if (filepat_glob_match(rv->pattern, child))
+			add_match(rv, child);
+		/* lstat: never follow a symlinked directory (loops, escapes from the glob). */
+		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
+			walk(rv, child, depth_left - 1);
+	}
+	closedir(dp);
+}
+
+static void expand(struct resolver *rv, const char *pattern)
+{
+	char base[PATH_MAX];
+	const char *p, *wild, *comp_start;
+	int depth = 0;
+
+	wild = strpbrk(pattern, "*?[");
+	if (!wild) {
+		add_match(rv, pattern);
+		return;
+	}
+	/* Walk from the last literal directory before the first wildcard. */
+	comp_start = wild;
+	while (comp_start > pattern && comp_start[-1] != '/')
+		comp_start--;
+	if ((size_t)(comp_start - pattern) >= sizeof(base))
+		return;
+	memcpy(base, pattern, comp_start - pattern);
+	base[comp_start - pattern] = '\0';
+	if (strlen(base) > 1)
+		base[strlen(base) - 1] = '\0'; /* drop the trailing '/' */
+	rv->recursive = strstr(pattern, "**") != NULL;
+	for (p = comp_start; *p; p++)
+		if (*p == '/')
+			depth++;
+	rv->pattern = pattern;
+	walk(rv, base, rv->recursive ? WALK_DEPTH : depth + 1);
+	rv->recursive = 0;
+}
+
+static void add_home(char ***v, size_t *n, const char *h)
+{
+	struct stat st;
+	size_t i;
+
+	if (!h || h[0] != '/' || !strcmp(h, "/") || stat(h, &st) || !S_ISDIR(st.st_mode))
+		return;
+	for (i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], h))
+			return;
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = xstrdup(h);
+}
+
+/* Home directories of every passwd entry, and /root, without duplicates. */
+static char **homes(size_t *n)
+{
+	struct passwd *pw;
+	char **v = NULL;
+
+	*n = 0;
+	setpwent();
+	while ((pw = getpwent()) != NULL)
+		add_home(&v, n, pw->pw_dir);
+	endpwent();
+	add_home(&v, n, "/root");
+	return v;
+}
+
+static int cmp_inode(const void *a, const void *b)
+{
+	const struct fs_inode *x = a, *y = b;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+
+	if (c)
+		return c;
+	/* Among duplicates the strongest action, then the first rule, comes first. */
+	if (x->rule.action != y->rule.action)
+		return x->rule.action > y->rule.action ? -1 : 1;
+	return x->rule.rule_id < y->rule.rule_id ? -1 : x->rule.rule_id > y->rule.rule_id;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	const struct fs_path *x = a, *y = b;
+	int c = memcmp(x->path, y->path, sizeof(x->path));
+
+	if (c)
+		return c;
+	if (x->rule.action != y->rule.action)
+		return x->rule.action > y->rule.action ? -1 : 1;
+	return x->rule.rule_id < y->rule.rule_id ? -1 : x->rule.rule_id > y->rule.rule_id;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct fs_name *x = a, *y = b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+static size_t uniq(void *v, size_t n, size_t esz, size_t ksz)
+{
+	char *b = v;
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (o > 0 && !memcmp(b + (o - 1) * esz, b + i * esz, ksz))
+			continue;
+		if (o != i)
+			memcpy(b + o * esz, b + i * esz, esz);
+		o++;
+	}
+	return o;
+}
+
+static size_t cap(struct fileset *fs, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	fs->truncated += n - max;
+	return max;
+}
+
+void fileset_resolve(const struct policy *pol, const struct files_rules *fr, struct fileset *fs)
+{
+	struct resolver rv = { .fs = fs, .budget = WALK_BUDGET };
+	char pattern[PATH_MAX];
+	size_t nh, i, j, h;
+	char **hv = homes(&nh);
+
+	memset(fs, 0, sizeof(*fs));
+	for (i = 0; i < pol->files.nrules; i++) {
+		const struct pol_file_rule *r = &pol->files.rules[i];
+
+		if (fr->actions[i] == MG_ACT_ALLOW)
+			continue;
+		rv.rule.rule_id = fr->rule_ids[i];
+		rv.rule.action = fr->actions[i];
+		for (j = 0; j < r->npaths; j++) {
+			if (r->paths[j][0] == '/') {
+				expand(&rv, r->paths[j]);
+				continue;
+			}
+			for (h = 0; h < nh; h++) {
+				if (snprintf(pattern, sizeof(pattern), "%s%s", hv[h],
+					     r->paths[j] + 1) >= (int)sizeof(pattern))
+					continue;
+				expand(&rv, pattern);
+			}
+		}
+	}
+	for (h = 0; h < nh; h++)
+		free(hv[h]);
+	free(hv);
+	if (rv.budget <= 0)
+		warnx("files: directory walk budget (%d entries) exhausted; some globs are "
+		      "partly resolved",
+		      WALK_BUDGET);
+
+	qsort(fs->inodes, fs->ninodes, sizeof(*fs->inodes), cmp_inode);
+	fs->ninodes = uniq(fs->inodes, fs->ninodes, sizeof(*fs->inodes), sizeof(struct mg_inode_key));
+	fs->ninodes = cap(fs, fs->ninodes, MG_MAX_FILE_INODES);
+	qsort(fs->dirs, fs->ndirs, sizeof(*fs->dirs), cmp_inode);
+	fs->ndirs = uniq(fs->dirs, fs->ndirs, sizeof(*fs->dirs), sizeof(struct mg_inode_key));
+	fs->ndirs = cap(fs, fs->ndirs, MG_MAX_FILE_INODES);
+	qsort(fs->paths, fs->npaths, sizeof(*fs->paths), cmp_path);
+	fs->npaths = uniq(fs->paths, fs->npaths, sizeof(*fs->paths), MG_PATH_LEN);
+	fs->npaths = cap(fs, fs->npaths, MG_MAX_FILE_PATHS);
+}
+
+void fileset_free(struct fileset *fs)
+{
+	free(fs->inodes);
+	free(fs->dirs);
+	free(fs->paths);
+	memset(fs, 0, sizeof(*fs));
+}
+
+/* ---- map sync ---- */
+
+static int in_sorted(const char *v, size_t n, size_t esz, const void *key, size_t ksz)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(v + mid * esz, key, ksz);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int sync_map(int fd, const void *entries, size_t n, size_t esz, size_t ksz, size_t voff)
+{
+	const char *e = entries;
+	char *keys = NULL, *cur = xcalloc(1, ksz), *next = xcalloc(1, ksz);
+	size_t nstale = 0, cstale = 0, i;
+	int first = 1, rc = 0;
+
+	/* Collect stale keys first: deleting while iterating a hash map restarts the walk. */
+	while (bpf_map_get_next_key(fd, first ? NULL : cur, next) == 0) {
+		first = 0;
+		if (!in_sorted(e, n, esz, next, ksz)) {
+			if (nstale == cstale) {
+				cstale = cstale ? cstale * 2 : 16;
+				keys = xreallocarray(keys, cstale, ksz);
+			}
+			memcpy(keys + nstale++ * ksz, next, ksz);
+		}
+		memcpy(cur, next, ksz);
+	}
+	for (i = 0; i < nstale; i++)
+		if (bpf_map_delete_elem(fd, keys + i * ksz) && errno != ENOENT)
+			rc = -1;
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, e + i * esz, e + i * esz + voff, BPF_ANY))
+			rc = -1;
+	free(keys);
+	free(cur);
+	free(next);
+	return rc;
+}
+
+int files_sync_inodes(int fd, const struct fs_inode *v, size_t n)
+{
+	return sync_map(fd, v, n, sizeof(*v), sizeof(v->key), offsetof(struct fs_inode, rule));
+}
+
+int files_sync_paths(int fd, const struct fs_path *v, size_t n)
+{
+	return sync_map(fd, v, n, sizeof(*v), sizeof(v->path), offsetof(struct fs_path, rule));
+}
+
+int files_sync_names(int fd, const struct fs_name *v, size_t n)
+{
+	struct fs_name *s = xcalloc(n + 1, sizeof(*s));
+	int rc;
+
+	/* Names are compiled in rule order; the map walk needs them sorted by key. */
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_name);
+	rc = sync_map(fd, s, n, sizeof(*s), sizeof(s->key), offsetof(struct fs_name, rule));
+	free(s);
+	return rc;
+}
