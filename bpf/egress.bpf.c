@@ -12,9 +12,9 @@
  *      rule tries say (a resolver may sit in a private range); else refused ("dns").
  *   4. the longest prefix in the v4 or v6 trie whose port list takes the port; a
  *      port miss falls back to the next wider prefix (value.prefixlen - 1). IPv4-mapped
- *      IPv6 (::ffff:a.b.c.d) goes to the v4 trie. Loopback is not special here: the
- *      daemon puts 127/8, 0.0.0.0/32, ::1 and :: in the tries as an implicit rule.
- *   5. no rule: config.egress_default.
+ *      IPv6 (::ffff:a.b.c.d) goes to the v4 trie.
+ *   5. no rule: loopback (127/8, ::1, and 0.0.0.0 / :: which reach the local host)
+ *      follows config.allow_loopback; anything else config.egress_default.
  *   6. session tainted: anything but a rule with action allow is refused ("taint").
  *   7. audit_only turns a block into an audit. Blocks and audits send an event.
  * Returning 0 from a sock_addr program makes the syscall fail with EPERM.
@@ -122,6 +122,14 @@ static __always_inline int dns_resolver(const __u32 ip[4])
 	return bpf_map_lookup_elem(&eg_dns, &key) != 0;
 }
 
+/* 127/8, ::1, and the unspecified addresses, which connect to the local host too. */
+static __always_inline int is_loopback(const __u32 ip[4], int is4)
+{
+	if (is4)
+		return (bpf_ntohl(ip[3]) >> 24) == 127 || ip[3] == 0;
+	return ip[0] == 0 && ip[1] == 0 && ip[2] == 0 && (ip[3] == 0 || ip[3] == bpf_htonl(1));
+}
+
 static __always_inline int egress(struct bpf_sock_addr *ctx, __u16 hook, int v6)
 {
 	struct mg_config *cfg = mg_get_config();
@@ -172,11 +180,16 @@ static __always_inline int egress(struct bpf_sock_addr *ctx, __u16 hook, int v6)
 	if (r) {
 		action = r->action;
 		rule = r->rule_id;
+	} else if (is_loopback(ip, is4)) {
+		action = cfg->allow_loopback ? MG_ACT_ALLOW : MG_ACT_BLOCK;
+		rule = MG_RULE_LOOPBACK;
 	} else {
 		action = cfg->egress_default;
 		rule = MG_RULE_DEFAULT;
 	}
-	if ((flags & MG_SESS_TAINTED) && !(r && r->action == MG_ACT_ALLOW)) {
+	/* Policy-allowed loopback counts as explicitly allowed. */
+	if ((flags & MG_SESS_TAINTED) && !(r && r->action == MG_ACT_ALLOW) &&
+	    !(rule == MG_RULE_LOOPBACK && action == MG_ACT_ALLOW)) {
 		action = MG_ACT_BLOCK;
 		rule = MG_RULE_TAINT;
 	}

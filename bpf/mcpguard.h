@@ -44,6 +44,7 @@ enum mg_reason {
 	MG_RULE_TAINT = 0xfffffffcu,	  /* session tainted by a watched file read */
 	MG_RULE_DNS = 0xfffffffbu,	  /* port 53 to a resolver not named in policy */
 	MG_RULE_RAWSOCK = 0xfffffffau,
+	MG_RULE_LOOPBACK = 0xfffffff9u, /* loopback with allow_loopback off and no rule */
 };
 
 /* Global configuration, one element of an array map, written by the daemon. */
@@ -57,6 +58,8 @@ struct mg_config {
 	__u32 dns_restrict; /* port 53 only to resolvers in the dns map */
 	__u32 deny_raw_sockets;
 	__u32 pad;
+	__u32 allow_loopback; /* 127/8, 0.0.0.0, ::1, :: when no rule names them */
+	__u32 pad2;
 };
 
 /* Per-session state, keyed by the session cgroup id (child of the guarded cgroup). */

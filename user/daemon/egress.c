@@ -125,11 +125,9 @@ static void rule_value(struct daemon *d, const struct pol_egress_rule *r, struct
 		v->ports[i] = r->ports[i];
 }
 
-/* Policy rules first (their order decides ties), then loopback, then host names. */
+/* Policy rules first (their order decides ties), then host names. */
 static void compile(struct daemon *d, struct egress *eg)
 {
-	static const uint8_t lo4[4] = {127, 0, 0, 0}, any[16] = {0};
-	static const uint8_t lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 	const struct policy *p = d->pol;
 	struct mg_net_rule v;
 
@@ -142,18 +140,6 @@ static void compile(struct daemon *d, struct egress *eg)
 			add_entry(eg, r->cidrs[j].family, r->cidrs[j].addr, r->cidrs[j].prefixlen,
 				  &v, r->name);
 	}
-	/*
-	 * Loopback as an implicit rule: a policy rule naming a narrower prefix (or the
-	 * same one) wins. 0.0.0.0 and :: are included because connecting to them
-	 * reaches the local host.
-	 */
-	memset(&v, 0, sizeof(v));
-	v.rule_id = daemon_rule_id(d, "loopback");
-	v.action = p->egress.allow_loopback ? MG_ACT_ALLOW : MG_ACT_BLOCK;
-	add_entry(eg, AF_INET, lo4, 8, &v, "loopback");
-	add_entry(eg, AF_INET, any, 32, &v, "loopback");
-	add_entry(eg, AF_INET6, lo6, 128, &v, "loopback");
-	add_entry(eg, AF_INET6, any, 128, &v, "loopback");
 	for (size_t i = 0; i < eg->nhosts; i++) {
 		struct host_cache *h = &eg->hosts[i];
 
@@ -403,6 +389,7 @@ static int write_config(struct daemon *d, struct egress *eg)
 	c.egress_default = kernel_action(p->egress.default_action);
 	c.dns_restrict = 1;
 	c.deny_raw_sockets = p->egress.deny_raw_sockets;
+	c.allow_loopback = p->egress.allow_loopback;
 	/* files.c owns its switch but the initial value follows the policy. */
 	c.files_enabled = p->files.enabled;
 	if (bpf_map_update_elem(fd, &zero, &c, BPF_ANY) < 0) {

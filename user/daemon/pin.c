@@ -84,7 +84,8 @@ struct bpf_link *pin_attach_cgroup(struct daemon *d, struct bpf_program *prog, c
 		warnx("pin path too long: %s/%s", d->pin_root, name);
 		return NULL;
 	}
-	old = bpf_link__open(path);
+	/* Probe first: libbpf complains loudly about a missing pin. */
+	old = access(path, F_OK) == 0 ? bpf_link__open(path) : NULL;
 	if (old && link_matches(old, d, prog)) {
 		if ((err = bpf_link__update_program(old, prog)) < 0) {
 			warnx("adopt %s: update program: %s", path, strerror(-err));

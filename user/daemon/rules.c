@@ -40,6 +40,8 @@ const char *daemon_rule_name(const struct daemon *d, uint32_t id)
 		return "dns";
 	case MG_RULE_RAWSOCK:
 		return "raw-socket";
+	case MG_RULE_LOOPBACK:
+		return "loopback";
 	}
 	return "unknown";
 }
