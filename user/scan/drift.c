@@ -1,0 +1,801 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "canonjson.h"
+#include "drift.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define BASELINE_VERSION 1
+#define BASELINE_MAX_BYTES (64u << 20)
+#define DETAIL_MAX 240
+
+struct btool {
+	char *name;
+	cJSON *def; /* the first-seen definition, verbatim */
+	unsigned char fp[32];  /* canonical JSON of def */
+	unsigned char sfp[32]; /* canonical JSON of its structure */
+	long long first_seen;
+};
+
+struct drift {
+	char *server_id;
+	char *path; /* baseline file */
+	struct btool *t;
+	size_t n, cap;
+	int corrupt; /* the file on disk failed validation: never overwritten */
+	char why[200];
+	int corrupt_reported;
+	int unsaved_reported;
+};
+
+/* ---- structure: what a client can call, without the prose ---- */
+
+static cJSON *schema_struct(const cJSON *s, int depth);
+
+static cJSON *struct_map(const cJSON *m, int depth)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (const cJSON *c = m ? m->child : NULL; c; c = c->next)
+		cJSON_AddItemToObject(o, c->string ? c->string : "", schema_struct(c, depth + 1));
+	return o;
+}
+
+static cJSON *struct_list(const cJSON *a, int depth)
+{
+	cJSON *o = cJSON_CreateArray();
+
+	for (const cJSON *c = a ? a->child : NULL; c; c = c->next)
+		cJSON_AddItemToArray(o, schema_struct(c, depth + 1));
+	return o;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The required list as a set: its order carries no meaning. */
+static cJSON *sorted_required(const cJSON *r)
+{
+	size_t n = 0, i = 0;
+	const char **v;
+	cJSON *o = cJSON_CreateArray();
+
+	for (const cJSON *c = r->child; c; c = c->next)
+		n += cJSON_IsString(c) ? 1 : 0;
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	for (const cJSON *c = r->child; c; c = c->next)
+		if (cJSON_IsString(c))
+			v[i++] = c->valuestring;
+	qsort(v, n, sizeof(*v), str_cmp);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(o, cJSON_CreateString(v[i]));
+	free(v);
+	return o;
+}
+
+/*
+ * Keep the JSON Schema keywords that decide which arguments exist, their types
+ * and nesting; drop descriptions, titles, defaults, examples.
+ */
+static cJSON *schema_struct(const cJSON *s, int depth)
+{
+	static const char *const keep_map[] = {"properties", "patternProperties", "$defs",
+					       "definitions"};
+	static const char *const keep_list[] = {"anyOf", "oneOf", "allOf", "prefixItems"};
+	static const char *const keep_schema[] = {"items", "additionalProperties", "not"};
+	cJSON *o;
+	const cJSON *v;
+
+	if (cJSON_IsBool(s))
+		return cJSON_Duplicate(s, 0);
+	if (!cJSON_IsObject(s) || depth > 64)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "type")))
+		cJSON_AddItemToObject(o, "type", cJSON_Duplicate(v, 1));
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "$ref")))
+		cJSON_AddItemToObject(o, "$ref", cJSON_Duplicate(v, 1));
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "required")) && cJSON_IsArray(v))
+		cJSON_AddItemToObject(o, "required", sorted_required(v));
+	for (size_t i = 0; i < sizeof(keep_map) / sizeof(keep_map[0]); i++)
+		if ((v = cJSON_GetObjectItemCaseSensitive(s, keep_map[i])) && cJSON_IsObject(v))
+			cJSON_AddItemToObject(o, keep_map[i], struct_map(v, depth));
+	for (size_t i = 0; i < sizeof(keep_list) / sizeof(keep_list[0]); i++)
+		if ((v = cJSON_GetObjectItemCaseSensitive(s, keep_list[i])) && cJSON_IsArray(v))
+			cJSON_AddItemToObject(o, keep_list[i], struct_list(v, depth));
+	for (size_t i = 0; i < sizeof(keep_schema) / sizeof(keep_schema[0]); i++) {
+		v = cJSON_GetObjectItemCaseSensitive(s, keep_schema[i]);
+		if (!v)
+			continue;
+		cJSON_AddItemToObject(o, keep_schema[i],
+				      cJSON_IsArray(v) ? struct_list(v, depth)
+						       : schema_struct(v, depth + 1));
+	}
+	return o;
+}
+
+/* Fingerprints of a tool definition; -1 if it has no canonical form. */
+static int fingerprint(const cJSON *tool, unsigned char fp[32], unsigned char sfp[32])
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(tool, "name");
+	cJSON *st = cJSON_CreateObject();
+	int rc;
+
+	cJSON_AddItemToObject(st, "name", cJSON_Duplicate(name, 1) ?: cJSON_CreateNull());
+	cJSON_AddItemToObject(
+		st, "input",
+		schema_struct(cJSON_GetObjectItemCaseSensitive(tool, "inputSchema"), 0));
+	cJSON_AddItemToObject(
+		st, "output",
+		schema_struct(cJSON_GetObjectItemCaseSensitive(tool, "outputSchema"), 0));
+	rc = canonjson_sha256(tool, fp) == 0 && canonjson_sha256(st, sfp) == 0 ? 0 : -1;
+	cJSON_Delete(st);
+	return rc;
+}
+
+/* ---- what changed, in words ---- */
+
+struct notes {
+	char s[DETAIL_MAX];
+	size_t len;
+	int n, dropped;
+};
+
+static void note(struct notes *nt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(struct notes *nt, const char *fmt, ...)
+{
+	char one[160];
+	va_list ap;
+	size_t l;
+
+	va_start(ap, fmt);
+	vsnprintf(one, sizeof(one), fmt, ap);
+	va_end(ap);
+	l = strlen(one);
+	/* Keep room for the "(+N more)" tail. */
+	if (nt->len + l + 2 + 16 >= sizeof(nt->s)) {
+		nt->dropped++;
+		return;
+	}
+	if (nt->n++) {
+		memcpy(nt->s + nt->len, "; ", 2);
+		nt->len += 2;
+	}
+	memcpy(nt->s + nt->len, one, l + 1);
+	nt->len += l;
+}
+
+static int json_equal(const cJSON *a, const cJSON *b)
+{
+	char *ca, *cb;
+	int eq;
+
+	if (!a || !b)
+		return a == b;
+	ca = canonjson(a, NULL);
+	cb = canonjson(b, NULL);
+	eq = ca && cb && strcmp(ca, cb) == 0;
+	free(ca);
+	free(cb);
+	return eq;
+}
+
+static const char *type_name(const cJSON *s)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "type");
+
+	if (cJSON_IsString(t))
+		return t->valuestring;
+	return t ? "(union)" : "(any)";
+}
+
+static int in_required(const cJSON *s, const char *name)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(s, "required");
+
+	for (const cJSON *c = cJSON_IsArray(r) ? r->child : NULL; c; c = c->next)
+		if (cJSON_IsString(c) && strcmp(c->valuestring, name) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_schema_handled(const char *k)
+{
+	return strcmp(k, "type") == 0 || strcmp(k, "properties") == 0 ||
+	       strcmp(k, "required") == 0 || strcmp(k, "items") == 0;
+}
+
+/*
+ * Describe differences between two schemas. what is "parameter" or "output
+ * field"; path is the dotted name of the schema ("" for the root).
+ */
+static void diff_schema(struct notes *nt, const char *what, const char *path, const cJSON *a,
+			const cJSON *b, int depth)
+{
+	const cJSON *pa, *pb;
+	char label[96], sub[96];
+
+	if (json_equal(a, b))
+		return;
+	if (*path)
+		snprintf(label, sizeof(label), "%s '%s'", what, path);
+	else
+		snprintf(label, sizeof(label), "%s schema", strcmp(what, "parameter") == 0
+								? "input"
+								: "output");
+	if (!cJSON_IsObject(a) || !cJSON_IsObject(b) || depth > 16) {
+		note(nt, "%s changed", label);
+		return;
+	}
+	if (!json_equal(cJSON_GetObjectItemCaseSensitive(a, "type"),
+			cJSON_GetObjectItemCaseSensitive(b, "type")))
+		note(nt, "%s type changed %s -> %s", label, type_name(a), type_name(b));
+
+	pa = cJSON_GetObjectItemCaseSensitive(a, "properties");
+	pb = cJSON_GetObjectItemCaseSensitive(b, "properties");
+	for (const cJSON *c = pb ? pb->child : NULL; c; c = c->next) {
+		const char *k = c->string ? c->string : "";
+		const cJSON *old = cJSON_GetObjectItemCaseSensitive(pa, k);
+
+		snprintf(sub, sizeof(sub), "%s%s%.48s", path, *path ? "." : "", k);
+		if (!old)
+			note(nt, "%s '%s' added%s", what, sub, in_required(b, k) ? " (required)" : "");
+		else
+			diff_schema(nt, what, sub, old, c, depth + 1);
+	}
+	for (const cJSON *c = pa ? pa->child : NULL; c; c = c->next) {
+		const char *k = c->string ? c->string : "";
+
+		snprintf(sub, sizeof(sub), "%s%s%.48s", path, *path ? "." : "", k);
+		if (!cJSON_GetObjectItemCaseSensitive(pb, k))
+			note(nt, "%s '%s' removed", what, sub);
+	}
+	for (const cJSON *c = pb ? pb->child : NULL; c; c = c->next) {
+		const char *k = c->string ? c->string : "";
+		int ra = in_required(a, k), rb = in_required(b, k);
+
+		if (!cJSON_GetObjectItemCaseSensitive(pa, k) || ra == rb)
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%.48s", path, *path ? "." : "", k);
+		note(nt, "%s '%s' %s", what, sub, rb ? "now required" : "no longer required");
+	}
+	snprintf(sub, sizeof(sub), "%.80s[]", *path ? path : "items");
+	diff_schema(nt, what, sub, cJSON_GetObjectItemCaseSensitive(a, "items"),
+		    cJSON_GetObjectItemCaseSensitive(b, "items"), depth + 1);
+
+	/* Every other keyword, by name: description, default, enum, pattern, ... */
+	for (const cJSON *c = b->child; c; c = c->next) {
+		const char *k = c->string ? c->string : "";
+
+		if (is_schema_handled(k))
+			continue;
+		const cJSON *old = cJSON_GetObjectItemCaseSensitive(a, k);
+
+		if (!old)
+			note(nt, "%s '%.32s' added", label, k);
+		else if (!json_equal(old, c))
+			note(nt, "%s %.32s changed", label, k);
+	}
+	for (const cJSON *c = a->child; c; c = c->next) {
+		const char *k = c->string ? c->string : "";
+
+		if (!is_schema_handled(k) && !cJSON_GetObjectItemCaseSensitive(b, k))
+			note(nt, "%s '%.32s' removed", label, k);
+	}
+}
+
+static void diff_tool(struct notes *nt, const cJSON *a, const cJSON *b)
+{
+	for (const cJSON *c = b->child; c; c = c->next) {
+		const char *k = c->string ? c->string : "";
+		const cJSON *old = cJSON_GetObjectItemCaseSensitive(a, k);
+
+		if (strcmp(k, "inputSchema") == 0 || strcmp(k, "outputSchema") == 0)
+			continue;
+		if (!old)
+			note(nt, "'%.32s' added", k);
+		else if (!json_equal(old, c))
+			note(nt, "%.32s changed", k);
+	}
+	for (const cJSON *c = a->child; c; c = c->next) {
+		const char *k = c->string ? c->string : "";
+
+		if (strcmp(k, "inputSchema") != 0 && strcmp(k, "outputSchema") != 0 &&
+		    !cJSON_GetObjectItemCaseSensitive(b, k))
+			note(nt, "'%.32s' removed", k);
+	}
+	diff_schema(nt, "parameter", "", cJSON_GetObjectItemCaseSensitive(a, "inputSchema"),
+		    cJSON_GetObjectItemCaseSensitive(b, "inputSchema"), 0);
+	diff_schema(nt, "output field", "", cJSON_GetObjectItemCaseSensitive(a, "outputSchema"),
+		    cJSON_GetObjectItemCaseSensitive(b, "outputSchema"), 0);
+	if (nt->n == 0 && nt->dropped == 0)
+		note(nt, "definition changed"); /* e.g. duplicate keys reordered */
+	if (nt->dropped)
+		snprintf(nt->s + nt->len, sizeof(nt->s) - nt->len, " (+%d more)", nt->dropped);
+}
+
+/* ---- baseline set ---- */
+
+static struct btool *find(struct drift *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->t[i].name, name) == 0)
+			return &d->t[i];
+	return NULL;
+}
+
+static struct btool *add(struct drift *d, const char *name, cJSON *def, const unsigned char fp[32],
+			 const unsigned char sfp[32], long long first_seen)
+{
+	struct btool *b;
+
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->t = xreallocarray(d->t, d->cap, sizeof(*d->t));
+	}
+	b = &d->t[d->n++];
+	b->name = xstrdup(name);
+	b->def = def;
+	memcpy(b->fp, fp, 32);
+	memcpy(b->sfp, sfp, 32);
+	b->first_seen = first_seen;
+	return b;
+}
+
+/* ---- the file ---- */
+
+static int mkdirs(const char *dir)
+{
+	char *p = xstrdup(dir);
+	int rc = 0;
+
+	for (char *s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+			rc = -1;
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+static char *default_dir(void)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *dir;
+
+	if (x && x[0] == '/') {
+		xasprintf(&dir, "%s/mcpguard/baselines", x);
+		return dir;
+	}
+	if (!home || home[0] != '/') {
+		struct passwd *pw = getpwuid(geteuid());
+
+		home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+	}
+	if (!home)
+		return NULL;
+	xasprintf(&dir, "%s/.local/state/mcpguard/baselines", home);
+	return dir;
+}
+
+/* Decode 64 hex digits; -1 if s is not exactly that. */
+static int unhex32(const char *s, unsigned char out[32])
+{
+	size_t bin_len = 0;
+
+	if (!s || strlen(s) != 64)
+		return -1;
+	if (sodium_hex2bin(out, 32, s, 64, NULL, &bin_len, NULL) != 0 || bin_len != 32)
+		return -1;
+	return 0;
+}
+
+/*
+ * Read and validate the baseline file into a fresh tool list. Returns 0 (the
+ * file may be absent: empty list), or -1 with why filled: the file exists but
+ * is not a baseline we wrote for this server, or was edited by hand.
+ */
+static int load_file(const char *path, const char *server_id, struct drift *into, char *why,
+		     size_t whylen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat st;
+	char *text;
+	ssize_t got;
+	size_t off = 0;
+	cJSON *root, *tools, *v;
+	int rc = -1;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(why, whylen, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > BASELINE_MAX_BYTES) {
+		snprintf(why, whylen, "not a regular file of at most %u bytes",
+			 BASELINE_MAX_BYTES);
+		close(fd);
+		return -1;
+	}
+	text = xmalloc((size_t)st.st_size + 1);
+	while (off < (size_t)st.st_size &&
+	       ((got = read(fd, text + off, (size_t)st.st_size - off)) > 0 ||
+		(got < 0 && errno == EINTR)))
+		off += got > 0 ? (size_t)got : 0;
+	close(fd);
+	text[off] = '\0';
+	root = off == (size_t)st.st_size ? cJSON_ParseWithLength(text, off) : NULL;
+	free(text);
+	if (!root) {
+		snprintf(why, whylen, "not valid JSON (or short read)");
+		return -1;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "mcpguard_baseline");
+	if (!cJSON_IsNumber(v) || v->valuedouble != BASELINE_VERSION) {
+		snprintf(why, whylen, "missing or unknown 'mcpguard_baseline' version");
+		goto out;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "server_id");
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, server_id) != 0) {
+		snprintf(why, whylen, "'server_id' does not name this server");
+		goto out;
+	}
+	tools = cJSON_GetObjectItemCaseSensitive(root, "tools");
+	if (!cJSON_IsArray(tools)) {
+		snprintf(why, whylen, "'tools' is not an array");
+		goto out;
+	}
+	int i = 0;
+	for (cJSON *t = tools->child; t; t = t->next, i++) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+		const cJSON *h = cJSON_GetObjectItemCaseSensitive(t, "sha256");
+		const cJSON *sh = cJSON_GetObjectItemCaseSensitive(t, "structure_sha256");
+		const cJSON *fs = cJSON_GetObjectItemCaseSensitive(t, "first_seen");
+		cJSON *def = cJSON_GetObjectItemCaseSensitive(t, "definition");
+		const cJSON *dn = cJSON_GetObjectItemCaseSensitive(def, "name");
+		unsigned char fp[32], sfp[32], cfp[32], csfp[32];
+
+		if (!cJSON_IsString(name) || !cJSON_IsObject(def) || !cJSON_IsString(dn) ||
+		    strcmp(dn->valuestring, name->valuestring) != 0 ||
+		    unhex32(cJSON_GetStringValue(h), fp) != 0 ||
+		    unhex32(cJSON_GetStringValue(sh), sfp) != 0) {
+			snprintf(why, whylen, "tools[%d] is malformed", i);
+			goto out;
+		}
+		/* A definition edited without its hash, or a hash edited alone. */
+		if (fingerprint(def, cfp, csfp) != 0 || sodium_memcmp(cfp, fp, 32) != 0 ||
+		    sodium_memcmp(csfp, sfp, 32) != 0) {
+			snprintf(why, whylen, "tools[%d] ('%.64s') does not match its fingerprint",
+				 i, name->valuestring);
+			goto out;
+		}
+		if (find(into, name->valuestring)) {
+			snprintf(why, whylen, "tool '%.64s' appears twice", name->valuestring);
+			goto out;
+		}
+		add(into, name->valuestring, cJSON_Duplicate(def, 1), fp, sfp,
+		    cJSON_IsNumber(fs) ? (long long)fs->valuedouble : 0);
+	}
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+static void free_tools(struct btool *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(t[i].name);
+		cJSON_Delete(t[i].def);
+	}
+	free(t);
+}
+
+static cJSON *tool_entry(const struct btool *b)
+{
+	cJSON *e = cJSON_CreateObject();
+	char hex[65];
+
+	cJSON_AddStringToObject(e, "name", b->name);
+	canonjson_hex(b->fp, hex);
+	cJSON_AddStringToObject(e, "sha256", hex);
+	canonjson_hex(b->sfp, hex);
+	cJSON_AddStringToObject(e, "structure_sha256", hex);
+	cJSON_AddNumberToObject(e, "first_seen", (double)b->first_seen);
+	cJSON_AddItemToObject(e, "definition", cJSON_Duplicate(b->def, 1));
+	return e;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Write text to path atomically: a temp file, fsync, rename, fsync of the directory. */
+static int atomic_write(const char *path, const char *text, char *why, size_t whylen)
+{
+	char *tmp, *dir, *slash;
+	int fd, rc = -1;
+
+	xasprintf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(why, whylen, "create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if (fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
+		snprintf(why, whylen, "write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		snprintf(why, whylen, "rename %s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		rc = fsync(fd) == 0 ? 0 : -1;
+		close(fd);
+	}
+	if (rc != 0)
+		snprintf(why, whylen, "fsync of %s failed", dir);
+	free(dir);
+	return rc;
+}
+
+/*
+ * Persist the baselines. Another session of the same server may have saved
+ * since we loaded: under a lock, its tools are kept (first saved wins) and ours
+ * are added, so no session erases another's baseline.
+ */
+static int save(struct drift *d, char *why, size_t whylen)
+{
+	struct drift disk = {0};
+	char *lockpath, *text;
+	cJSON *root, *arr;
+	int lfd, rc = -1;
+
+	xasprintf(&lockpath, "%s.lock", d->path);
+	lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	free(lockpath);
+	if (lfd < 0 || flock(lfd, LOCK_EX) != 0) {
+		snprintf(why, whylen, "lock: %s", strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
+		return -1;
+	}
+	if (load_file(d->path, d->server_id, &disk, d->why, sizeof(d->why)) != 0) {
+		/* Turned bad since we loaded it: keep it for inspection, report. */
+		d->corrupt = 1;
+		d->corrupt_reported = 0;
+		snprintf(why, whylen, "baseline file became invalid: %s", d->why);
+		goto out;
+	}
+	root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "mcpguard_baseline", BASELINE_VERSION);
+	cJSON_AddStringToObject(root, "server_id", d->server_id);
+	arr = cJSON_AddArrayToObject(root, "tools");
+	for (size_t i = 0; i < disk.n; i++)
+		cJSON_AddItemToArray(arr, tool_entry(&disk.t[i]));
+	for (size_t i = 0; i < d->n; i++)
+		if (!find(&disk, d->t[i].name))
+			cJSON_AddItemToArray(arr, tool_entry(&d->t[i]));
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	rc = atomic_write(d->path, text, why, whylen);
+	free(text);
+out:
+	free_tools(disk.t, disk.n);
+	flock(lfd, LOCK_UN);
+	close(lfd);
+	return rc;
+}
+
+struct drift *drift_open(const char *server_id, const char *baseline_dir)
+{
+	struct drift *d;
+	char *dir = baseline_dir ? xstrdup(baseline_dir) : default_dir();
+	unsigned char h[32];
+	char hex[65];
+	struct stat st;
+
+	if (!server_id || !dir || dir[0] != '/') {
+		warnx("drift: no usable baseline directory (%s)",
+		      dir ? "not an absolute path" : "no HOME or XDG_STATE_HOME");
+		free(dir);
+		return NULL;
+	}
+	if (mkdirs(dir) != 0 || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		warn("drift: baseline directory %s", dir);
+		free(dir);
+		return NULL;
+	}
+	/* Anyone else able to write here could swap the baselines. */
+	if ((st.st_mode & 022) || (st.st_uid != geteuid() && st.st_uid != 0)) {
+		if (st.st_mode & 022)
+			warnx("drift: baseline directory %s is group- or world-writable (mode "
+			      "%03o); refusing it",
+			      dir, (unsigned)(st.st_mode & 0777));
+		else
+			warnx("drift: baseline directory %s belongs to uid %u; refusing it", dir,
+			      (unsigned)st.st_uid);
+		free(dir);
+		return NULL;
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->server_id = xstrdup(server_id);
+	crypto_hash_sha256(h, (const unsigned char *)server_id, strlen(server_id));
+	canonjson_hex(h, hex);
+	xasprintf(&d->path, "%s/%s.json", dir, hex);
+	free(dir);
+	if (load_file(d->path, server_id, d, d->why, sizeof(d->why)) != 0) {
+		/* Start empty in memory; the file stays as found. */
+		free_tools(d->t, d->n);
+		d->t = NULL;
+		d->n = d->cap = 0;
+		d->corrupt = 1;
+		warnx("drift: baseline %s for '%s' is corrupt or was tampered with (%s); "
+		      "it is kept, not replaced, and this session compares against its own "
+		      "first tools/list only",
+		      d->path, server_id, d->why);
+	}
+	return d;
+}
+
+char *drift_baseline_path(const struct drift *d)
+{
+	return xstrdup(d->path);
+}
+
+void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdict,
+		 struct findings *out)
+{
+	size_t nbase = d->n; /* removals are judged against what existed before this list */
+	char *seen = xcalloc(nbase ? nbase : 1, 1);
+	int i = 0, added = 0;
+
+	if (d->corrupt && !d->corrupt_reported) {
+		findings_add(out, "drift", "baseline-corrupt", CONF_HIGH, "result.tools",
+			     "stored baseline of this server is invalid (%.120s); possible "
+			     "tampering; it was not replaced",
+			     d->why);
+		d->corrupt_reported = 1;
+	}
+	for (const cJSON *t = cJSON_IsArray(tools) ? tools->child : NULL; t; t = t->next, i++) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+		unsigned char fp[32], sfp[32];
+		struct btool *b;
+		char where[48];
+		struct notes nt = {0};
+
+		verdict[i] = DRIFT_NEW;
+		if (!cJSON_IsObject(t) || !cJSON_IsString(name))
+			continue; /* nothing to pin it by; the framing and poisoning scanners judge it */
+		snprintf(where, sizeof(where), "result.tools[%d]", i);
+		b = find(d, name->valuestring);
+		if (b && b < d->t + nbase)
+			seen[b - d->t] = 1;
+		if (fingerprint(t, fp, sfp) != 0) {
+			/* e.g. a number cJSON read as infinity: cannot be pinned, so not trusted. */
+			verdict[i] = b ? DRIFT_CHANGED_STRUCT : DRIFT_NEW;
+			findings_add(out, "drift", "tool-changed-structure", CONF_HIGH, where,
+				     "tool '%.64s' has no canonical form (non-finite number?)",
+				     name->valuestring);
+			continue;
+		}
+		if (!b) {
+			add(d, name->valuestring, cJSON_Duplicate(t, 1), fp, sfp,
+			    (long long)time(NULL));
+			added = 1;
+			continue;
+		}
+		if (sodium_memcmp(fp, b->fp, 32) == 0) {
+			verdict[i] = DRIFT_SAME;
+			continue;
+		}
+		diff_tool(&nt, b->def, t);
+		if (sodium_memcmp(sfp, b->sfp, 32) != 0) {
+			verdict[i] = DRIFT_CHANGED_STRUCT;
+			findings_add(out, "drift", "tool-changed-structure", CONF_HIGH, where,
+				     "tool '%.64s' changed since first seen: %s", name->valuestring,
+				     nt.s);
+		} else {
+			verdict[i] = DRIFT_CHANGED;
+			findings_add(out, "drift", "tool-changed", CONF_HIGH, where,
+				     "tool '%.64s' changed since first seen: %s", name->valuestring,
+				     nt.s);
+		}
+	}
+	for (size_t k = 0; k < nbase; k++)
+		if (!seen[k])
+			findings_add(out, "drift", "tool-removed", CONF_HIGH, "result.tools",
+				     "tool '%.64s' of the baseline is no longer offered",
+				     d->t[k].name);
+	free(seen);
+	if (added && !d->corrupt) {
+		char why[256];
+
+		if (save(d, why, sizeof(why)) != 0) {
+			warnx("drift: cannot save baseline %s: %s", d->path, why);
+			if (d->corrupt && !d->corrupt_reported) {
+				findings_add(out, "drift", "baseline-corrupt", CONF_HIGH,
+					     "result.tools",
+					     "stored baseline of this server became invalid "
+					     "(%.120s); possible tampering; it was not replaced",
+					     d->why);
+				d->corrupt_reported = 1;
+			} else if (!d->unsaved_reported) {
+				findings_add(out, "drift", "baseline-unsaved", CONF_LOW,
+					     "result.tools",
+					     "baseline not saved (%.160s): a change between runs "
+					     "would go unseen",
+					     why);
+				d->unsaved_reported = 1;
+			}
+		}
+	}
+}
+
+cJSON *drift_baseline_tool(struct drift *d, const char *name)
+{
+	struct btool *b = name ? find(d, name) : NULL;
+
+	return b ? cJSON_Duplicate(b->def, 1) : NULL;
+}
+
+void drift_close(struct drift *d)
+{
+	if (!d)
+		return;
+	free_tools(d->t, d->n);
+	free(d->server_id);
+	free(d->path);
+	free(d);
+}

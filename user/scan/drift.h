@@ -1,0 +1,50 @@
+/*
+ * Rug-pull detection: every tool's first-seen definition is the baseline, kept
+ * per server identity on disk, and later definitions are compared with it by
+ * canonical-JSON fingerprints. A change is reported, never adopted.
+ */
+#ifndef MG_DRIFT_H
+#define MG_DRIFT_H
+
+#include <cjson/cJSON.h>
+
+#include "findings.h"
+
+enum drift_verdict {
+	DRIFT_SAME,	      /* identical to the baseline */
+	DRIFT_NEW,	      /* not in the baseline: added to it (binding judges whether allowed) */
+	DRIFT_CHANGED,	      /* text changed (description, title, annotations, defaults, ...) */
+	DRIFT_CHANGED_STRUCT, /* parameters added/removed/retyped, required list, nesting */
+};
+
+struct drift;
+
+/*
+ * Open (or start) the baselines of server_id under baseline_dir (NULL:
+ * $XDG_STATE_HOME/mcpguard/baselines, else ~/.local/state/mcpguard/baselines),
+ * creating the directory 0700. A corrupt or tampered baseline file is not an
+ * error here: it is reported by the first drift_check and never overwritten.
+ * NULL (with a warning saying why) if the directory cannot be used safely.
+ */
+struct drift *drift_open(const char *server_id, const char *baseline_dir);
+
+/*
+ * Compare a tools/list "tools" array with the baselines. verdict[i] is set for
+ * every element i of tools (the caller provides cJSON_GetArraySize(tools)
+ * slots). Findings: scanner "drift", rules "tool-changed",
+ * "tool-changed-structure", "tool-removed" (all CONF_HIGH), "baseline-corrupt"
+ * (CONF_HIGH), "baseline-unsaved" (CONF_LOW). New tools are added to the
+ * baseline and saved. tools must be the complete list, not one page of it.
+ */
+void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdict,
+		 struct findings *out);
+
+/* A deep copy of the baseline definition of tool name (caller frees), or NULL. */
+cJSON *drift_baseline_tool(struct drift *d, const char *name);
+
+void drift_close(struct drift *d);
+
+/* The file holding server_id's baselines (for tests and `mcpguard assess`); malloc'd. */
+char *drift_baseline_path(const struct drift *d);
+
+#endif
