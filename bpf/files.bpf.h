@@ -54,7 +54,10 @@ static __always_inline int mg_name_key_fill(struct mg_name_key *k, __u32 kind, c
 	k->kind = kind;
 	if (n == 0 || n >= MG_NAME_LEN)
 		return -1;
-	return bpf_probe_read_kernel(k->name, n & (MG_NAME_LEN - 1), src);
+	/* Keep the mask: clang would drop it after the check and the verifier lose the bound. */
+	asm volatile("" : "+r"(n));
+	n &= MG_NAME_LEN - 1;
+	return bpf_probe_read_kernel(k->name, n, src);
 }
 
 /* The basename rule matching name[0..len), or NULL. name is kernel memory. */

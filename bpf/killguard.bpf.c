@@ -37,7 +37,7 @@ struct {
 } mg_file_paths SEC(".maps");
 
 struct scratch {
-	char path[MG_PATH_LEN];
+	char path[MG_PATH_LEN] __attribute__((aligned(8))); /* 8-byte stores for the memset */
 };
 
 struct {
@@ -179,32 +179,45 @@ static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int i, in
 #error "killguard: syscall numbers for this architecture are missing"
 #endif
 
-/* Check one user path; returns the matching rule or NULL. buf is zeroed scratch. */
-static __always_inline struct mg_file_rule *match_user_path(struct scratch *s, unsigned long uptr)
+struct scan {
+	const char *path;
+	__u32 len;
+	__u32 base; /* index after the last '/' */
+};
+
+/* bpf_loop body: the verifier checks it once instead of once per character and state. */
+static long scan_slash(__u32 i, void *ctx)
 {
+	struct scan *sc = ctx;
+
+	if (i >= sc->len)
+		return 1;
+	if (sc->path[i & (MG_PATH_LEN - 1)] == '/')
+		sc->base = i + 1;
+	return 0;
+}
+
+/* Check one user path; returns the matching rule or NULL. */
+static __noinline struct mg_file_rule *match_user_path(struct scratch *s, unsigned long uptr)
+{
+	struct scan sc = { .path = s->path };
 	struct mg_file_rule *r;
 	long n;
-	__u32 i, base = 0, len;
 
 	__builtin_memset(s->path, 0, sizeof(s->path));
 	n = bpf_probe_read_user_str(s->path, sizeof(s->path), (const void *)uptr);
 	if (n <= 1)
 		return 0;
-	len = n - 1;
+	sc.len = n - 1;
 	if (s->path[0] == '/') {
 		r = bpf_map_lookup_elem(&mg_file_paths, s->path);
 		if (r)
 			return r;
 	}
-	for (i = 0; i < MG_PATH_LEN; i++) {
-		if (i >= len)
-			break;
-		if (s->path[i] == '/')
-			base = i + 1;
-	}
-	if (base >= len || base >= MG_PATH_LEN)
+	bpf_loop(MG_PATH_LEN, scan_slash, &sc, 0);
+	if (sc.base >= sc.len || sc.base >= MG_PATH_LEN)
 		return 0;
-	return mg_match_name(s->path + base, len - base);
+	return mg_match_name(s->path + sc.base, sc.len - sc.base);
 }
 
 SEC("tp_btf/sys_enter")

@@ -273,9 +273,9 @@ fail:
 	return -1;
 }
 
-static void announce_fallback(const struct daemon *d, const struct files_state *st)
+static void announce_fallback(const char *why_lsm, const struct files_state *st)
 {
-	warnx("files: *** BPF-LSM UNAVAILABLE: %s", d->files_reason);
+	warnx("files: *** BPF-LSM UNAVAILABLE: %s", why_lsm);
 	warnx("files: *** FALLBACK: a guarded process that names a protected file in open, openat, "
 	      "openat2, creat, execve(at), truncate, link(at), symlink(at), rename(at/2) or "
 	      "name_to_handle_at is SIGKILLed at syscall entry (no EPERM)");
@@ -290,6 +290,8 @@ int files_start(struct daemon *d)
 {
 	struct files_state *st;
 	char why_lsm[160] = "", why_kill[160] = "", err[512];
+	libbpf_print_fn_t old_print = NULL;
+	int lsm_ok;
 
 	if (!d->pol->files.enabled) {
 		d->files_mode = FILES_OFF;
@@ -312,7 +314,16 @@ int files_start(struct daemon *d)
 	st->last_refresh = now_sec();
 	d->files = st;
 
-	if (start_lsm(d, st, why_lsm, sizeof(why_lsm)) == 0) {
+	/*
+	 * Where LSM programs are refused, libbpf's load errors only repeat why_lsm
+	 * (and suggest ulimit -l, which is not the cause): keep them for -v.
+	 */
+	if (log_verbose() < 1)
+		old_print = libbpf_set_print(NULL);
+	lsm_ok = start_lsm(d, st, why_lsm, sizeof(why_lsm)) == 0;
+	if (log_verbose() < 1)
+		libbpf_set_print(old_print);
+	if (lsm_ok) {
 		d->files_mode = FILES_LSM;
 		snprintf(d->files_reason, sizeof(d->files_reason),
 			 "BPF-LSM file_open/inode_link/inode_rename/path_truncate: deny with EPERM");
@@ -330,11 +341,13 @@ int files_start(struct daemon *d)
 	if (start_fallback(d, st, why_kill, sizeof(why_kill)) == 0) {
 		d->files_mode = FILES_FALLBACK;
 		snprintf(d->files_reason, sizeof(d->files_reason),
-			 "no BPF-LSM (%s); kill-on-access fallback by path name", why_lsm);
+			 "SIGKILL when a protected name or path is passed to open and the other "
+			 "path syscalls; BPF-LSM unavailable: %s",
+			 why_lsm);
 		pin_links(st, d->pin_root);
 		for (size_t i = 0; i < sizeof(lsm_pins) / sizeof(lsm_pins[0]); i++)
 			unpin(d->pin_root, lsm_pins[i]);
-		announce_fallback(d, st);
+		announce_fallback(why_lsm, st);
 		return 0;
 	}
 	d->files_mode = FILES_UNAVAILABLE;
