@@ -221,6 +221,7 @@ struct heredoc {
 struct vfile {
 	char *name;
 	char *text;
+	int decoded; /* written by a pipeline with a decoding stage */
 };
 
 struct pstate {
@@ -790,8 +791,6 @@ static void fb_exp(struct fieldb *fb, const char *v, size_t n, int quoted, unsig
 	const char *sep;
 
 	fb->curflags |= wflags;
-	if (n == 0)
-		fb->nexp_empty++;
 	if (quoted || fb->nosplit) {
 		fb_lit(fb, v, n);
 		return;
@@ -1007,6 +1006,8 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 		return;
 	}
 	if (i >= len) {
+		if (!val || ((name[0] == '@' || name[0] == '*') && !*val))
+			fb->nexp_empty++;
 		fb_exp(fb, val ? val : "", val ? strlen(val) : 0, quoted, SH_W_EXPANDED);
 		return;
 	}
@@ -1379,6 +1380,8 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 				}
 				name[nl] = '\0';
 				v = param(fb, name, tmp, sizeof(tmp));
+				if (!v || ((d == '@' || d == '*') && !*v))
+					fb->nexp_empty++; /* unset: nothing is inserted */
 				if (quoted && (d == '@') && (!v || !*v) && len == 2) {
 					i = e; /* "$@" with no parameters is no word at all */
 					continue;
@@ -1762,17 +1765,22 @@ static int shell_c_opt(const char *a)
 
 static struct vfile *vfile_get(struct pstate *ps, const char *name)
 {
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
 	for (size_t i = 0; i < ps->nvf; i++)
 		if (strcmp(ps->vf[i].name, name) == 0)
 			return &ps->vf[i];
 	return NULL;
 }
 
-static void vfile_put(struct pstate *ps, const char *name, const char *text, int append)
+static void vfile_put(struct pstate *ps, const char *name, const char *text, int append,
+		      int decoded)
 {
 	struct vfile *f = vfile_get(ps, name);
 	struct sbuf b = {0};
 
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
 	if (!f) {
 		if (ps->nvf >= sizeof(ps->vf) / sizeof(ps->vf[0]))
 			return;
@@ -1785,6 +1793,7 @@ static void vfile_put(struct pstate *ps, const char *name, const char *text, int
 	sb_puts(&b, text);
 	free(f->text);
 	f->text = sb_take(&b);
+	f->decoded |= decoded;
 }
 
 /* ---- text-transforming commands, emulated ---- */
@@ -2261,6 +2270,17 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 	if (a >= c->argc)
 		return;
 	n = sh_basename(c->argv[a]);
+	if (strchr(c->argv[a], '/') && vfile_get(ps, c->argv[a])) {
+		/* ./x.sh after x.sh was written with text we know */
+		const struct vfile *f = vfile_get(ps, c->argv[a]);
+		char *t = xstrdup(f->text);
+
+		ps->out->cmd[k].obf |= SH_OB_DECODED;
+		ps->out->cmd[k].decoded_input = f->decoded;
+		parse_text(ps, fr, t, strlen(t), SH_CTX_DECODED, k, NULL, 0);
+		free(t);
+		return;
+	}
 	if (!strcmp(n, "eval")) {
 		struct sbuf t = {0};
 		int exp = 0;
@@ -2271,9 +2291,9 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 			sb_puts(&t, c->argv[i]);
 			exp |= c->wflags[i] & SH_W_EXPANDED;
 		}
-		if (exp)
+		if (exp && t.n)
 			ps->out->cmd[k].obf |= SH_OB_EVAL;
-		if (c->argc > a + 1 && ps->out->cmd[k].wflags[a + 1] & SH_W_CMDSUB)
+		if (c->argc > a + 1 && (c->wflags[a + 1] & SH_W_CMDSUB) && t.n)
 			ps->out->cmd[k].obf |= SH_OB_DECODED;
 		parse_text(ps, fr, t.p ? t.p : "", t.n, SH_CTX_EVAL, k, fr->pos, fr->npos);
 		free(t.p);
@@ -2288,7 +2308,7 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 
 				if (i + 1 >= c->argc)
 					return;
-				if (c->wflags[i + 1] & SH_W_CMDSUB)
+				if ((c->wflags[i + 1] & SH_W_CMDSUB) && c->argv[i + 1][0])
 					ps->out->cmd[k].obf |= SH_OB_DECODED;
 				if (i + 2 < c->argc) {
 					pos = &c->argv[i + 2];
@@ -2330,6 +2350,7 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 				char *t = xstrdup(f->text);
 
 				ps->out->cmd[k].obf |= SH_OB_DECODED;
+				ps->out->cmd[k].decoded_input = f->decoded;
 				parse_text(ps, fr, t, strlen(t), SH_CTX_DECODED, k, NULL, 0);
 				free(t);
 			}
@@ -2345,6 +2366,7 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 			char *t = xstrdup(vfile_get(ps, c->argv[a + 1])->text);
 
 			ps->out->cmd[k].obf |= SH_OB_DECODED;
+			ps->out->cmd[k].decoded_input = vfile_get(ps, c->argv[a + 1])->decoded;
 			parse_text(ps, fr, t, strlen(t), SH_CTX_DECODED, k, NULL, 0);
 			free(t);
 		}
@@ -2402,7 +2424,7 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 /* At the end of a pipeline: data flow, shells fed computed text, written files. */
 static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 {
-	int first = last, j;
+	int first = last, j, dec = 0;
 	char *in = NULL;
 
 	while (ps->out->cmd[first].pipe_prev >= 0)
@@ -2430,16 +2452,33 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 
 				free(in);
 				in = f ? xstrdup(f->text) : NULL;
+				dec |= f && f->decoded;
 			}
 		}
 		if (in && !c->input)
 			c->input = xstrdup(in);
+		if (in && c->argc && !strcmp(sh_basename(c->argv[0]), "xargs") &&
+		    !has_opt(c, 1, "I", NULL) && !has_opt(c, 1, "i", "--replace")) {
+			/* xargs CMD: the words it reads become arguments */
+			struct cmdb xb = {.argv = c->argv, .wf = c->wflags, .argc = c->argc,
+					  .cap = c->argc + 1};
+			char *save = xstrdup(in), *tok, *sp = NULL;
+
+			for (tok = strtok_r(save, " \t\n", &sp); tok; tok = strtok_r(NULL, " \t\n", &sp))
+				cmdb_add(ps, &xb, xstrdup(tok), 0);
+			free(save);
+			c = &ps->out->cmd[j];
+			c->argv = xb.argv;
+			c->wflags = xb.wf;
+			c->argc = xb.argc;
+		}
 		a = sh_cmd_start(c);
 		if (in && shell_reads_stdin(c, a)) {
 			char *t = xstrdup(in);
 
 			c->obf |= SH_OB_DECODED;
 			c->runs_stdin = 1;
+			c->decoded_input = dec;
 			parse_text(ps, fr, t, strlen(t), SH_CTX_DECODED, j, NULL, 0);
 			free(t);
 			c = &ps->out->cmd[j];
@@ -2453,6 +2492,7 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 				char *t = xstrdup(in);
 
 				c->obf |= SH_OB_DECODED;
+				c->decoded_input = dec;
 				parse_text(ps, fr, t, strlen(t), SH_CTX_DECODED, j, NULL, 0);
 				free(t);
 				c = &ps->out->cmd[j];
@@ -2469,6 +2509,8 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 		c = &ps->out->cmd[j];
 		free(c->output);
 		c->output = o ? xstrdup(o) : NULL;
+		c->decoder = num;
+		dec |= num;
 		if (o) {
 			/* > file with text we know: a later "sh file" runs it. */
 			for (size_t r = 0; r < c->nredir; r++) {
@@ -2477,12 +2519,13 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 				if ((c->redir[r].fd == -1 || c->redir[r].fd == 1) &&
 				    (!strcmp(op, ">") || !strcmp(op, ">>") || !strcmp(op, ">|")) &&
 				    strncmp(c->redir[r].text, "/dev/", 5) != 0)
-					vfile_put(ps, c->redir[r].text, o, !strcmp(op, ">>"));
+					vfile_put(ps, c->redir[r].text, o, !strcmp(op, ">>"), dec);
 			}
 			if (a < c->argc && !strcmp(sh_basename(c->argv[a]), "tee"))
 				for (size_t i = a + 1; i < c->argc; i++)
 					if (c->argv[i][0] != '-')
-						vfile_put(ps, c->argv[i], o, has_opt(c, a + 1, "a", NULL));
+						vfile_put(ps, c->argv[i], o, has_opt(c, a + 1, "a", NULL),
+							  dec);
 		}
 		free(in);
 		in = o;
@@ -3145,6 +3188,12 @@ static void put_word(struct sbuf *b, const char *w)
 
 size_t sh_render(const struct sh_parse *p, size_t first, size_t last, char *buf, size_t buflen)
 {
+	return sh_render_sel(p, first, last, NULL, buf, buflen);
+}
+
+size_t sh_render_sel(const struct sh_parse *p, size_t first, size_t last, const unsigned char *sel,
+		     char *buf, size_t buflen)
+{
 	struct sbuf b = {0};
 	size_t n;
 
@@ -3152,6 +3201,8 @@ size_t sh_render(const struct sh_parse *p, size_t first, size_t last, char *buf,
 		const struct sh_cmd *c = &p->cmd[i];
 		int any = 0;
 
+		if (sel && !sel[i])
+			continue;
 		if (!c->argc && !c->nredir && !c->nassign)
 			continue;
 		if (b.n)

@@ -88,6 +88,8 @@ struct sh_cmd {
 	char *input;	   /* stdin text computed from a here-string/doc or pipe, or NULL */
 	char *output;	   /* stdout, when the command only transforms text we know; or NULL */
 	int runs_stdin;	   /* a shell (or source /dev/stdin) that runs its standard input */
+	int decoder;	   /* this stage decodes text: base64 -d, xxd -r, printf '\x..', rev... */
+	int decoded_input; /* runs text that went through a decoder (stdin or a file written) */
 	int procsub_first; /* for process substitutions in words: first inner command, else -1 */
 	int list;	   /* commands of one list share this id */
 	int pipe_prev;	   /* neighbours in the pipeline, or -1 */
@@ -116,6 +118,9 @@ void sh_parse_free(struct sh_parse *p);
 
 /* Render commands [first, last) as one line: words, redirections, separators. */
 size_t sh_render(const struct sh_parse *p, size_t first, size_t last, char *buf, size_t buflen);
+/* The same for the commands i with sel[i] != 0 (sel has p->ncmd entries). */
+size_t sh_render_sel(const struct sh_parse *p, size_t first, size_t last, const unsigned char *sel,
+		     char *buf, size_t buflen);
 
 /* Index of the real command word after wrappers (sudo, env, nohup, timeout...); argc if none. */
 size_t sh_cmd_start(const struct sh_cmd *c);

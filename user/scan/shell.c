@@ -1,0 +1,1316 @@
+/*
+ * Shell scanner (see shell.h). Arguments are found, parsed by shparse, and every
+ * resolved command (including those reached through $(..), eval, sh -c and
+ * decoded payloads) is judged by the built-in rules below and by the policy's
+ * mcp_tool_policy rules. The rules look at what a command would do, not at its
+ * spelling, so quoting tricks cannot hide it and quoted text that is only
+ * printed ("echo 'rm -rf /'") is not mistaken for a command.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#include <fnmatch.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shell.h"
+#include "shparse.h"
+#include "toolrules.h"
+#include "xmalloc.h"
+
+extern char **environ;
+
+#define SHELL_MAX_HEURISTIC 8192 /* strings tried as commands only by their shape */
+#define SHELL_MAX_JSON_DEPTH 8
+#define SHELL_MAX_TEXTS 256 /* candidate texts for policy rules per call */
+
+/* ---- built-in rules ---- */
+
+enum rule_id {
+	R_CRED_READ,
+	R_SYS_READ,
+	R_EXFIL_UPLOAD,
+	R_EXFIL_PIPE,
+	R_EXFIL_COPY,
+	R_EXFIL_DEVTCP,
+	R_EXFIL_SUBST,
+	R_REVSHELL,
+	R_RM,
+	R_DISK,
+	R_FORKBOMB,
+	R_PERMS,
+	R_POWER,
+	R_DLEXEC,
+	R_CRON,
+	R_RC,
+	R_SSHKEY,
+	R_SYSPERSIST,
+	R_DECODE_EXEC,
+	R_EVAL_DYN,
+	R_HISTORY,
+	R_OBF,
+	R_PARSE,
+	R_COUNT
+};
+
+static const struct {
+	const char *name;
+	enum scan_conf conf;
+	const char *what;
+} rules[R_COUNT] = {
+    [R_CRED_READ] = {"credential-read", CONF_HIGH, "reads a credential file"},
+    [R_SYS_READ] = {"system-file-read", CONF_LOW, "reads an account database"},
+    [R_EXFIL_UPLOAD] = {"exfil-upload", CONF_HIGH, "uploads a local file"},
+    [R_EXFIL_PIPE] = {"exfil-pipe", CONF_HIGH, "sends local data to the network"},
+    [R_EXFIL_COPY] = {"exfil-remote-copy", CONF_HIGH, "copies local files to a remote host"},
+    [R_EXFIL_DEVTCP] = {"exfil-dev-tcp", CONF_HIGH, "writes to a /dev/tcp socket"},
+    [R_EXFIL_SUBST] = {"exfil-substitution", CONF_HIGH,
+		       "puts file contents into a network request"},
+    [R_REVSHELL] = {"reverse-shell", CONF_HIGH, "connects a shell to the network"},
+    [R_RM] = {"destructive-rm", CONF_HIGH, "recursively deletes a system or home directory"},
+    [R_DISK] = {"destructive-disk", CONF_HIGH, "overwrites or formats a disk"},
+    [R_FORKBOMB] = {"fork-bomb", CONF_HIGH, "defines a self-replicating function"},
+    [R_PERMS] = {"destructive-permissions", CONF_HIGH,
+		 "changes permissions or owner of a system tree"},
+    [R_POWER] = {"system-shutdown", CONF_HIGH, "shuts down, reboots or kills everything"},
+    [R_DLEXEC] = {"download-exec", CONF_HIGH, "runs code fetched from the network"},
+    [R_CRON] = {"persistence-cron", CONF_HIGH, "installs a scheduled job"},
+    [R_RC] = {"persistence-shell-rc", CONF_HIGH, "writes a shell start-up file"},
+    [R_SSHKEY] = {"persistence-ssh-key", CONF_HIGH, "writes authorized_keys"},
+    [R_SYSPERSIST] = {"persistence-system", CONF_HIGH,
+		      "writes a service, preload, sudoers or account file"},
+    [R_DECODE_EXEC] = {"decode-exec", CONF_HIGH, "runs a decoded payload"},
+    [R_EVAL_DYN] = {"eval-dynamic", CONF_LOW, "evaluates the output of a command"},
+    [R_HISTORY] = {"history-tampering", CONF_LOW, "erases shell history or logs"},
+    [R_OBF] = {"obfuscated-command", CONF_LOW, "obfuscated command"},
+    [R_PARSE] = {"parse-error", CONF_LOW, "shell syntax error"},
+};
+
+/* Patterns on single resolved words (paths). */
+enum pat_id {
+	P_CRED,
+	P_SYSFILE,
+	P_RC,
+	P_SSHKEY,
+	P_CRON,
+	P_SYSPERSIST,
+	P_BLOCKDEV,
+	P_NETCODE,
+	P_EXECCODE,
+	P_DECODECODE,
+	P_LOGS,
+	P_COUNT
+};
+
+static const char *const pat_src[P_COUNT] = {
+    [P_CRED] = "(?<![A-Za-z0-9_])\\.ssh/(?:id_[A-Za-z0-9_-]+|identity|[A-Za-z0-9_.-]*_key)"
+	       "(?![A-Za-z0-9_.-])"
+	       "|ssh_host_[a-z0-9]+_key(?![A-Za-z0-9_.-])"
+	       "|(?<![A-Za-z0-9_])\\.aws/credentials"
+	       "|(?:^|[/=@:])\\.env(?:\\.(?!(?:example|sample|template|dist|defaults)$)"
+	       "[A-Za-z0-9_-]+)?$"
+	       "|(?:^|[/=@:])\\.envrc$"
+	       "|/etc/(?:g?shadow|master\\.passwd|security/opasswd)-?$"
+	       "|(?<![A-Za-z0-9_])[._]netrc$|(?<![A-Za-z0-9_])\\.pgpass$|\\.my\\.cnf$"
+	       "|(?<![A-Za-z0-9_])\\.kube/config"
+	       "|(?<![A-Za-z0-9_])\\.config/gcloud/(?:credentials\\.db|access_tokens\\.db|"
+	       "application_default_credentials\\.json|legacy_credentials)"
+	       "|(?<![A-Za-z0-9_])\\.git-credentials"
+	       "|(?<![A-Za-z0-9_])\\.docker/config\\.json"
+	       "|(?<![A-Za-z0-9_])\\.(?:npmrc|pypirc|vault-token)$"
+	       "|(?<![A-Za-z0-9_])\\.azure/(?:accessTokens\\.json|msal_token_cache)"
+	       "|(?<![A-Za-z0-9_])\\.gnupg/(?:private-keys|secring)"
+	       "|(?<![A-Za-z0-9_])\\.config/gh/hosts\\.yml"
+	       "|(?<![A-Za-z0-9_])\\.terraform\\.d/credentials"
+	       "|(?<![A-Za-z0-9_])\\.password-store/"
+	       "|/proc/(?:self|[0-9]+)/environ"
+	       "|/(?:var/)?run/secrets/"
+	       "|(?:^|/)(?:privkey|private[_-]?key)[^/]*\\.pem$|(?:^|/)[^/]+\\.key$",
+    [P_SYSFILE] = "^/etc/(?:passwd|group|sudoers)$",
+    [P_RC] = "(?:^|/)\\.(?:bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|"
+	     "zshenv|zlogin|kshrc|cshrc|tcshrc)$"
+	     "|^/etc/(?:profile|bash\\.bashrc|zsh/zshrc|zshrc|environment)$|^/etc/profile\\.d/"
+	     "|\\.config/fish/config\\.fish$|\\.config/autostart/|^/etc/xdg/autostart/"
+	     "|^/etc/rc\\.local$",
+    [P_SSHKEY] = "authorized_keys2?$",
+    [P_CRON] = "^/etc/cron|^/etc/crontab$|^/etc/anacrontab$|/var/spool/cron",
+    [P_SYSPERSIST] = "^/etc/systemd/|\\.config/systemd/user/|^/(?:usr/)?lib/systemd/system/"
+		     "|^/etc/init\\.d/|^/etc/ld\\.so\\.preload$|^/etc/sudoers"
+		     "|^/etc/(?:passwd|shadow|group)$|^/etc/update-motd\\.d/"
+		     "|^/etc/pam\\.d/|\\.ssh/rc$",
+    [P_BLOCKDEV] = "^/dev/(?:sd[a-z]|hd[a-z]|vd[a-z]|xvd[a-z]|nvme[0-9]|mmcblk[0-9]|md[0-9]|"
+		   "dm-[0-9]|mapper/|disk/|root$|mem$|kmem$|port$)",
+    [P_NETCODE] = "socket|fsockopen|stream_socket_client|TCPSocket|TCPServer|net\\.connect|"
+		  "net\\.Socket|createConnection|/inet/tcp|/dev/tcp/|IO::Socket",
+    [P_EXECCODE] = "subprocess|pty\\.spawn|dup2|\\bexec|\\bsystem|popen|spawn|passthru|"
+		   "proc_open|shell_exec|/bin/(?:ba|z|da)?sh\\b|cmd\\.exe|child_process|"
+		   "open\\(STD|io\\.popen|os\\.execute",
+    [P_DECODECODE] = "b64decode|base64\\.decode|decode_base64|unhexlify|fromhex|"
+		     "Buffer\\.from\\([^)]*base64|pack\\(\\s*['\"][Hh]|zlib\\.decompress|"
+		     "rot13|codecs\\.decode",
+    [P_LOGS] = "^/var/log/|(?:^|/)\\.(?:bash|zsh|sh)_history$|(?:^|/)\\.history$",
+};
+
+/* Credential paths a glob might name: "cat /etc/sha*", "cat ~/.ssh/id_*". */
+static const char *const cred_examples[] = {
+    "/etc/shadow",	       "/etc/gshadow",	      "~/.ssh/id_rsa",
+    "~/.ssh/id_ed25519",       "~/.ssh/id_ecdsa",     "/root/.ssh/id_rsa",
+    "/root/.ssh/id_ed25519",   "~/.aws/credentials",  "/root/.aws/credentials",
+    ".env",		       "~/.netrc",	      "~/.kube/config",
+    "~/.git-credentials",      "/root/.git-credentials", "/root/.kube/config",
+    "~/.docker/config.json",   "/proc/self/environ",  "~/.config/gcloud/credentials.db",
+};
+
+static struct {
+	int inited;
+	struct sh_env *env;
+	struct toolrules *tr;
+	pcre2_code *re[P_COUNT];
+	pcre2_match_data *md;
+	char *home;
+} S;
+
+void shell_free(void)
+{
+	sh_env_free(S.env);
+	toolrules_free(S.tr);
+	for (int i = 0; i < P_COUNT; i++)
+		pcre2_code_free(S.re[i]);
+	pcre2_match_data_free(S.md);
+	free(S.home);
+	memset(&S, 0, sizeof(S));
+}
+
+int shell_init_env(const struct policy *pol, char *const *envp, char *err, size_t errlen)
+{
+	const char *h;
+
+	shell_free();
+	for (int i = 0; i < P_COUNT; i++) {
+		int ec;
+		PCRE2_SIZE off;
+
+		S.re[i] = pcre2_compile((PCRE2_SPTR)pat_src[i], PCRE2_ZERO_TERMINATED,
+					PCRE2_MATCH_INVALID_UTF | PCRE2_UTF, &ec, &off, NULL);
+		if (!S.re[i]) {
+			PCRE2_UCHAR msg[128];
+
+			pcre2_get_error_message(ec, msg, sizeof(msg));
+			snprintf(err, errlen, "shell: built-in pattern %d: %s at %zu", i,
+				 (const char *)msg, (size_t)off);
+			shell_free();
+			return -1;
+		}
+		(void)pcre2_jit_compile(S.re[i], PCRE2_JIT_COMPLETE);
+	}
+	S.md = pcre2_match_data_create(4, NULL);
+	S.tr = toolrules_new(pol, err, errlen);
+	if (!S.md || !S.tr) {
+		if (!S.md)
+			snprintf(err, errlen, "shell: out of memory");
+		shell_free();
+		return -1;
+	}
+	S.env = sh_env_new(envp);
+	h = sh_env_get(S.env, "HOME");
+	S.home = h && *h ? xstrdup(h) : NULL;
+	S.inited = 1;
+	return 0;
+}
+
+int shell_init(const struct policy *pol, char *err, size_t errlen)
+{
+	return shell_init_env(pol, environ, err, errlen);
+}
+
+static int re_hit(enum pat_id p, const char *s)
+{
+	return pcre2_match(S.re[p], (PCRE2_SPTR)s, strlen(s), 0, 0, S.md, NULL) >= 0;
+}
+
+/* ---- command classes ---- */
+
+static int in_list(const char *n, const char *const *l)
+{
+	for (; *l; l++)
+		if (strcmp(n, *l) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const readers[] = {
+    "cat",   "tac",	"less",	   "more",    "head",	"tail",	   "nl",      "od",
+    "xxd",   "hexdump", "strings", "base64",  "base32", "basenc",  "cp",      "mv",
+    "scp",   "rsync",	"tar",	   "zip",     "gzip",	"bzip2",   "xz",      "7z",
+    "dd",    "grep",	"egrep",   "fgrep",   "rg",	"ag",	   "sed",     "awk",
+    "gawk",  "cut",	"sort",	   "uniq",    "paste",	"vi",	   "vim",     "view",
+    "nano",  "emacs",	"ed",	   "openssl", "gpg",	"curl",	   "wget",    "python",
+    "python3", "perl",	"ruby",	   "node",    "php",	"jq",	   "yq",      "sqlite3",
+    "install", "diff",	"cmp",	   "comm",    "source", ".",	   "iconv",   "uuencode",
+    "xclip", "pbcopy",	"nc",	   "ncat",    "netcat", "socat",   "tee",     "split",
+    "look",  "fold",	"fmt",	   "pr",      "column", "rev",	   "tr",      "wc",
+    "bat",   "batcat",	"zcat",	   "zless",   "mail",	"sendmail", NULL};
+
+static const char *const net_senders[] = {"curl",   "wget",  "nc",	 "ncat",   "netcat",
+					  "socat",  "telnet", "scp",	 "sftp",   "rsync",
+					  "ftp",    "tftp",  "ssh",	 "openssl", "http",
+					  "https",  "xh",    "lftp",	 "smbclient", "rclone",
+					  "sendmail", "mail", "mailx",	 NULL};
+
+static const char *const stream_senders[] = {"nc",	"ncat", "netcat", "socat", "telnet",
+					     "openssl", "ssh",	"sendmail", "mail", "mailx",
+					     NULL};
+
+static const char *const downloaders[] = {"curl", "wget", "fetch", "http", "https", "xh",
+					  "aria2c", "lwp-download", "lwp-request", "GET", NULL};
+
+static const char *const interpreters[] = {"python", "python2", "python3", "perl", "ruby",
+					   "node",   "nodejs",	"php",	   "lua",  "tclsh",
+					   "pwsh",   "deno",	"bun",	   NULL};
+
+static const char *const shells[] = {"sh",  "bash", "zsh", "dash", "ksh",
+				     "ash", "mksh", "csh", "tcsh", "fish", NULL};
+
+/* The real command name (after sudo, env, ...) and its index; NULL if none. */
+static const char *cname(const struct sh_cmd *c, size_t *at)
+{
+	size_t a = sh_cmd_start(c);
+
+	if (a >= c->argc)
+		return NULL;
+	if (at)
+		*at = a;
+	return sh_basename(c->argv[a]);
+}
+
+static int is_name(const struct sh_cmd *c, const char *const *l)
+{
+	const char *n = cname(c, NULL);
+	char tmp[32];
+
+	if (!n)
+		return 0;
+	/* python3.11, php8.2, mkfs.ext4 */
+	if (in_list(n, l))
+		return 1;
+	mg_strlcpy(tmp, n, sizeof(tmp));
+	for (char *p = tmp; *p; p++)
+		if (*p == '.' || (isdigit((unsigned char)*p) && p > tmp)) {
+			*p = '\0';
+			break;
+		}
+	return in_list(tmp, l);
+}
+
+/* An option of a short-option cluster or a long option: "-rf" has 'r'. */
+static int has_flag(const struct sh_cmd *c, size_t from, const char *shortc, const char *longo)
+{
+	for (size_t i = from; i < c->argc; i++) {
+		const char *o = c->argv[i];
+
+		if (!strcmp(o, "--"))
+			return 0;
+		if (longo && o[0] == '-' && o[1] == '-' && !strcmp(o, longo))
+			return 1;
+		if (shortc && o[0] == '-' && o[1] != '-' && o[1] && strpbrk(o + 1, shortc))
+			return 1;
+	}
+	return 0;
+}
+
+/* Interpreters and shells that execute what arrives on stdin. */
+static int runs_stdin(const struct sh_cmd *c)
+{
+	size_t a;
+	const char *n = cname(c, &a);
+
+	if (!n)
+		return 0;
+	if (c->runs_stdin)
+		return 1;
+	if (is_name(c, shells) || is_name(c, interpreters)) {
+		for (size_t i = a + 1; i < c->argc; i++) {
+			const char *o = c->argv[i];
+
+			if (!strcmp(o, "-") || !strcmp(o, "/dev/stdin"))
+				return 1;
+			if (!strcmp(o, "-c") || !strcmp(o, "-e") || !strcmp(o, "-r") ||
+			    !strcmp(o, "-E") || !strcmp(o, "-m"))
+				return 0;
+			if (o[0] != '-')
+				return 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int is_decoder(const struct sh_cmd *c)
+{
+	size_t a;
+	const char *n = cname(c, &a);
+
+	if (!n)
+		return 0;
+	if (c->decoder)
+		return 1;
+	if (!strcmp(n, "base64") || !strcmp(n, "base32") || !strcmp(n, "basenc"))
+		return has_flag(c, a + 1, "dD", "--decode");
+	if (!strcmp(n, "xxd"))
+		return has_flag(c, a + 1, "r", "--revert");
+	if (!strcmp(n, "openssl"))
+		return has_flag(c, a + 1, "d", NULL);
+	if (!strcmp(n, "gunzip") || !strcmp(n, "zcat") || !strcmp(n, "unxz") ||
+	    !strcmp(n, "uudecode") || !strcmp(n, "rev") || !strcmp(n, "tr") ||
+	    !strcmp(n, "bunzip2"))
+		return 1;
+	if (!strcmp(n, "gzip") || !strcmp(n, "xz") || !strcmp(n, "bzip2"))
+		return has_flag(c, a + 1, "d", "--decompress");
+	if (!strcmp(n, "printf") || !strcmp(n, "echo")) {
+		for (size_t i = a + 1; i < c->argc; i++) {
+			const char *w = c->argv[i];
+
+			for (const char *p = strchr(w, '\\'); p; p = strchr(p + 1, '\\'))
+				if (p[1] == 'x' || p[1] == 'u' || (p[1] >= '0' && p[1] <= '7'))
+					return 1;
+		}
+		return 0;
+	}
+	if (is_name(c, interpreters))
+		for (size_t i = a + 1; i < c->argc; i++)
+			if (re_hit(P_DECODECODE, c->argv[i]))
+				return 1;
+	return 0;
+}
+
+/* ---- one parse, judged ---- */
+
+struct judge {
+	const struct sh_parse *p;
+	const char *where;
+	struct findings *out;
+	unsigned fired; /* one finding per rule per argument */
+};
+
+static void fire(struct judge *j, enum rule_id r, enum scan_conf conf, int k, const char *extra)
+{
+	char line[512], ex[128];
+	int first = k, last = k;
+
+	if (j->fired & (1u << r))
+		return;
+	j->fired |= 1u << r;
+	if (k >= 0) {
+		/* The pipeline of k and whatever its members started through $(..) / <(..). */
+		unsigned char *sel = xcalloc(j->p->ncmd, 1);
+
+		while (j->p->cmd[first].pipe_prev >= 0)
+			first = j->p->cmd[first].pipe_prev;
+		for (int i = first; i >= 0; i = j->p->cmd[i].pipe_next) {
+			sel[i] = 1;
+			last = i;
+		}
+		for (size_t i = (size_t)first; i < j->p->ncmd; i++) {
+			int par = j->p->cmd[i].parent;
+
+			if (par >= 0 && sel[par] &&
+			    (j->p->cmd[i].ctx == SH_CTX_CMDSUB || j->p->cmd[i].ctx == SH_CTX_PROCSUB))
+				sel[i] = 1;
+		}
+		(void)last;
+		sh_render_sel(j->p, (size_t)first, j->p->ncmd, sel, line, sizeof(line));
+		free(sel);
+	} else {
+		sh_render(j->p, 0, j->p->ncmd, line, sizeof(line));
+	}
+	toolrules_excerpt(line, strlen(line), ex, sizeof(ex));
+	findings_add(j->out, "shell", rules[r].name, conf, j->where, "%s%s%s: %s", rules[r].what,
+		     extra ? " " : "", extra ? extra : "", ex);
+}
+
+static int is_cred_word(const struct sh_cmd *c, size_t i)
+{
+	const char *w = c->argv[i];
+
+	if (re_hit(P_CRED, w))
+		return 1;
+	if (c->wflags[i] & SH_W_GLOB) {
+		for (size_t e = 0; e < sizeof(cred_examples) / sizeof(cred_examples[0]); e++) {
+			char alt[512];
+
+			if (fnmatch(w, cred_examples[e], 0) == 0)
+				return 1;
+			if (S.home && cred_examples[e][0] == '~') {
+				snprintf(alt, sizeof(alt), "%s%s", S.home, cred_examples[e] + 1);
+				if (fnmatch(w, alt, 0) == 0)
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A credential path among the operands or input redirections of c. */
+static int reads_cred(const struct sh_cmd *c, size_t a)
+{
+	for (size_t r = 0; r < c->nredir; r++)
+		if ((!strcmp(c->redir[r].op, "<") || !strcmp(c->redir[r].op, "<>")) &&
+		    re_hit(P_CRED, c->redir[r].text))
+			return 1;
+	if (!is_name(c, readers))
+		return 0;
+	for (size_t i = a + 1; i < c->argc; i++) {
+		/* scp -i KEY authenticates with the key; it does not send it */
+		if (i > a + 1 && !strcmp(c->argv[i - 1], "-i") &&
+		    in_list(sh_basename(c->argv[a]), (const char *const[]){"scp", "sftp", "rsync", NULL}))
+			continue;
+		if (is_cred_word(c, i))
+			return 1;
+	}
+	return 0;
+}
+
+static int reads_sysfile(const struct sh_cmd *c, size_t a)
+{
+	for (size_t r = 0; r < c->nredir; r++)
+		if (!strcmp(c->redir[r].op, "<") && re_hit(P_SYSFILE, c->redir[r].text))
+			return 1;
+	if (!is_name(c, readers))
+		return 0;
+	for (size_t i = a + 1; i < c->argc; i++)
+		if (re_hit(P_SYSFILE, c->argv[i]))
+			return 1;
+	return 0;
+}
+
+/* Does any command started by command k (through $(..) / <(..)) match pred? */
+static int child_has(const struct sh_parse *p, int k, int (*pred)(const struct sh_cmd *))
+{
+	for (size_t i = 0; i < p->ncmd; i++) {
+		const struct sh_cmd *c = &p->cmd[i];
+
+		if (c->parent != k || (c->ctx != SH_CTX_CMDSUB && c->ctx != SH_CTX_PROCSUB))
+			continue;
+		if (pred(c))
+			return 1;
+		if (child_has(p, (int)i, pred))
+			return 1;
+	}
+	return 0;
+}
+
+static int is_downloader(const struct sh_cmd *c)
+{
+	return is_name(c, downloaders);
+}
+
+static int reads_any_file(const struct sh_cmd *c)
+{
+	size_t a;
+	const char *n = cname(c, &a);
+
+	if (!n)
+		return 0;
+	for (size_t r = 0; r < c->nredir; r++)
+		if (!strcmp(c->redir[r].op, "<"))
+			return 1;
+	if (!is_name(c, readers) && strcmp(n, "env") && strcmp(n, "printenv") && strcmp(n, "ls"))
+		return 0;
+	if (!strcmp(n, "env") || !strcmp(n, "printenv"))
+		return 1;
+	for (size_t i = a + 1; i < c->argc; i++)
+		if (c->argv[i][0] != '-')
+			return 1;
+	return 0;
+}
+
+/* Normalize a path for the danger check: "//", "/./", trailing "/" and "/." go. */
+static void norm_path(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; in[i] && o + 1 < outlen; i++) {
+		if (in[i] == '/' && o && out[o - 1] == '/')
+			continue;
+		if (in[i] == '.' && o && out[o - 1] == '/' && (in[i + 1] == '/' || !in[i + 1]))
+			continue;
+		out[o++] = in[i];
+	}
+	while (o > 1 && out[o - 1] == '/')
+		o--;
+	out[o] = '\0';
+}
+
+static int danger_dir(const char *w, int glob)
+{
+	static const char *const dirs[] = {"/",	    "/*",     "~",	"~/*",	 "/home", "/root",
+					   "/etc",  "/usr",   "/var",	"/bin",	 "/sbin", "/lib",
+					   "/lib64", "/boot", "/opt",	"/srv",	 "/dev",  "/sys",
+					   "/proc", "/home/*", "/usr/*", "/etc/*", "/var/*", "$HOME",
+					   NULL};
+	char n[512];
+
+	norm_path(w, n, sizeof(n));
+	if (in_list(n, dirs))
+		return 1;
+	if (S.home) {
+		char h[512], hs[520];
+
+		norm_path(S.home, h, sizeof(h));
+		snprintf(hs, sizeof(hs), "%s/*", h);
+		if (!strcmp(n, h) || !strcmp(n, hs))
+			return 1;
+	}
+	if (glob)
+		for (const char *const *d = dirs; *d; d++)
+			if ((*d)[0] == '/' && !strchr(*d, '*') && fnmatch(n, *d, FNM_PATHNAME) == 0)
+				return 1;
+	return 0;
+}
+
+/* Paths command c writes: redirections, tee, cp/mv/install/ln destinations, dd of=, sed -i. */
+static size_t written_paths(const struct sh_cmd *c, const char **out, size_t max)
+{
+	size_t n = 0, a;
+	const char *nm = cname(c, &a);
+
+	for (size_t r = 0; r < c->nredir && n < max; r++) {
+		const char *op = c->redir[r].op;
+
+		if (!strcmp(op, ">") || !strcmp(op, ">>") || !strcmp(op, ">|") || !strcmp(op, "&>") ||
+		    !strcmp(op, "&>>") || !strcmp(op, "<>"))
+			out[n++] = c->redir[r].text;
+	}
+	if (!nm)
+		return n;
+	if (!strcmp(nm, "tee")) {
+		for (size_t i = a + 1; i < c->argc && n < max; i++)
+			if (c->argv[i][0] != '-')
+				out[n++] = c->argv[i];
+	} else if (!strcmp(nm, "cp") || !strcmp(nm, "mv") || !strcmp(nm, "install") ||
+		   !strcmp(nm, "ln") || !strcmp(nm, "rsync") || !strcmp(nm, "scp")) {
+		size_t last = 0;
+
+		for (size_t i = a + 1; i < c->argc; i++)
+			if (c->argv[i][0] != '-')
+				last = i;
+		if (last && n < max)
+			out[n++] = c->argv[last];
+	} else if (!strcmp(nm, "dd")) {
+		for (size_t i = a + 1; i < c->argc && n < max; i++)
+			if (!strncmp(c->argv[i], "of=", 3))
+				out[n++] = c->argv[i] + 3;
+	} else if (!strcmp(nm, "sed") && has_flag(c, a + 1, "i", "--in-place")) {
+		int script = 0;
+
+		for (size_t i = a + 1; i < c->argc && n < max; i++) {
+			if (c->argv[i][0] == '-') {
+				if (!strcmp(c->argv[i], "-e") || !strcmp(c->argv[i], "-f")) {
+					script = 1;
+					i++;
+				}
+				continue;
+			}
+			if (!script) {
+				script = 1;
+				continue;
+			}
+			out[n++] = c->argv[i];
+		}
+	}
+	return n;
+}
+
+/* curl/wget/httpie options that send a local file. */
+static int uploads_file(const struct sh_cmd *c, size_t a, int *cred)
+{
+	const char *n = sh_basename(c->argv[a]);
+	int hit = 0;
+
+	for (size_t i = a + 1; i < c->argc; i++) {
+		const char *o = c->argv[i], *v = NULL;
+
+		if (!strcmp(n, "curl")) {
+			static const char *const dopt[] = {"-d", "--data", "--data-binary",
+							   "--data-ascii", "--data-urlencode",
+							   "--json", NULL};
+			static const char *const fopt[] = {"-F", "--form", NULL};
+			static const char *const topt[] = {"-T", "--upload-file", NULL};
+			const char *eq = strchr(o, '=');
+			char key[32] = "";
+
+			if (o[0] == '-' && eq && o[1] == '-' && (size_t)(eq - o) < sizeof(key)) {
+				memcpy(key, o, (size_t)(eq - o));
+				key[eq - o] = '\0';
+			}
+			if (in_list(o, dopt) || in_list(key, dopt) ||
+			    (o[0] == '-' && o[1] == 'd' && o[2])) {
+				v = in_list(o, dopt) ? (i + 1 < c->argc ? c->argv[++i] : "")
+				    : key[0]	     ? eq + 1
+						     : o + 2;
+				if (strcmp(v, "@-") == 0)
+					continue;
+				v = strchr(v, '@');
+				if (v && strcmp(v, "@-"))
+					v++;
+				else
+					v = NULL;
+			} else if (in_list(o, fopt) || (o[0] == '-' && o[1] == 'F' && o[2])) {
+				const char *f = in_list(o, fopt) ? (i + 1 < c->argc ? c->argv[++i] : "")
+								 : o + 2;
+				const char *p = strstr(f, "=@");
+
+				if (!p)
+					p = strstr(f, "=<");
+				v = p && strcmp(p + 2, "-") ? p + 2 : NULL;
+			} else if (in_list(o, topt) || (o[0] == '-' && o[1] == 'T' && o[2])) {
+				v = in_list(o, topt) ? (i + 1 < c->argc ? c->argv[++i] : "") : o + 2;
+				if (!strcmp(v, "-") || !strcmp(v, "."))
+					v = NULL;
+			}
+		} else if (!strcmp(n, "wget")) {
+			if (!strncmp(o, "--post-file=", 12) || !strncmp(o, "--body-file=", 12))
+				v = o + 12;
+			else if ((!strcmp(o, "--post-file") || !strcmp(o, "--body-file")) &&
+				 i + 1 < c->argc)
+				v = c->argv[++i];
+		} else if (!strcmp(n, "http") || !strcmp(n, "https") || !strcmp(n, "xh")) {
+			const char *at = strchr(o, '@');
+
+			if (at && at > o && (at[-1] == '=' || at[-1] == ':' || o[0] == '@'))
+				v = at + 1;
+			else if (o[0] == '@')
+				v = o + 1;
+		}
+		if (v && *v) {
+			hit = 1;
+			if (re_hit(P_CRED, v))
+				*cred = 1;
+		}
+	}
+	return hit;
+}
+
+/* An argument with ':' after a host part: "user@host:path", "host:" (not a URL, not C:\). */
+static int remote_spec(const char *w)
+{
+	const char *colon = strchr(w, ':');
+
+	if (!colon || colon == w || w[0] == '-' || w[0] == '/' || w[0] == '.')
+		return 0;
+	if (strstr(w, "://"))
+		return strncmp(w, "rsync://", 8) == 0 || strncmp(w, "sftp://", 7) == 0 ||
+		       strncmp(w, "scp://", 6) == 0;
+	for (const char *p = w; p < colon; p++)
+		if (*p == '/')
+			return 0;
+	return colon - w > 1;
+}
+
+static int dev_tcp(const char *t)
+{
+	return !strncmp(t, "/dev/tcp/", 9) || !strncmp(t, "/dev/udp/", 9);
+}
+
+struct dl_file {
+	const char *path;
+};
+
+static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
+{
+	const struct sh_parse *p = j->p;
+	const struct sh_cmd *c = &p->cmd[k];
+	size_t a = 0;
+	const char *n = cname(c, &a);
+	const char *w[16];
+	size_t nw;
+
+	/* Redirections first: they apply even to "exec 3<>/dev/tcp/..". */
+	for (size_t r = 0; r < c->nredir; r++) {
+		const char *t = c->redir[r].text, *op = c->redir[r].op;
+
+		if (dev_tcp(t)) {
+			int dup = 0;
+
+			for (size_t r2 = 0; r2 < c->nredir; r2++)
+				if (strchr(c->redir[r2].op, '&') || !strcmp(c->redir[r2].op, "<>"))
+					dup = 1;
+			if (dup || (n && (is_name(c, shells) || is_name(c, interpreters))) ||
+			    (c->argc && !strcmp(sh_basename(c->argv[0]), "exec")))
+				fire(j, R_REVSHELL, CONF_HIGH, k, NULL);
+			else
+				fire(j, R_EXFIL_DEVTCP, CONF_HIGH, k, NULL);
+		}
+		if (op[0] == '>' || op[0] == '&')
+			if (re_hit(P_BLOCKDEV, t))
+				fire(j, R_DISK, CONF_HIGH, k, NULL);
+	}
+	nw = written_paths(c, w, sizeof(w) / sizeof(w[0]));
+	for (size_t i = 0; i < nw; i++) {
+		if (re_hit(P_RC, w[i]))
+			fire(j, R_RC, CONF_HIGH, k, NULL);
+		if (re_hit(P_SSHKEY, w[i]))
+			fire(j, R_SSHKEY, CONF_HIGH, k, NULL);
+		if (re_hit(P_CRON, w[i]))
+			fire(j, R_CRON, CONF_HIGH, k, NULL);
+		if (re_hit(P_SYSPERSIST, w[i]))
+			fire(j, R_SYSPERSIST, CONF_HIGH, k, NULL);
+		if (re_hit(P_LOGS, w[i]) && c->nredir && !n)
+			fire(j, R_HISTORY, CONF_LOW, k, NULL);
+		if (re_hit(P_BLOCKDEV, w[i]))
+			fire(j, R_DISK, CONF_HIGH, k, NULL);
+	}
+	if (c->funcdef || !n)
+		return;
+
+	/* Fork bomb: a function that runs itself in a pipe or in the background. */
+	if (c->func && !strcmp(c->argv[a], c->func) &&
+	    (c->sep == SH_SEP_PIPE || c->sep == SH_SEP_BG || c->pipe_prev >= 0))
+		fire(j, R_FORKBOMB, CONF_HIGH, k, NULL);
+
+	if (reads_cred(c, a))
+		fire(j, R_CRED_READ, CONF_HIGH, k, NULL);
+	if (reads_sysfile(c, a))
+		fire(j, R_SYS_READ, p->obf ? CONF_HIGH : CONF_LOW, k,
+		     p->obf ? "(obfuscated)" : NULL);
+
+	/* Exfiltration. */
+	if (is_name(c, net_senders)) {
+		int cred = 0;
+
+		if (uploads_file(c, a, &cred))
+			fire(j, R_EXFIL_UPLOAD, CONF_HIGH, k, cred ? "(credential file)" : NULL);
+		if ((!strcmp(n, "scp") || !strcmp(n, "rsync") || !strcmp(n, "sftp")) &&
+		    c->argc > a + 2) {
+			size_t last = 0, local = 0;
+
+			for (size_t i = a + 1; i < c->argc; i++) {
+				if (c->argv[i][0] == '-') {
+					if (!strcmp(c->argv[i], "-P") || !strcmp(c->argv[i], "-i") ||
+					    !strcmp(c->argv[i], "-e") || !strcmp(c->argv[i], "-o") ||
+					    !strcmp(c->argv[i], "-F") || !strcmp(c->argv[i], "-J"))
+						i++;
+					continue;
+				}
+				if (last && !remote_spec(c->argv[last]))
+					local++;
+				last = i;
+			}
+			if (last && remote_spec(c->argv[last]) && local)
+				fire(j, R_EXFIL_COPY, CONF_HIGH, k, NULL);
+		}
+		if (child_has(p, k, reads_any_file))
+			fire(j, R_EXFIL_SUBST, CONF_HIGH, k, NULL);
+	}
+	if (is_name(c, stream_senders) || ((!strcmp(n, "curl") || !strcmp(n, "wget")) &&
+					   (has_flag(c, a + 1, NULL, "--data-binary") ||
+					    has_flag(c, a + 1, "dT", "--data")))) {
+		int input = c->pipe_prev >= 0;
+
+		for (size_t r = 0; r < c->nredir; r++)
+			if (!strcmp(c->redir[r].op, "<") && !dev_tcp(c->redir[r].text))
+				input = 1;
+		if (input && !(c->pipe_prev >= 0 && is_name(&p->cmd[c->pipe_prev], stream_senders)))
+			fire(j, R_EXFIL_PIPE, CONF_HIGH, k, NULL);
+	}
+	if (is_name(c, (const char *const[]){"dig", "nslookup", "host", "ping", "drill", NULL}) &&
+	    child_has(p, k, reads_any_file))
+		fire(j, R_EXFIL_SUBST, CONF_HIGH, k, NULL);
+
+	/* Reverse shells. */
+	if (!strcmp(n, "nc") || !strcmp(n, "ncat") || !strcmp(n, "netcat")) {
+		for (size_t i = a + 1; i < c->argc; i++) {
+			const char *o = c->argv[i];
+
+			if (!strcmp(o, "--exec") || !strcmp(o, "--sh-exec") ||
+			    !strcmp(o, "--lua-exec") ||
+			    (o[0] == '-' && o[1] != '-' && strpbrk(o + 1, "ec")))
+				fire(j, R_REVSHELL, CONF_HIGH, k, NULL);
+		}
+	}
+	if (!strcmp(n, "socat"))
+		for (size_t i = a + 1; i < c->argc; i++)
+			if (!strncasecmp(c->argv[i], "exec:", 5) ||
+			    !strncasecmp(c->argv[i], "system:", 7))
+				fire(j, R_REVSHELL, CONF_HIGH, k, NULL);
+	if (is_name(c, stream_senders) && c->pipe_next >= 0 && runs_stdin(&p->cmd[c->pipe_next]))
+		fire(j, R_REVSHELL, CONF_HIGH, k, NULL);
+	if (!strcmp(n, "mkfifo") || (!strcmp(n, "mknod") && c->argc > a + 2 &&
+				     !strcmp(c->argv[a + 2], "p"))) {
+		for (size_t i = 0; i < p->ncmd; i++)
+			if (is_name(&p->cmd[i], stream_senders))
+				fire(j, R_REVSHELL, CONF_HIGH, (int)i, NULL);
+	}
+	if (is_name(c, interpreters) || !strcmp(n, "awk") || !strcmp(n, "gawk")) {
+		for (size_t i = a + 1; i < c->argc; i++)
+			if (re_hit(P_NETCODE, c->argv[i]) && re_hit(P_EXECCODE, c->argv[i]))
+				fire(j, R_REVSHELL, CONF_HIGH, k, NULL);
+	}
+
+	/* Destruction. */
+	if (!strcmp(n, "rm") && has_flag(c, a + 1, "rR", "--recursive")) {
+		for (size_t i = a + 1; i < c->argc; i++)
+			if ((c->argv[i][0] != '-' && danger_dir(c->argv[i], c->wflags[i] & SH_W_GLOB)) ||
+			    !strcmp(c->argv[i], "--no-preserve-root"))
+				fire(j, R_RM, CONF_HIGH, k, NULL);
+	}
+	if (!strcmp(n, "find") && a + 1 < c->argc && danger_dir(c->argv[a + 1], 0)) {
+		for (size_t i = a + 2; i < c->argc; i++)
+			if (!strcmp(c->argv[i], "-delete") ||
+			    ((!strcmp(c->argv[i], "-exec") || !strcmp(c->argv[i], "-execdir")) &&
+			     i + 1 < c->argc && (!strcmp(sh_basename(c->argv[i + 1]), "rm") ||
+						 !strcmp(sh_basename(c->argv[i + 1]), "shred"))))
+				fire(j, R_RM, CONF_HIGH, k, NULL);
+	}
+	if (!strncmp(n, "mkfs", 4) || !strcmp(n, "mke2fs") || !strcmp(n, "mkswap") ||
+	    !strcmp(n, "wipefs") || !strcmp(n, "blkdiscard") || !strcmp(n, "sfdisk") ||
+	    !strcmp(n, "fdisk") || !strcmp(n, "parted") || !strcmp(n, "shred") ||
+	    !strcmp(n, "sgdisk")) {
+		int dev = !strncmp(n, "mkfs", 4) || !strcmp(n, "mke2fs") || !strcmp(n, "wipefs") ||
+			  !strcmp(n, "blkdiscard");
+
+		for (size_t i = a + 1; i < c->argc && !dev; i++)
+			dev = re_hit(P_BLOCKDEV, c->argv[i]);
+		if (dev && !(!strcmp(n, "fdisk") && has_flag(c, a + 1, "l", "--list")))
+			fire(j, R_DISK, CONF_HIGH, k, NULL);
+	}
+	if ((!strcmp(n, "chmod") || !strcmp(n, "chown") || !strcmp(n, "chgrp"))) {
+		int rec = has_flag(c, a + 1, "R", "--recursive");
+
+		for (size_t i = a + 2; i < c->argc; i++)
+			if (c->argv[i][0] != '-' && danger_dir(c->argv[i], 0) &&
+			    (rec || !strcmp(c->argv[i], "/")))
+				fire(j, R_PERMS, CONF_HIGH, k, NULL);
+	}
+	if (!strcmp(n, "shutdown") || !strcmp(n, "reboot") || !strcmp(n, "halt") ||
+	    !strcmp(n, "poweroff") || !strcmp(n, "killall5") ||
+	    ((!strcmp(n, "init") || !strcmp(n, "telinit")) && c->argc > a + 1 &&
+	     (!strcmp(c->argv[a + 1], "0") || !strcmp(c->argv[a + 1], "6"))) ||
+	    (!strcmp(n, "systemctl") && c->argc > a + 1 &&
+	     in_list(c->argv[a + 1],
+		     (const char *const[]){"poweroff", "reboot", "halt", "kexec", NULL})))
+		fire(j, R_POWER, CONF_HIGH, k, NULL);
+	if (!strcmp(n, "kill") || !strcmp(n, "pkill")) {
+		for (size_t i = a + 1; i < c->argc; i++)
+			if (!strcmp(c->argv[i], "-1") && i > a + 1)
+				fire(j, R_POWER, CONF_HIGH, k, NULL);
+	}
+
+	/* Download and execute. */
+	if (is_downloader(c)) {
+		for (int d = c->pipe_next; d >= 0; d = p->cmd[d].pipe_next)
+			if (runs_stdin(&p->cmd[d]))
+				fire(j, R_DLEXEC, CONF_HIGH, k, NULL);
+		/* remember files it saves, for "&& sh file" */
+		for (size_t i = a + 1; i < c->argc && *ndl < 8; i++) {
+			if ((!strcmp(c->argv[i], "-o") || !strcmp(c->argv[i], "-O") ||
+			     !strcmp(c->argv[i], "--output") ||
+			     !strcmp(c->argv[i], "--output-document")) &&
+			    i + 1 < c->argc && strcmp(c->argv[i + 1], "-"))
+				dl[(*ndl)++] = c->argv[i + 1];
+			else if (!strncmp(c->argv[i], "--output-document=", 18))
+				dl[(*ndl)++] = c->argv[i] + 18;
+			else if (strstr(c->argv[i], "://") && strrchr(c->argv[i], '/')[1] &&
+				 (!strcmp(n, "wget") || has_flag(c, a + 1, "O", "--remote-name")))
+				dl[(*ndl)++] = strrchr(c->argv[i], '/') + 1;
+		}
+		for (size_t r = 0; r < c->nredir && *ndl < 8; r++)
+			if (!strcmp(c->redir[r].op, ">"))
+				dl[(*ndl)++] = c->redir[r].text;
+	}
+	{
+		/* Running a file a downloader saved. */
+		const char *x = c->argv[a];
+
+		for (size_t d = 0; d < *ndl; d++) {
+			const char *f = dl[d], *bx = x;
+
+			while (bx[0] == '.' && bx[1] == '/')
+				bx += 2;
+			while (f[0] == '.' && f[1] == '/')
+				f += 2;
+			if (!strcmp(bx, f) && strchr(x, '/'))
+				fire(j, R_DLEXEC, CONF_HIGH, k, NULL);
+			if ((is_name(c, shells) || is_name(c, interpreters) || !strcmp(n, "source") ||
+			     !strcmp(n, ".")))
+				for (size_t i = a + 1; i < c->argc; i++) {
+					const char *y = c->argv[i];
+
+					while (y[0] == '.' && y[1] == '/')
+						y += 2;
+					if (!strcmp(y, f))
+						fire(j, R_DLEXEC, CONF_HIGH, k, NULL);
+				}
+		}
+	}
+
+	/* Things that run text: eval, sh -c, bash <(..), source <(..), bash <<< "$(..)". */
+	if (!strcmp(n, "eval") || is_name(c, shells) || !strcmp(n, "source") || !strcmp(n, ".") ||
+	    is_name(c, interpreters)) {
+		int runs_text = !strcmp(n, "eval") || !strcmp(n, "source") || !strcmp(n, ".") ||
+				is_name(c, shells);
+
+		if (runs_text && child_has(p, k, is_downloader))
+			fire(j, R_DLEXEC, CONF_HIGH, k, NULL);
+		if (runs_text && child_has(p, k, is_decoder))
+			fire(j, R_DECODE_EXEC, CONF_HIGH, k, NULL);
+		else if (!strcmp(n, "eval") && c->argc > a + 1 && (c->wflags[a + 1] & SH_W_CMDSUB) &&
+			 !child_has(p, k, is_downloader))
+			fire(j, R_EVAL_DYN, CONF_LOW, k, NULL);
+		if (is_name(c, interpreters))
+			for (size_t i = a + 1; i < c->argc; i++)
+				if (re_hit(P_DECODECODE, c->argv[i]) && re_hit(P_EXECCODE, c->argv[i]))
+					fire(j, R_DECODE_EXEC, CONF_HIGH, k, NULL);
+	}
+	if (c->decoded_input)
+		fire(j, R_DECODE_EXEC, CONF_HIGH, k, NULL);
+	if (runs_stdin(c)) {
+		for (int u = c->pipe_prev; u >= 0; u = p->cmd[u].pipe_prev)
+			if (is_decoder(&p->cmd[u]))
+				fire(j, R_DECODE_EXEC, CONF_HIGH, k, NULL);
+	}
+
+	/* Persistence by command. */
+	if (!strcmp(n, "crontab")) {
+		int list_only = has_flag(c, a + 1, "lr", NULL) && !has_flag(c, a + 1, "e", NULL);
+		int operand = 0;
+
+		for (size_t i = a + 1; i < c->argc; i++)
+			if (c->argv[i][0] != '-' || !strcmp(c->argv[i], "-"))
+				operand = 1;
+		if (!list_only && (operand || c->pipe_prev >= 0 || has_flag(c, a + 1, "e", NULL) ||
+				   c->nredir))
+			fire(j, R_CRON, CONF_HIGH, k, NULL);
+	}
+
+	/* Covering tracks. */
+	if ((!strcmp(n, "history") && has_flag(c, a + 1, "c", NULL)) ||
+	    (!strcmp(n, "unset") && c->argc > a + 1 && !strcmp(c->argv[a + 1], "HISTFILE")) ||
+	    ((!strcmp(n, "shred") || !strcmp(n, "rm") || !strcmp(n, "truncate")) &&
+	     c->argc > a + 1 && re_hit(P_LOGS, c->argv[c->argc - 1])))
+		fire(j, R_HISTORY, CONF_LOW, k, NULL);
+}
+
+static void judge(const struct sh_parse *p, const char *where, int strong, struct findings *out)
+{
+	struct judge j = {.p = p, .where = where, .out = out};
+	const char *dl[8];
+	size_t ndl = 0;
+
+	for (size_t i = 0; i < p->ncmd; i++) {
+		const struct sh_cmd *c = &p->cmd[i];
+
+		for (size_t a = 0; a < c->nassign; a++)
+			if (!strncmp(c->assign[a], "HISTFILE=", 9) ||
+			    !strncmp(c->assign[a], "HISTSIZE=0", 10))
+				fire(&j, R_HISTORY, CONF_LOW, (int)i, NULL);
+		judge_cmd(&j, (int)i, dl, &ndl);
+	}
+	if (j.fired & (1u << R_CRED_READ)) {
+		/* a credential read and a network send in one command line */
+		for (size_t i = 0; i < p->ncmd; i++)
+			if (is_name(&p->cmd[i], net_senders)) {
+				fire(&j, R_EXFIL_SUBST, CONF_HIGH, (int)i, "(credential read in the same line)");
+				break;
+			}
+	}
+	if (p->obf) {
+		char names[200], extra[220];
+
+		sh_obf_names(p->obf, names, sizeof(names));
+		snprintf(extra, sizeof(extra), "(%s)", names);
+		fire(&j, R_OBF, CONF_LOW, -1, extra);
+	}
+	if (p->error && strong) {
+		char extra[128];
+
+		snprintf(extra, sizeof(extra), "(%s)", p->errmsg);
+		fire(&j, R_PARSE, CONF_LOW, -1, extra);
+	}
+}
+
+/* ---- arguments ---- */
+
+struct texts {
+	struct tr_text v[SHELL_MAX_TEXTS];
+	char *own[SHELL_MAX_TEXTS];
+	size_t n;
+};
+
+static void texts_add(struct texts *t, const char *s, size_t len, const char *where, int copy)
+{
+	char *w;
+
+	if (t->n >= SHELL_MAX_TEXTS)
+		return;
+	/* where strings are owned too: they are built on the stack by the walker */
+	xasprintf(&w, "%s", where);
+	t->v[t->n].s = copy ? xstrndup(s, len) : s;
+	t->v[t->n].len = len;
+	t->v[t->n].where = w;
+	t->own[t->n] = copy ? (char *)t->v[t->n].s : NULL;
+	t->n++;
+}
+
+static void texts_free(struct texts *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->own[i]);
+		free((char *)t->v[i].where);
+	}
+	t->n = 0;
+}
+
+static int key_is_command(const char *k, int *strong)
+{
+	static const char *const strong_keys[] = {"command", "commands", "cmd", "cmds", "cmdline",
+						  "commandline", "shell", "shellcommand", "bash", "sh",
+						  "exec", "execute", "run", "script", "argv", NULL};
+	static const char *const weak_keys[] = {"code", "args", "arguments", "commandargs",
+						"program", "line", "query", NULL};
+	char norm[40];
+	size_t o = 0;
+
+	for (; *k && o < sizeof(norm) - 1; k++)
+		if (*k != '_' && *k != '-')
+			norm[o++] = (char)tolower((unsigned char)*k);
+	norm[o] = '\0';
+	if (in_list(norm, strong_keys)) {
+		*strong = 1;
+		return 1;
+	}
+	if (in_list(norm, weak_keys)) {
+		*strong = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Shape test for strings under other keys: a first word that names a command. */
+static int looks_like_command(const char *s)
+{
+	char w[64];
+	size_t o = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '{' || *s == '`' || (s[0] == '$' && (s[1] == '(' || s[1] == '\'' || s[1] == '{')))
+		return 1;
+	for (; *s && !isspace((unsigned char)*s) && !strchr(";|&<>()", *s) && o < sizeof(w) - 1;
+	     s++)
+		if (*s != '\'' && *s != '"' && *s != '\\')
+			w[o++] = *s;
+	w[o] = '\0';
+	if (!o)
+		return 0;
+	if (strchr(w, '*') || strchr(w, '?'))
+		return w[0] == '/';
+	return sh_known_command(sh_basename(w)) &&
+	       (w[0] == '/' || w[0] == '.' || !strchr(w, '/')) && isspace((unsigned char)*s);
+}
+
+static void scan_text(const char *s, size_t len, const char *where, int strong, struct texts *t,
+		      struct findings *out)
+{
+	struct sh_parse p;
+	char line[1024];
+	size_t n;
+
+	sh_parse(s, len, S.env, &p);
+	judge(&p, where, strong, out);
+	/* Policy rules see the resolved line and each resolved word. */
+	n = sh_render(&p, 0, p.ncmd, line, sizeof(line));
+	texts_add(t, line, n < sizeof(line) ? n : sizeof(line) - 1, where, 1);
+	for (size_t i = 0; i < p.ncmd; i++)
+		for (size_t k = 0; k < p.cmd[i].argc; k++)
+			texts_add(t, p.cmd[i].argv[k], strlen(p.cmd[i].argv[k]), where, 1);
+	sh_parse_free(&p);
+}
+
+/* Single-quote each element so the parser sees exactly these words. */
+static char *quote_argv(const cJSON *arr, const char *head)
+{
+	size_t cap = 64, n = 0;
+	char *b = xmalloc(cap);
+	const cJSON *e;
+	int first = 1;
+
+#define PUT(ch)                                                                                    \
+	do {                                                                                       \
+		if (n + 2 > cap)                                                                   \
+			b = xreallocarray(b, cap *= 2, 1);                                         \
+		b[n++] = (ch);                                                                     \
+	} while (0)
+	if (head) {
+		for (const char *p = head; *p && n < SH_MAX_INPUT; p++)
+			PUT(*p);
+		first = 0;
+	}
+	cJSON_ArrayForEach(e, arr)
+	{
+		if (!cJSON_IsString(e) || n >= SH_MAX_INPUT)
+			continue;
+		if (!first)
+			PUT(' ');
+		first = 0;
+		PUT('\'');
+		for (const char *p = e->valuestring; *p && n < SH_MAX_INPUT; p++) {
+			if (*p == '\'') {
+				PUT('\'');
+				PUT('\\');
+				PUT('\'');
+				PUT('\'');
+			} else {
+				PUT(*p);
+			}
+		}
+		PUT('\'');
+	}
+#undef PUT
+	b[n] = '\0';
+	return b;
+}
+
+static int all_strings(const cJSON *arr)
+{
+	const cJSON *e;
+	int n = 0;
+
+	cJSON_ArrayForEach(e, arr)
+	{
+		if (!cJSON_IsString(e))
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth, int cmdkey,
+		 int strong, struct texts *t, struct findings *out)
+{
+	const cJSON *e;
+
+	if (depth > SHELL_MAX_JSON_DEPTH)
+		return;
+	if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		size_t len = strlen(s);
+
+		texts_add(t, s, len, path, 0);
+		if (cmdkey || (len <= SHELL_MAX_HEURISTIC && looks_like_command(s)))
+			scan_text(s, len, path, cmdkey && strong, t, out);
+		return;
+	}
+	if (cJSON_IsArray(v)) {
+		size_t i = 0;
+
+		if (cmdkey && all_strings(v)) {
+			/* "commands": [..] are separate lines; any other key holds an argv. */
+			const char *k = v->string ? v->string : "";
+
+			if (!strcasecmp(k, "commands") || !strcasecmp(k, "cmds") ||
+			    !strcasecmp(k, "script")) {
+				cJSON_ArrayForEach(e, v)
+				{
+					texts_add(t, e->valuestring, strlen(e->valuestring), path, 0);
+					scan_text(e->valuestring, strlen(e->valuestring), path, 1, t,
+						  out);
+				}
+			} else {
+				char *line = quote_argv(v, NULL);
+
+				scan_text(line, strlen(line), path, 1, t, out);
+				free(line);
+			}
+			return;
+		}
+		cJSON_ArrayForEach(e, v)
+		{
+			int w = snprintf(path + plen, cap - plen, "[%zu]", i++);
+
+			if (w < 0 || (size_t)w >= cap - plen)
+				continue;
+			walk(e, path, plen + (size_t)w, cap, depth + 1, 0, 0, t, out);
+			path[plen] = '\0';
+		}
+		return;
+	}
+	if (cJSON_IsObject(v)) {
+		const cJSON *cmd = NULL, *args = NULL;
+
+		/* {"command": "git", "args": ["status"]}: one command line. */
+		cJSON_ArrayForEach(e, v)
+		{
+			if (!e->string)
+				continue;
+			if (cJSON_IsString(e) &&
+			    (!strcasecmp(e->string, "command") || !strcasecmp(e->string, "cmd") ||
+			     !strcasecmp(e->string, "executable") || !strcasecmp(e->string, "program")))
+				cmd = e;
+			if (cJSON_IsArray(e) && all_strings(e) &&
+			    (!strcasecmp(e->string, "args") || !strcasecmp(e->string, "argv") ||
+			     !strcasecmp(e->string, "arguments")))
+				args = e;
+		}
+		if (cmd && args) {
+			char *line = quote_argv(args, NULL), *full;
+			int w = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "",
+					 cmd->string);
+
+			xasprintf(&full, "%s %s", cmd->valuestring, line);
+			if (w > 0 && (size_t)w < cap - plen)
+				scan_text(full, strlen(full), path, 1, t, out);
+			path[plen] = '\0';
+			free(line);
+			free(full);
+		}
+		cJSON_ArrayForEach(e, v)
+		{
+			int strong2 = 0, ck;
+			int w;
+
+			if (!e->string || e == cmd || e == args)
+				continue;
+			w = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", e->string);
+			if (w < 0 || (size_t)w >= cap - plen)
+				continue;
+			ck = key_is_command(e->string, &strong2);
+			walk(e, path, plen + (size_t)w, cap, depth + 1, ck, strong2, t, out);
+			path[plen] = '\0';
+		}
+		if (cmd && args) {
+			/* the pair was scanned as one line; policy rules still see the raw parts */
+			texts_add(t, cmd->valuestring, strlen(cmd->valuestring), "params.arguments", 0);
+		}
+	}
+}
+
+void shell_scan_call(const char *tool, const cJSON *args, struct findings *out)
+{
+	struct texts *t;
+	char path[128];
+
+	if (!S.inited)
+		return;
+	t = xcalloc(1, sizeof(*t));
+	mg_strlcpy(path, "params.arguments", sizeof(path));
+	if (args)
+		walk(args, path, strlen(path), sizeof(path), 0, 0, 0, t, out);
+	toolrules_scan(S.tr, tool, t->v, t->n, out);
+	texts_free(t);
+	free(t);
+}
+
+void shell_scan_command(const char *cmd, size_t len, const char *where, int strong,
+			struct findings *out)
+{
+	struct texts *t;
+
+	if (!S.inited)
+		return;
+	t = xcalloc(1, sizeof(*t));
+	scan_text(cmd, len, where ? where : "", strong, t, out);
+	texts_free(t);
+	free(t);
+}
