@@ -1,0 +1,466 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "xmalloc.h"
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int b64val(unsigned char c, int urlsafe)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (urlsafe != DEC_B64_URL) {
+		if (c == '+')
+			return 62;
+		if (c == '/')
+			return 63;
+	}
+	if (urlsafe != DEC_B64_STD) {
+		if (c == '-')
+			return 62;
+		if (c == '_')
+			return 63;
+	}
+	return -1;
+}
+
+size_t dec_base64(const char *in, size_t n, unsigned char *out, size_t outcap, int urlsafe)
+{
+	unsigned acc = 0;
+	int bits = 0;
+	size_t o = 0, data = n;
+
+	while (data > 0 && in[data - 1] == '=')
+		data--;
+	if (n - data > 2 || data % 4 == 1)
+		return DEC_ERR;
+	if (n != data && n % 4 != 0)
+		return DEC_ERR; /* padded input must be whole quanta */
+	for (size_t i = 0; i < data; i++) {
+		int v = b64val((unsigned char)in[i], urlsafe);
+
+		if (v < 0)
+			return DEC_ERR;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= outcap)
+				return DEC_ERR;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	return o;
+}
+
+size_t dec_hex(const char *in, size_t n, unsigned char *out, size_t outcap)
+{
+	if (n % 2 != 0 || n / 2 > outcap)
+		return DEC_ERR;
+	for (size_t i = 0; i < n; i += 2) {
+		int a = hexval((unsigned char)in[i]), b = hexval((unsigned char)in[i + 1]);
+
+		if (a < 0 || b < 0)
+			return DEC_ERR;
+		out[i / 2] = (unsigned char)(a << 4 | b);
+	}
+	return n / 2;
+}
+
+static int b32val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a';
+	if (c >= '2' && c <= '7')
+		return c - '2' + 26;
+	return -1;
+}
+
+size_t dec_base32(const char *in, size_t n, unsigned char *out, size_t outcap)
+{
+	unsigned long long acc = 0;
+	int bits = 0;
+	size_t o = 0, data = n, r;
+
+	while (data > 0 && in[data - 1] == '=')
+		data--;
+	if (n - data > 6)
+		return DEC_ERR;
+	if (n != data && n % 8 != 0)
+		return DEC_ERR;
+	r = data % 8;
+	if (r == 1 || r == 3 || r == 6)
+		return DEC_ERR; /* no whole number of bytes ends there */
+	for (size_t i = 0; i < data; i++) {
+		int v = b32val((unsigned char)in[i]);
+
+		if (v < 0)
+			return DEC_ERR;
+		acc = (acc << 5) | (unsigned)v;
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= outcap)
+				return DEC_ERR;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1ull << bits) - 1;
+		}
+	}
+	return o;
+}
+
+size_t dec_url(const char *in, size_t n, unsigned char *out, size_t outcap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '%' && i + 2 < n && hexval((unsigned char)in[i + 1]) >= 0 &&
+		    hexval((unsigned char)in[i + 2]) >= 0) {
+			c = (unsigned char)(hexval((unsigned char)in[i + 1]) << 4 |
+					    hexval((unsigned char)in[i + 2]));
+			i += 2;
+		}
+		if (o >= outcap)
+			return DEC_ERR;
+		out[o++] = c;
+	}
+	return o;
+}
+
+static int hex4(const char *p, size_t left, unsigned *v)
+{
+	unsigned x = 0;
+
+	if (left < 4)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		int h = hexval((unsigned char)p[k]);
+
+		if (h < 0)
+			return -1;
+		x = x << 4 | (unsigned)h;
+	}
+	*v = x;
+	return 0;
+}
+
+static size_t put_utf8(unsigned cp, unsigned char *o)
+{
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xc0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xe0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xf0 | cp >> 18);
+	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+size_t dec_json_escapes(const char *in, size_t n, unsigned char *out, size_t outcap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char tmp[4], *w = tmp;
+		size_t wn = 1;
+		unsigned cp, lo;
+
+		tmp[0] = (unsigned char)in[i];
+		if (in[i] == '\\' && i + 1 < n) {
+			char e = in[i + 1];
+
+			switch (e) {
+			case '"':
+			case '\\':
+			case '/':
+			case '\'':
+				tmp[0] = (unsigned char)e;
+				i++;
+				break;
+			case 'b':
+				tmp[0] = '\b';
+				i++;
+				break;
+			case 'f':
+				tmp[0] = '\f';
+				i++;
+				break;
+			case 'n':
+				tmp[0] = '\n';
+				i++;
+				break;
+			case 'r':
+				tmp[0] = '\r';
+				i++;
+				break;
+			case 't':
+				tmp[0] = '\t';
+				i++;
+				break;
+			case 'x':
+				if (i + 3 < n && hexval((unsigned char)in[i + 2]) >= 0 &&
+				    hexval((unsigned char)in[i + 3]) >= 0) {
+					tmp[0] = (unsigned char)(hexval((unsigned char)in[i + 2]) << 4 |
+								 hexval((unsigned char)in[i + 3]));
+					i += 3;
+				}
+				break;
+			case 'u':
+				if (hex4(in + i + 2, n - i - 2, &cp) != 0)
+					break;
+				i += 5;
+				if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < n && in[i + 1] == '\\' &&
+				    in[i + 2] == 'u' && hex4(in + i + 3, n - i - 3, &lo) == 0 &&
+				    lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					i += 6;
+				} else if (cp >= 0xd800 && cp < 0xe000) {
+					cp = 0xfffd; /* lone surrogate */
+				}
+				wn = put_utf8(cp, tmp);
+				break;
+			default:
+				break;
+			}
+		}
+		if (o + wn > outcap)
+			return DEC_ERR;
+		memcpy(out + o, w, wn);
+		o += wn;
+	}
+	return o;
+}
+
+int dec_is_text(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+
+		if (c < 0x80) {
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+				return 0;
+			if (c == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			k = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			k = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			k = 3;
+		else
+			return 0;
+		if (i + k >= n)
+			return 0;
+		for (size_t j = 1; j <= k; j++)
+			if ((s[i + j] & 0xc0) != 0x80)
+				return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+int dec_has_url_escape(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+
+	while ((p = memchr(p, '%', (size_t)(end - p))) != NULL) {
+		if (end - p >= 3 && hexval((unsigned char)p[1]) >= 0 &&
+		    hexval((unsigned char)p[2]) >= 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+int dec_has_json_escape(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+		if (end - p >= 2 && strchr("\"\\/'bfnrtxu", p[1]) && p[1] != '\0')
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/* ---- nested expansion ---- */
+
+struct xst {
+	const struct dec_limits *lim;
+	size_t left;
+	size_t nvisit;
+	dec_visit_fn fn;
+	void *ctx;
+};
+
+static void expand(struct xst *x, const char *s, size_t n, int depth, const char *chain);
+
+/* Decode p[0..len) with kind; visit and recurse when it is text. Returns 1 if visited. */
+static int layer(struct xst *x, const char *kind, const char *p, size_t len, int depth,
+		 const char *chain)
+{
+	unsigned char *buf;
+	size_t m, cap = len;
+	char ch[96];
+	int visited = 0;
+
+	if (cap == 0 || cap > x->left)
+		return 0;
+	buf = xmalloc(cap);
+	if (strcmp(kind, "base64") == 0)
+		m = dec_base64(p, len, buf, cap, DEC_B64_ANY);
+	else if (strcmp(kind, "hex") == 0)
+		m = dec_hex(p, len, buf, cap);
+	else if (strcmp(kind, "base32") == 0)
+		m = dec_base32(p, len, buf, cap);
+	else if (strcmp(kind, "url") == 0)
+		m = dec_url(p, len, buf, cap);
+	else
+		m = dec_json_escapes(p, len, buf, cap);
+	if (m != DEC_ERR && m >= 4 && dec_is_text(buf, m) &&
+	    !(m == len && memcmp(buf, p, m) == 0)) {
+		x->left -= m;
+		snprintf(ch, sizeof(ch), "%s%s%s", chain ? chain : "", chain ? ">" : "", kind);
+		x->fn((const char *)buf, m, ch, x->ctx);
+		x->nvisit++;
+		visited = 1;
+		if (depth + 1 < x->lim->maxdepth)
+			expand(x, (const char *)buf, m, depth + 1, ch);
+	}
+	free(buf);
+	return visited;
+}
+
+static int is_b64c(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+static int all_b32(const char *p, size_t n)
+{
+	int upper = 0, lower = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= 'A' && c <= 'Z')
+			upper = 1;
+		else if (c >= 'a' && c <= 'z')
+			lower = 1;
+		else if (!(c >= '2' && c <= '7') && c != '=')
+			return 0;
+	}
+	return !(upper && lower); /* base32 is written in one case */
+}
+
+static void try_run(struct xst *x, const char *p, size_t len, int depth, const char *chain)
+{
+	size_t minrun = x->lim->minrun, i = 0;
+	int v;
+
+	/* Hex sub-runs (a hex string is also base64-alphabet text). */
+	while (i < len) {
+		size_t j = i;
+
+		while (j < len && hexval((unsigned char)p[j]) >= 0)
+			j++;
+		if (j - i >= minrun)
+			layer(x, "hex", p + i, (j - i) & ~(size_t)1, depth, chain);
+		i = j + 1;
+	}
+	if (all_b32(p, len))
+		layer(x, "base32", p, len, depth, chain);
+	v = layer(x, "base64", p, len, depth, chain);
+	if (!v && memchr(p, '/', len)) {
+		/* A URL path: each segment may be url-safe base64 on its own. */
+		i = 0;
+		while (i < len) {
+			const char *q = memchr(p + i, '/', len - i);
+			size_t j = q ? (size_t)(q - p) : len;
+
+			if (j - i >= minrun && j - i < len)
+				layer(x, "base64", p + i, j - i, depth, chain);
+			i = j + 1;
+		}
+	}
+}
+
+static void expand(struct xst *x, const char *s, size_t n, int depth, const char *chain)
+{
+	size_t i = 0;
+
+	if (x->left == 0)
+		return;
+	if (dec_has_url_escape(s, n))
+		layer(x, "url", s, n, depth, chain);
+	if (dec_has_json_escape(s, n))
+		layer(x, "escape", s, n, depth, chain);
+	while (i < n && x->left > 0) {
+		size_t j, k;
+
+		if (!is_b64c((unsigned char)s[i])) {
+			i++;
+			continue;
+		}
+		j = i;
+		while (j < n && is_b64c((unsigned char)s[j]))
+			j++;
+		k = j;
+		while (k < n && k - j < 2 && s[k] == '=')
+			k++;
+		if (j - i >= x->lim->minrun)
+			try_run(x, s + i, k - i, depth, chain);
+		i = k > j ? k : j;
+	}
+}
+
+size_t dec_expand(const char *s, size_t n, const struct dec_limits *lim, dec_visit_fn fn,
+		  void *ctx)
+{
+	struct xst x = {lim, lim->budget, 0, fn, ctx};
+
+	if (lim->maxdepth <= 0)
+		return 0;
+	expand(&x, s, n, 0, NULL);
+	return x.nvisit;
+}
