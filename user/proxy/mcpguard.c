@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmds.h"
 #include "commands.h"
 #include "sessions.h"
 #include "log.h"
@@ -18,7 +19,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"run", cmd_run, "run [--policy FILE] [--log FILE] -- CMD [ARGS...]"},
-	{"verify", NULL, "verify ..."},
+	{"verify", cmd_verify, "verify [--pubkey FILE] [--json] LOGFILE..."},
 	{"doctor", NULL, "doctor"},
 	{"assess", NULL, "assess"},
 	{"sessions", cmd_sessions, "sessions"},
