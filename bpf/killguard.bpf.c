@@ -12,9 +12,14 @@
  *    a relative path, a dirfd-relative name, "..", "//", or a symlink whose own
  *    name is not protected reach the file unseen;
  *  - io_uring openat and /proc/self/fd reopen carry no protected name;
+ *  - SIGKILL lands when the syscall returns, so the caller's path string is also
+ *    blanked to make the syscall fail where the kernel allows bpf_probe_write_user
+ *    (not under lockdown); otherwise, or for a path in read-only memory, the
+ *    open/link/rename completes before the kill (the secret is not read by the
+ *    killed process, but a rename or link may stand, and a sibling thread could
+ *    use the fd in that window): the session is tainted so it cannot send it out;
  *  - the path is read at syscall entry, so another thread may rewrite it before
- *    the kernel does (TOCTOU), and SIGKILL lands when the syscall returns, so a
- *    sibling thread could use the new fd in that window.
+ *    the kernel does (TOCTOU).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -220,14 +225,15 @@ static __noinline struct mg_file_rule *match_user_path(struct scratch *s, unsign
 	return mg_match_name(s->path + sc.base, sc.len - sc.base);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(mg_sys_enter, struct pt_regs *regs, long id)
+static __always_inline int on_sys_enter(struct pt_regs *regs, long id, const int blank)
 {
 	struct mg_file_rule *r = 0;
 	struct mg_config *cfg;
 	struct scratch *s;
 	struct mg_event *e;
+	unsigned long uptr = 0;
 	__u32 zero = 0, args, act;
+	char nul = 0;
 	__u64 sess;
 	int compat, i;
 
@@ -249,7 +255,8 @@ int BPF_PROG(mg_sys_enter, struct pt_regs *regs, long id)
 	for (i = 0; i < 4; i++) {
 		if (!(args & (1u << i)))
 			continue;
-		r = match_user_path(s, syscall_arg(regs, i, compat));
+		uptr = syscall_arg(regs, i, compat);
+		r = match_user_path(s, uptr);
 		if (r)
 			break;
 	}
@@ -260,13 +267,44 @@ int BPF_PROG(mg_sys_enter, struct pt_regs *regs, long id)
 		act = MG_ACT_KILL;
 	else if (act != MG_ACT_AUDIT)
 		return 0;
-	mg_session_mark(sess, act == MG_ACT_AUDIT ? MG_SESS_TAINTED : 0, act == MG_ACT_KILL);
-	if (act == MG_ACT_KILL)
+	/*
+	 * Taint on a kill too: the syscall may still complete (see above), e.g. a
+	 * rename that moves the secret out of its name for a sibling to read; the
+	 * tainted session then has no egress outside the allowlist.
+	 */
+	mg_session_mark(sess, MG_SESS_TAINTED, act == MG_ACT_KILL);
+	if (act == MG_ACT_KILL) {
 		bpf_send_signal(SIGKILL);
+		/*
+		 * SIGKILL lands only when the syscall returns: blank the caller's path so
+		 * the syscall itself fails (ENOENT) instead of opening, linking or
+		 * renaming. The caller dies, so its memory no longer matters; a path in
+		 * read-only memory cannot be blanked, and then only the kill remains.
+		 */
+		if (blank)
+			bpf_probe_write_user((void *)uptr, &nul, 1);
+	}
 	e = mg_event_reserve(MG_HOOK_SYS_ENTER, act, r->rule_id);
 	if (e) {
 		__builtin_memcpy(e->path, s->path, sizeof(e->path));
 		bpf_ringbuf_submit(e, 0);
 	}
 	return 0;
+}
+
+/*
+ * Two builds of the same program: kernels under lockdown (or without
+ * CAP_SYS_ADMIN) refuse bpf_probe_write_user, and the daemon then loads the
+ * second one (bpf_program__set_autoload) and says the path is not blanked.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(mg_sys_enter_blank, struct pt_regs *regs, long id)
+{
+	return on_sys_enter(regs, id, 1);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(mg_sys_enter, struct pt_regs *regs, long id)
+{
+	return on_sys_enter(regs, id, 0);
 }

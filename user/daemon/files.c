@@ -242,28 +242,53 @@ fail:
 	return -1;
 }
 
-static int start_fallback(struct daemon *d, struct files_state *st, char *why, size_t whylen)
+/* Load killguard with one of its two sys_enter builds; NULL with errno-style err. */
+static struct killguard_bpf *load_killguard(struct daemon *d, int blank, int *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_root);
+	struct killguard_bpf *skel = killguard_bpf__open_opts(&opts);
+
+	if (!skel) {
+		*err = -errno;
+		return NULL;
+	}
+	bpf_program__set_autoload(blank ? skel->progs.mg_sys_enter : skel->progs.mg_sys_enter_blank,
+				  false);
+	*err = killguard_bpf__load(skel);
+	if (*err) {
+		killguard_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+static int start_fallback(struct daemon *d, struct files_state *st, int *blank, char *why,
+			  size_t whylen)
+{
 	struct killguard_bpf *skel;
+	libbpf_print_fn_t old_print = NULL;
 	int err;
 
-	skel = killguard_bpf__open_opts(&opts);
+	/* The path-blanking build first: lockdown refuses bpf_probe_write_user. */
+	if (log_verbose() < 1)
+		old_print = libbpf_set_print(NULL);
+	skel = load_killguard(d, 1, &err);
+	if (log_verbose() < 1)
+		libbpf_set_print(old_print);
+	*blank = skel != NULL;
+	if (!skel)
+		skel = load_killguard(d, 0, &err);
 	if (!skel) {
-		snprintf(why, whylen, "open killguard: %s", strerror(errno));
-		return -1;
-	}
-	err = killguard_bpf__load(skel);
-	if (err) {
 		snprintf(why, whylen, "load tp_btf/sys_enter: %s", strerror(-err));
-		goto fail;
+		return -1;
 	}
 	take_fds(st, skel->obj);
 	if (fill_maps(st)) {
 		snprintf(why, whylen, "fill file maps");
 		goto fail;
 	}
-	if (attach_one(st, skel->progs.mg_sys_enter, kill_pin, why, whylen))
+	if (attach_one(st, skel->progs.mg_sys_enter_blank, kill_pin, why, whylen) ||
+	    attach_one(st, skel->progs.mg_sys_enter, kill_pin, why, whylen))
 		goto fail;
 	st->kill = skel;
 	return 0;
@@ -273,12 +298,18 @@ fail:
 	return -1;
 }
 
-static void announce_fallback(const char *why_lsm, const struct files_state *st)
+static void announce_fallback(const char *why_lsm, int blank, const struct files_state *st)
 {
 	warnx("files: *** BPF-LSM UNAVAILABLE: %s", why_lsm);
 	warnx("files: *** FALLBACK: a guarded process that names a protected file in open, openat, "
 	      "openat2, creat, execve(at), truncate, link(at), symlink(at), rename(at/2) or "
-	      "name_to_handle_at is SIGKILLed at syscall entry (no EPERM)");
+	      "name_to_handle_at is SIGKILLed at syscall entry (no EPERM), and its session tainted");
+	if (blank)
+		info("files: the offending path is blanked so the syscall itself fails");
+	else
+		warnx("files: *** this kernel refuses bpf_probe_write_user (lockdown?): the syscall "
+		      "still runs before the kill lands, so a link or rename of a protected file "
+		      "by a guarded process takes effect");
 	warnx("files: *** NOT covered in fallback: relative or dirfd-relative paths, '..', '//' "
 	      "or symlinks to glob-protected files whose own name is not a protected basename; "
 	      "/proc/self/fd reopen; io_uring; a path rewritten by another thread after entry");
@@ -291,7 +322,7 @@ int files_start(struct daemon *d)
 	struct files_state *st;
 	char why_lsm[160] = "", why_kill[160] = "", err[512];
 	libbpf_print_fn_t old_print = NULL;
-	int lsm_ok;
+	int lsm_ok, blank = 0;
 
 	if (!d->pol->files.enabled) {
 		d->files_mode = FILES_OFF;
@@ -338,16 +369,16 @@ int files_start(struct daemon *d)
 		files_stop(d);
 		return -1;
 	}
-	if (start_fallback(d, st, why_kill, sizeof(why_kill)) == 0) {
+	if (start_fallback(d, st, &blank, why_kill, sizeof(why_kill)) == 0) {
 		d->files_mode = FILES_FALLBACK;
 		snprintf(d->files_reason, sizeof(d->files_reason),
 			 "SIGKILL when a protected name or path is passed to open and the other "
-			 "path syscalls; BPF-LSM unavailable: %s",
-			 why_lsm);
+			 "path syscalls (path blanking %s); BPF-LSM unavailable: %s",
+			 blank ? "on" : "off", why_lsm);
 		pin_links(st, d->pin_root);
 		for (size_t i = 0; i < sizeof(lsm_pins) / sizeof(lsm_pins[0]); i++)
 			unpin(d->pin_root, lsm_pins[i]);
-		announce_fallback(why_lsm, st);
+		announce_fallback(why_lsm, blank, st);
 		return 0;
 	}
 	d->files_mode = FILES_UNAVAILABLE;
