@@ -237,6 +237,8 @@ struct pstate {
 	int in_case;
 	struct heredoc hd[8];
 	size_t nhd;
+	size_t hd_base; /* here-documents below this belong to an enclosing parse */
+	int brace;	/* open "{ ..." groups */
 	struct vfile vf[16];
 	size_t nvf;
 };
@@ -1253,6 +1255,10 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 		}
 		if (c == '"' && !quoted) {
 			e = skip_dq(s, len, i + 1);
+			if (e == i + 3 && s[i + 1] == '$' && s[i + 2] == '@' && fb->fr->npos < 2) {
+				i = e + 1; /* "$@" with no parameters is no word at all */
+				continue;
+			}
 			note_quote(fb, s, len, i, e);
 			fb->have = 1;
 			expand_into(fb, s + i + 1, e - i - 1, 1);
@@ -1811,7 +1817,7 @@ static const signed char b64v[256] = {
     ['/'] = 64, ['-'] = 63, ['_'] = 64,
 };
 
-static char *b64_decode(const char *in)
+static char *b64_decode(const char *in, size_t *olen)
 {
 	struct sbuf b = {0};
 	unsigned acc = 0;
@@ -1835,6 +1841,7 @@ static char *b64_decode(const char *in)
 			sb_putc(&b, (char)((acc >> bits) & 0xff));
 		}
 	}
+	*olen = b.n;
 	return sb_take(&b);
 }
 
@@ -1860,7 +1867,7 @@ static char *b64_encode(const char *in)
 	return sb_take(&b);
 }
 
-static char *b32_decode(const char *in)
+static char *b32_decode(const char *in, size_t *olen)
 {
 	struct sbuf b = {0};
 	unsigned long acc = 0;
@@ -1888,10 +1895,11 @@ static char *b32_decode(const char *in)
 			sb_putc(&b, (char)((acc >> bits) & 0xff));
 		}
 	}
+	*olen = b.n;
 	return sb_take(&b);
 }
 
-static char *hex_decode(const char *in)
+static char *hex_decode(const char *in, size_t *olen)
 {
 	struct sbuf b = {0};
 	int hi = -1;
@@ -1908,10 +1916,11 @@ static char *hex_decode(const char *in)
 			hi = -1;
 		}
 	}
+	*olen = b.n;
 	return sb_take(&b);
 }
 
-static char *inflate_text(const char *in, size_t n)
+static char *inflate_text(const char *in, size_t n, size_t *olen)
 {
 	z_stream z;
 	struct sbuf b = {0};
@@ -1936,6 +1945,7 @@ static char *inflate_text(const char *in, size_t n)
 		free(b.p);
 		return NULL;
 	}
+	*olen = b.n;
 	return sb_take(&b);
 }
 
@@ -2158,7 +2168,8 @@ static int has_opt(const struct sh_cmd *c, size_t a, const char *shortc, const c
 }
 
 /* The stdout of c given its stdin, for commands that only transform text; NULL if unknown. */
-static char *emulate(struct pstate *ps, const struct sh_cmd *c, const char *in, int *numeric)
+static char *emulate(struct pstate *ps, const struct sh_cmd *c, const char *in, size_t inlen,
+		     size_t *olen, int *numeric)
 {
 	size_t a;
 	const char *n;
@@ -2190,14 +2201,14 @@ static char *emulate(struct pstate *ps, const struct sh_cmd *c, const char *in, 
 
 		*numeric = 1;
 		if (!strcmp(n, "base32"))
-			return dec ? b32_decode(in) : NULL;
-		return dec ? b64_decode(in) : b64_encode(in);
+			return dec ? b32_decode(in, olen) : NULL;
+		return dec ? b64_decode(in, olen) : b64_encode(in);
 	}
 	if (!strcmp(n, "openssl")) {
 		if (has_opt(c, a, NULL, "base64") || has_opt(c, a, NULL, "-base64") ||
 		    has_opt(c, a, NULL, "-a")) {
 			*numeric = 1;
-			return has_opt(c, a, NULL, "-d") ? b64_decode(in) : NULL;
+			return has_opt(c, a, NULL, "-d") ? b64_decode(in, olen) : NULL;
 		}
 		return NULL;
 	}
@@ -2206,7 +2217,7 @@ static char *emulate(struct pstate *ps, const struct sh_cmd *c, const char *in, 
 							    has_opt(c, a, NULL, "-plain");
 
 		*numeric = 1;
-		return r && p ? hex_decode(in) : NULL;
+		return r && p ? hex_decode(in, olen) : NULL;
 	}
 	if (!strcmp(n, "rev")) {
 		struct sbuf b = {0};
@@ -2232,7 +2243,7 @@ static char *emulate(struct pstate *ps, const struct sh_cmd *c, const char *in, 
 	if (!strcmp(n, "gunzip") || !strcmp(n, "zcat") ||
 	    (!strcmp(n, "gzip") && has_opt(c, a, "d", "--decompress"))) {
 		*numeric = 1;
-		return inflate_text(in, strlen(in));
+		return inflate_text(in, inlen, olen);
 	}
 	return NULL;
 }
@@ -2407,7 +2418,9 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 
 			c->argv[a + 2] = pf;
 			tmp.argv = &c->argv[a + 2];
-			o = emulate(ps, &tmp, NULL, &num);
+			size_t ol = SIZE_MAX;
+
+			o = emulate(ps, &tmp, NULL, 0, &ol, &num);
 			c->argv[a + 2] = save;
 			free(pf);
 		}
@@ -2426,6 +2439,7 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 {
 	int first = last, j, dec = 0;
 	char *in = NULL;
+	size_t inlen = SIZE_MAX, ol;
 
 	while (ps->out->cmd[first].pipe_prev >= 0)
 		first = ps->out->cmd[first].pipe_prev;
@@ -2438,6 +2452,7 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 		for (size_t r = 0; r < c->nredir; r++) {
 			const char *op = c->redir[r].op;
 
+			inlen = SIZE_MAX;
 			if (!strcmp(op, "<<<")) {
 				free(in);
 				xasprintf(&in, "%s\n", c->redir[r].text);
@@ -2498,7 +2513,8 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 				c = &ps->out->cmd[j];
 			}
 		}
-		o = emulate(ps, c, in, &num);
+		ol = SIZE_MAX;
+		o = emulate(ps, c, in, in ? (inlen != SIZE_MAX ? inlen : strlen(in)) : 0, &ol, &num);
 		if (o && ps->outbytes + strlen(o) > SH_MAX_OUTBYTES) {
 			free(o);
 			o = NULL;
@@ -2529,6 +2545,7 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 		}
 		free(in);
 		in = o;
+		inlen = ol; /* SIZE_MAX: a text, measure it */
 	}
 	free(in);
 }
@@ -2539,7 +2556,7 @@ static void finalize(struct pstate *ps, const struct frame *fr, int k, struct cm
 	struct sh_cmd *c;
 
 	glob_command(ps, b);
-	for (size_t h = 0; h < ps->nhd; h++)
+	for (size_t h = ps->hd_base; h < ps->nhd; h++)
 		if (ps->hd[h].cmd < 0)
 			ps->hd[h].cmd = k; /* its body comes after the line: "cat <<EOF | sh" */
 	c = &ps->out->cmd[k];
@@ -2603,8 +2620,14 @@ static void skip_blanks(struct src *sr)
 static void read_heredocs(struct pstate *ps, const struct frame *fr, struct src *sr,
 			  struct cmdb *b)
 {
-	for (size_t h = 0; h < ps->nhd; h++) {
-		struct heredoc *hd = &ps->hd[h];
+	struct heredoc pend[sizeof(ps->hd) / sizeof(ps->hd[0])];
+	size_t np = ps->nhd - ps->hd_base;
+
+	/* Expanding a body may parse nested text: take ours off the shared list first. */
+	memcpy(pend, ps->hd + ps->hd_base, np * sizeof(*pend));
+	ps->nhd = ps->hd_base;
+	for (size_t h = 0; h < np; h++) {
+		struct heredoc *hd = &pend[h];
 		struct sbuf body = {0};
 		char *text;
 		int found = 0;
@@ -2658,7 +2681,6 @@ static void read_heredocs(struct pstate *ps, const struct frame *fr, struct src 
 		}
 		free(hd->delim);
 	}
-	ps->nhd = 0;
 }
 
 static int is_reserved(const char *w, size_t n)
@@ -2722,7 +2744,7 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 		}
 		if (c == '\n') {
 			sr->i++;
-			if (ps->nhd)
+			if (ps->nhd > ps->hd_base)
 				read_heredocs(ps, fr, sr, &b);
 			break;
 		}
@@ -2949,6 +2971,12 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 					sr->i = ws;
 					break;
 				}
+				if (word_is(s + ws, we - ws, "{"))
+					ps->brace++;
+				else if (word_is(s + ws, we - ws, "}") && ps->brace > 0)
+					ps->brace--;
+				else if (word_is(s + ws, we - ws, "}"))
+					set_error(ps, "unexpected '}'");
 				continue;
 			}
 			if (word_is(s + ws, we - ws, "case")) {
@@ -3043,7 +3071,7 @@ static void list_parse(struct pstate *ps, const struct frame *fr, struct src *sr
 		c = sr->s[sr->i];
 		if (c == '\n' || c == ';') {
 			sr->i++;
-			if (c == '\n' && ps->nhd) {
+			if (c == '\n' && ps->nhd > ps->hd_base) {
 				struct cmdb none = {0};
 
 				read_heredocs(ps, fr, sr, &none);
@@ -3091,6 +3119,7 @@ static void parse_text(struct pstate *ps, const struct frame *fr, const char *s,
 {
 	struct frame sub;
 	struct src sr = {s, len, 0};
+	size_t saved;
 
 	if (fr && fr->depth + 1 >= SH_MAX_DEPTH) {
 		ps->out->truncated = 1;
@@ -3108,13 +3137,16 @@ static void parse_text(struct pstate *ps, const struct frame *fr, const char *s,
 	sub.func = fr ? fr->func : NULL;
 	sub.pos = pos;
 	sub.npos = npos;
+	saved = ps->hd_base;
+	ps->hd_base = ps->nhd;
 	list_parse(ps, &sub, &sr, 0);
-	if (ps->nhd) {
-		for (size_t h = 0; h < ps->nhd; h++)
+	if (ps->nhd > ps->hd_base) {
+		for (size_t h = ps->hd_base; h < ps->nhd; h++)
 			free(ps->hd[h].delim);
-		ps->nhd = 0;
+		ps->nhd = ps->hd_base;
 		set_error(ps, "here-document not terminated");
 	}
+	ps->hd_base = saved;
 }
 
 void sh_parse(const char *src, size_t len, const struct sh_env *env, struct sh_parse *out)
@@ -3126,6 +3158,8 @@ void sh_parse(const char *src, size_t len, const struct sh_env *env, struct sh_p
 	ps.base = env;
 	ps.out = out;
 	parse_text(&ps, NULL, src, len, SH_CTX_TOP, -1, NULL, 0);
+	if (ps.brace > 0 && !ps.stop)
+		set_error(&ps, "missing '}'");
 	for (size_t i = 0; i < out->ncmd; i++)
 		out->obf |= out->cmd[i].obf;
 	for (size_t i = 0; i < ps.nloc; i++) {
