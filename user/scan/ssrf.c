@@ -265,8 +265,8 @@ int ssrf_class_ipv6(const uint8_t a[16])
 	if (zero(a, 16))
 		return SSRF_UNSPECIFIED;
 	/* AWS IMDS/EKS over IPv6: fd00:ec2::254, fd00:ec2::23 */
-	if (memcmp(a, ec2, 14) == 0 && a[14] == 0 && (a[15] == 0x54 || a[15] == 0x23) &&
-	    zero(a + 4, 10))
+	if (memcmp(a, ec2, 4) == 0 && zero(a + 4, 10) &&
+	    ((a[14] == 0x02 && a[15] == 0x54) || (a[14] == 0 && a[15] == 0x23)))
 		return SSRF_METADATA;
 	/* v4-mapped ::ffff:a.b.c.d, v4-compatible ::a.b.c.d, SIIT ::ffff:0:a.b.c.d */
 	if (zero(a, 10) && a[10] == 0xff && a[11] == 0xff)
@@ -800,7 +800,7 @@ static void scan_string(struct sctx *x, const char *key, const char *s, const ch
 
 		while (e < n && s[e] != '/' && s[e] != '?' && s[e] != '#' && s[e] != ' ')
 			e++;
-		if (e == 0 || e != strcspn(s, " \t\n") || memchr(s, ' ', n))
+		if (e == 0 || strcspn(s, " \t\r\n") != n)
 			return; /* prose, not a host */
 		memcpy(h, s, e);
 		h[e] = '\0';
