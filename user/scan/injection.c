@@ -52,7 +52,7 @@ const struct trule inject_rules[] = {
 	{TC_OVERRIDE, TS_HIGH, 0,
 	 "(?:ignore|disregard|forget|override|bypass|discard|abandon|neglect) (?:(?:all|any|the|"
 	 "your|my|every|of|these|those) )*(?:previous|prior|above|earlier|preceding|former|original|"
-	 "initial|foregoing|old|system|safety)(?: \\w+)? (?:instructions?|prompts?|rules|directions|"
+	 "initial|foregoing|old|system|safety)[^\\n]{0,16} (?:instructions?|prompts?|rules|directions|"
 	 "directives|guidelines|guidance|context|commands?|constraints|orders|programming|"
 	 "restrictions)\\b"},
 	{TC_OVERRIDE, TS_HIGH, 0,
@@ -73,9 +73,6 @@ const struct trule inject_rules[] = {
 	 "mode enabled)"},
 	{TC_OVERRIDE, TS_HIGH, 0,
 	 "you are no longer (?:an? )?(?:ai|assistant|bound|restricted|limited|claude|chatgpt)\\b"},
-	{TC_OVERRIDE, TS_LOW, 0,
-	 "you are now (?:an?|the|my) (?:\\w+ )?(?:assistant|ai|agent|bot|model|persona|character|"
-	 "hacker|administrator|admin|root user|superuser)\\b"},
 	{TC_OVERRIDE, TS_HIGH, 0,
 	 "(?:do not|don t|dont|never|stop) (?:follow|following|obey|obeying|comply with|adhere to) "
 	 "(?:your|the|any) (?:(?:previous|prior|original|system|safety|earlier) )?(?:instructions|"
@@ -89,7 +86,7 @@ const struct trule inject_rules[] = {
 	 "</\\s*(?:tool_result|function_results|tool_output|function_output|tool_response)\\s*>"},
 	/* credential solicitation */
 	{TC_CRED_ASK, TS_HIGH, 0,
-	 "(?:ask|prompt|convince|trick|persuade) (?:the |your )?users? (?:\\w+ ){0,4}(?:passwords?|"
+	 "(?:ask|prompt|convince|trick|persuade) (?:the |your )?users? [^\\n]{0,48}(?:passwords?|"
 	 "passphrases?|api keys?|apikeys?|access keys?|secret keys?|private keys?|ssh keys?|"
 	 "credentials|credit card|card numbers?|cvv|social security|ssn|2fa codes?|otp|one time "
 	 "(?:code|password)|seed phrase|recovery phrase|mnemonic|login details|bank details|pin)\\b"},
@@ -111,13 +108,13 @@ const struct trule inject_rules[] = {
 	/* memory persistence */
 	{TC_MEMORY, TS_HIGH, 0,
 	 "(?:remember|memori[sz]e|store|save|keep|retain|note) (?:this|that|the following|these "
-	 "(?:instructions|rules)|this (?:instruction|rule)|it) (?:\\w+ ){0,3}(?:for|in|across|"
+	 "(?:instructions|rules)|this (?:instruction|rule)|it) [^\\n]{0,36}(?:for|in|across|"
 	 "during|throughout) (?:all |every |any )(?:future|subsequent|later|following|next|other) "
 	 "(?:conversations?|sessions?|chats?|interactions?|requests?|responses?|tasks?|turns?|"
 	 "queries|prompts)\\b"},
 	{TC_MEMORY, TS_HIGH, 0,
 	 "(?:add|save|write|store|insert|put|commit|persist|append) (?:this|that|the following|"
-	 "these|it)(?: \\w+){0,3} (?:to|in|into) (?:your|the assistant s|the model s|the ai s) "
+	 "these|it)[^\\n]{0,36} (?:to|in|into) (?:your|the assistant s|the model s|the ai s) "
 	 "(?:long term |persistent |permanent )?(?:memory|memories|system prompt|custom "
 	 "instructions|core instructions|knowledge)\\b"},
 	{TC_MEMORY, TS_HIGH, 0,
@@ -127,13 +124,13 @@ const struct trule inject_rules[] = {
 	 "from now on (?:you )?(?:(?:will|must|should|shall) )?(?:always|never|only|must|respond|"
 	 "reply|answer|act|behave|include|use|call|send|refer)\\b"},
 	{TC_MEMORY, TS_LOW, 0,
-	 "(?:in|for) (?:all )?(?:future|subsequent) (?:responses|conversations|sessions|replies|"
+	 "(?:future|subsequent) (?:responses|conversations|sessions|replies|"
 	 "answers|interactions) (?:you )?(?:must|should|will|always|never)\\b"},
 	{TC_MEMORY, TS_LOW, 0, "(?:always|permanently|forever) remember (?:that|to)\\b"},
 	/* tool-call steering */
 	{TC_STEER, TS_HIGH, 0,
 	 "before (?:answering|responding|replying|you respond|you answer|you reply|continuing|"
-	 "proceeding|doing anything else|returning|completing)(?: \\w+){0,3} (?:you (?:must|should|"
+	 "proceeding|doing anything else|returning|completing)[^\\n]{0,36} (?:you (?:must|should|"
 	 "need to|have to) )?(?:first )?(?:call|run|use|invoke|execute|read|fetch|send|open|visit|"
 	 "query)\\b"},
 	{TC_STEER, TS_LOW, 0,
@@ -143,22 +140,21 @@ const struct trule inject_rules[] = {
 	 "you (?:must|have to|need to|are required to|shall) (?:(?:always|now|immediately) )?(?:first "
 	 ")?(?:call|use|invoke|run|execute) (?:the )?\\S+ (?:tool|function)\\b"},
 	{TC_STEER, TS_HIGH, 0,
-	 "(?:secretly|silently|quietly|covertly|stealthily|discreetly) (?:\\w+ )?(?:call|invoke|"
+	 "(?:secretly|silently|quietly|covertly|stealthily|discreetly) [^\\n]{0,16}(?:call|invoke|"
 	 "execute|run|use|send|read|upload|forward|delete|write|post|email|copy|transfer)\\b"},
 	{TC_STEER, TS_LOW, 0,
 	 "(?:immediately|now|next|then|also|automatically) (?:call|invoke|execute|run) (?:the )?"
 	 "\\S+ (?:tool|function)\\b"},
 	/* exfiltration */
 	{TC_EXFIL, TS_HIGH, 0,
-	 "(?:send|upload|post|forward|transmit|exfiltrate|leak|email|mail|sync|submit|copy) (?:\\w+ "
-	 "){0,4}" DATA_OBJ "[^\\n]{0,100}(?:to|at|into|via) " DEST},
+	 "(?:send|upload|post|forward|transmit|exfiltrate|leak|email|mail|sync|submit|copy) [^\\n]{0,48}" DATA_OBJ "[^\\n]{0,100}(?:to|at|into|via) " DEST},
 	{TC_EXFIL, TS_LOW, 0,
 	 "(?:send|upload|post|forward|transmit|exfiltrate|leak) (?:(?:all|the|every|any|of|this|"
 	 "these) )*(?:data|contents?|files?|results?|output|information|info|everything|messages|"
 	 "history|logs)[^\\n]{0,60}(?:to|at) (?:https?://|\\S+@\\S+\\.[a-z])"},
 	{TC_EXFIL, TS_HIGH, 0,
-	 "(?:append|add|include|insert|put|encode|embed|replace|substitute)(?: \\w+){0,6} " DATA_OBJ
-	 "(?: \\w+){0,6} (?:in|to|into|as) (?:the |this |a )?(?:url|query string|query parameter|"
+	 "(?:append|add|include|insert|put|encode|embed|replace|substitute)[^\\n]{0,72} " DATA_OBJ
+	 "[^\\n]{0,72} (?:in|to|into|as) (?:the |this |a )?(?:url|query string|query parameter|"
 	 "image url|image link|link|markdown image)\\b"},
 	/* A markdown image whose URL carries a placeholder for data is a beacon. */
 	{TC_EXFIL, TS_HIGH, TS_RAW,
@@ -169,20 +165,20 @@ const struct trule inject_rules[] = {
 	 "-]{24}"},
 	/* concealment from the user */
 	{TC_CONCEAL, TS_HIGH, 0,
-	 "(?:do not|don t|dont|never|must not|should not|without) (?:\\w+ ){0,2}(?:tell(?:ing)?|"
-	 "inform(?:ing)?) (?:\\w+ ){0,3}(?:the |your )?users?\\b"},
+	 "(?:do not|don t|dont|never|must not|should not|without) [^\\n]{0,24}(?:tell(?:ing)?|"
+	 "inform(?:ing)?) [^\\n]{0,36}(?:the |your )?users?\\b"},
 	{TC_CONCEAL, TS_LOW, 0,
-	 "(?:do not|don t|dont|never|must not|should not|without) (?:\\w+ ){0,2}(?:notify(?:ing)?|"
+	 "(?:do not|don t|dont|never|must not|should not|without) [^\\n]{0,24}(?:notify(?:ing)?|"
 	 "alert(?:ing)?|warn(?:ing)?|ask(?:ing)?) (?:the |your )?users?\\b"},
 	{TC_CONCEAL, TS_HIGH, 0,
 	 "(?:do not|don t|dont|never|must not) (?:let (?:the |your )?users? know|mention (?:that|this|"
 	 "it) (?:you|to))"},
 	{TC_CONCEAL, TS_HIGH, 0,
 	 "(?:do not|don t|dont|never|must not) (?:mention|reveal|disclose|say|show|explain|admit|"
-	 "acknowledge) (?:(?:this|that|it|these|anything|any of this)(?: \\w+){0,4} )?(?:to|with) "
+	 "acknowledge) (?:(?:this|that|it|these|anything|any of this)[^\\n]{0,48} )?(?:to|with) "
 	 "(?:the |your )?users?\\b"},
 	{TC_CONCEAL, TS_HIGH, 0,
-	 "(?:keep|hide|conceal) (?:this|it|that|these|them)(?: \\w+){0,3} (?:from|hidden from|secret "
+	 "(?:keep|hide|conceal) (?:this|it|that|these|them)[^\\n]{0,36} (?:from|hidden from|secret "
 	 "from) (?:the |your )?users?\\b"},
 	{TC_CONCEAL, TS_HIGH, 0,
 	 "(?:the )?users? (?:must|should|will|shall|need) (?:not|never) (?:know|notice|find out|be "
@@ -193,9 +189,10 @@ const struct trule inject_rules[] = {
 	{TC_HIDDEN_TAG, TS_LOW, TS_RAW,
 	 "<\\s*(?:important|secret|hidden|instructions?|system[_-]?instructions?|ai[_-]?"
 	 "instructions?|note[_-]?to[_-]?(?:ai|assistant|model)|critical|mandatory)\\s*>"},
-	/* Leet digits next to letters that are not hex digits (so hashes and UUIDs do
-	 * not count): only such text pays for the folded second pass. */
-	{TC_LEET, TS_SIG, TS_RAW, "[g-z][013457]|[013457][g-z]"},
+	/* Leet digits early in a word and followed by a letter that is not a hex digit
+	 * (so hashes, UUIDs and base64 do not count): only text around such words pays
+	 * for the folded second pass. */
+	{TC_LEET, TS_SIG, TS_RAW, "(?:^|[^A-Za-z0-9+/_-])[A-Za-z]{0,12}[013457]+[g-z]"},
 	{TC_COMMENT, TS_LOW, TS_RAW,
 	 "<!--[^>]*\\b(?:ai|assistant|llm|language model|claude|chatgpt|gpt|copilot|gemini|"
 	 "you must|ignore (?:all|previous|the))\\b"},

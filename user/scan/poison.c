@@ -16,7 +16,7 @@ const struct trule poison_rules[] = {
 	/* cross-tool shadowing */
 	{TC_SHADOW, TS_HIGH, 0,
 	 "when(?:ever)? (?:any |another |other |a different |the other )(?:other )?(?:tools?|"
-	 "functions?|mcp tools?)(?: \\w+){0,2} (?:is |are |gets |get |has been |have been )?(?:"
+	 "functions?|mcp tools?)[^\\n]{0,24} (?:is |are |gets |get |has been |have been )?(?:"
 	 "called|used|invoked|run|executed|requested)\\b"},
 	{TC_SHADOW, TS_HIGH, 0,
 	 "(?:modif(?:y|ies)|changes?|alters?|overrides?|affects?|hijacks?|intercepts?) (?:the )?(?:"
@@ -27,14 +27,14 @@ const struct trule poison_rules[] = {
 	 "\\b"},
 	{TC_SHADOW, TS_HIGH, 0,
 	 "(?:all|every|any) (?:outgoing )?(?:emails?|messages?|mails?|payments?|transfers?) (?:must|"
-	 "should|will|shall|need to|have to) (?:\\w+ ){0,2}(?:be )?(?:sent|forwarded|redirected|cc d|"
-	 "bcc d|copied|routed|addressed) (?:\\w+ ){0,2}to\\b"},
+	 "should|will|shall|need to|have to) [^\\n]{0,24}(?:be )?(?:sent|forwarded|redirected|cc d|"
+	 "bcc d|copied|routed|addressed) [^\\n]{0,24}to\\b"},
 	{TC_SHADOW, TS_HIGH, 0,
 	 "(?:send|forward|redirect|bcc|cc|copy|route) (?:a copy of )?(?:all|every|any) (?:emails?|"
-	 "messages?|mails?)(?: \\w+){0,3} to \\S+@"},
+	 "messages?|mails?)[^\\n]{0,36} to \\S+@"},
 	{TC_SHADOW, TS_HIGH, 0,
 	 "(?:change|set|replace|redirect|override) (?:the )?(?:recipient|to address|destination|"
-	 "receiver|account number|iban|wallet address)s?(?: \\w+){0,3} to (?:\\S+@\\S|the following|"
+	 "receiver|account number|iban|wallet address)s?[^\\n]{0,36} to (?:\\S+@\\S|the following|"
 	 "this (?:address|account|wallet))"},
 	{TC_SHADOW, TS_LOW, 0,
 	 "(?:must|should|has to|needs to) (?:always )?be (?:called|used|invoked|run) (?:before|prior "
@@ -56,19 +56,15 @@ const struct trule poison_rules[] = {
 	 "before (?:using|calling|invoking|running|executing|you use|you call) (?:this|the|any) "
 	 "(?:tool|function)"},
 	{TC_READ_FIRST, TS_SIG, 0,
-	 "(?:first|must first|always first|you must) (?:read|open|cat|load|fetch|get|retrieve|"
-	 "access)\\b"},
+	 "(?:must|always|should|need to) (?:first )?(?:read|cat|fetch|retrieve) (?:the |your )?(?:"
+	 "contents?|file|~|/|\\.)"},
 	{TC_PARAM_PASS, TS_SIG, 0,
-	 "(?:pass|provide|include|send|put|insert|add|attach|supply|place|append|encode|fill)(?: "
-	 "\\S+){0,8} (?:as|in|into|to|via|inside|within) (?:(?:the|a|this|its) )?(?:\\S+ )?(?:"
-	 "parameter|argument|param|arg|field|input|property|sidenote|side note|notes?|metadata|"
-	 "context)\\b"},
+	 "(?:pass|provide|include|send|put|insert|add|attach|supply|place|append|encode|fill)"
+	 "[^\\n]{0,80}(?:parameter|argument|param|arg|field|input|property|sidenote|side note|"
+	 "notes?|metadata|context)\\b"},
 	{TC_PARAM_PASS, TS_SIG, 0,
 	 "(?:content|contents|text|value) of (?:(?:the|this|that|each|those) )?(?:file|key|config|"
 	 "configuration|credentials?)\\b"},
-	{TC_READ_VERB, TS_SIG, 0,
-	 "\\b(?:read|reads|cat|open|opens|load|loads|get|gets|fetch|retrieve|access|copy|grab|"
-	 "collect|dump|extract|include|upload|send)\\b"},
 };
 const size_t poison_nrules = sizeof(poison_rules) / sizeof(poison_rules[0]);
 
@@ -182,9 +178,9 @@ static void judge(const struct thits *h, const char *where, const char *via, str
 			    "directs reading a credential file into the call",
 			    obf(h, TS_BIT(TC_CRED_PATH)), via, h->ctx[TC_CRED_PATH]);
 			st->cred_exfil_high = 1;
-		} else if (m & TS_BIT(TC_READ_VERB)) {
-			add(st, out, "credential-path", 0, where,
-			    "mentions reading a credential file", "", via,
+		} else {
+			/* A tool may say where it reads its own credentials: worth a warning. */
+			add(st, out, "credential-path", 0, where, "mentions a credential file", "", via,
 			    h->ctx[TC_CRED_PATH]);
 		}
 		if (!st->cred_where[0]) {

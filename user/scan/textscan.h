@@ -27,7 +27,6 @@ enum tcat {
 	TC_CRED_PATH,	 /* signal: ~/.ssh/id_rsa, .env, ~/.aws/credentials, mcp.json */
 	TC_READ_FIRST,	 /* signal: before using this tool, read ... */
 	TC_PARAM_PASS,	 /* signal: pass its content as the 'sidenote' parameter */
-	TC_READ_VERB,	 /* signal: read/cat/open/load */
 	TC_LEET,	 /* internal: digits inside words, the text needs the folded pass */
 	TC__N
 };

@@ -1,0 +1,199 @@
+/*
+ * Throughput of the text scanners on benign input, against memchr over the same
+ * bytes (a floor measured in the same run). Usage: scan_text [MB] [reps]
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "injection.h"
+#include "normalize.h"
+#include "poison.h"
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static uint32_t rng = 2463534242u;
+static uint32_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng;
+}
+
+/* Benign prose: words, punctuation, newlines. */
+static char *prose(size_t n)
+{
+	static const char *const w[] = {
+		"the",	   "report", "shows", "that",	  "revenue", "grew",   "in",	  "every",
+		"region",  "and",    "users", "can",	  "review",  "results", "before", "release",
+		"system",  "memory", "file",  "ignore",	  "case",    "option", "previous", "section",
+		"explains", "how",   "to",    "configure", "server",  "with",	"default", "settings",
+		"tool",	   "call",   "returns", "data",	  "for",     "a",	"query",   "about",
+		"weather", "today",  "is",    "sunny",	  "while",   "tomorrow", "may",   "rain",
+	};
+	char *s = malloc(n + 1);
+	size_t o = 0;
+
+	while (o < n) {
+		const char *x = w[next() % (sizeof(w) / sizeof(w[0]))];
+		size_t l = strlen(x);
+		uint32_t r = next() % 20;
+
+		if (o + l + 2 > n)
+			break;
+		memcpy(s + o, x, l);
+		o += l;
+		s[o++] = r == 0 ? '.' : r == 1 ? ',' : r == 2 ? '\n' : ' ';
+	}
+	while (o < n)
+		s[o++] = ' ';
+	s[n] = '\0';
+	return s;
+}
+
+/* Tool-output-like JSON text: ids, hashes, paths, numbers, versions. */
+static char *records(size_t n)
+{
+	char *s = malloc(n + 256);
+	size_t o = 0;
+
+	while (o < n) {
+		o += (size_t)sprintf(s + o,
+				     "{\"id\":\"%08x-%04x-4%03x-a%03x-%012llx\",\"path\":\"/srv/app/"
+				     "src/mod%u/file%u.ts\",\"size\":%u,\"sha256\":\"%08x%08x%08x%08x\","
+				     "\"status\":\"ok\",\"note\":\"updated by build v1.%u\"}\n",
+				     next(), next() & 0xffff, next() & 0xfff, next() & 0xfff,
+				     (unsigned long long)next() << 16, next() % 50, next() % 900,
+				     next() % 100000, next(), next(), next(), next(), next() % 40);
+	}
+	s[n] = '\0';
+	return s;
+}
+
+/* Non-ASCII prose (German, Greek, Russian, CJK words mixed). */
+static char *intl(size_t n)
+{
+	static const char *const w[] = {"Gr\u00fc\u00dfe",		    "Stra\u00dfe",
+					"\u03ba\u03b1\u03bb\u03b7\u03bc\u03ad\u03c1\u03b1",
+					"\u043f\u0440\u0438\u0432\u0435\u0442", "\u4e16\u754c",
+					"caf\u00e9",				    "report",
+					"na\u00efve",				    "\u65e5\u672c\u8a9e"};
+	char *s = malloc(n + 1);
+	size_t o = 0;
+
+	while (o < n) {
+		const char *x = w[next() % (sizeof(w) / sizeof(w[0]))];
+		size_t l = strlen(x);
+
+		if (o + l + 1 > n)
+			break;
+		memcpy(s + o, x, l);
+		o += l;
+		s[o++] = ' ';
+	}
+	while (o < n)
+		s[o++] = ' ';
+	s[n] = '\0';
+	return s;
+}
+
+static volatile size_t sink;
+
+static double run_inject(const char *s, size_t n, int reps, size_t *nf)
+{
+	double best = 1e9;
+
+	for (int r = 0; r < reps; r++) {
+		struct findings f;
+		double t;
+
+		memset(&f, 0, sizeof(f));
+		t = now();
+		inject_scan_text(s, n, "result.content[0].text", &f);
+		t = now() - t;
+		if (t < best)
+			best = t;
+		*nf = f.n;
+	}
+	return (double)n / best / 1e9;
+}
+
+static double run_fold(const char *s, size_t n, int reps)
+{
+	double best = 1e9;
+
+	for (int r = 0; r < reps; r++) {
+		char *out;
+		double t = now();
+
+		sink += norm_fold(s, n, &out, NULL);
+		t = now() - t;
+		free(out);
+		if (t < best)
+			best = t;
+	}
+	return (double)n / best / 1e9;
+}
+
+static double run_memchr(const char *s, size_t n, int reps)
+{
+	double best = 1e9;
+
+	for (int r = 0; r < reps; r++) {
+		double t = now();
+
+		sink += (size_t)(memchr(s, 0x01, n) != NULL);
+		t = now() - t;
+		if (t < best)
+			best = t;
+	}
+	return (double)n / best / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	size_t sizes[] = {10 * 1024, 1024 * 1024, 10 * 1024 * 1024};
+	int reps = argc > 2 ? atoi(argv[2]) : 20;
+	char err[256];
+	double t0 = now();
+
+	if (argc > 1)
+		sizes[1] = (size_t)(atof(argv[1]) * 1024 * 1024);
+	if (inject_init(err, sizeof(err)) != 0 || poison_init(err, sizeof(err)) != 0) {
+		fprintf(stderr, "scan_text: init: %s\n", err);
+		return 1;
+	}
+	printf("pattern database compiled in %.0f ms\n", (now() - t0) * 1e3);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i], nf = 0;
+		char *a = prose(n), *b = records(n), *c = intl(n);
+		int rp = n > 2000000 ? (reps + 3) / 4 : reps;
+		double base = run_memchr(a, n, rp);
+		double ga = run_inject(a, n, rp, &nf);
+
+		printf("%6zu KB benign prose   inject_scan_text %6.2f GB/s (%zu findings)  "
+		       "memchr %6.2f GB/s  norm_fold %5.2f GB/s\n",
+		       n / 1024, ga, nf, base, run_fold(a, n, rp));
+		ga = run_inject(b, n, rp, &nf);
+		printf("%6zu KB benign records inject_scan_text %6.2f GB/s (%zu findings)  "
+		       "norm_fold %5.2f GB/s\n",
+		       n / 1024, ga, nf, run_fold(b, n, rp));
+		ga = run_inject(c, n, rp, &nf);
+		printf("%6zu KB non-ASCII text inject_scan_text %6.2f GB/s (%zu findings)  "
+		       "norm_fold %5.2f GB/s\n",
+		       n / 1024, ga, nf, run_fold(c, n, rp));
+		free(a);
+		free(b);
+		free(c);
+	}
+	return 0;
+}
