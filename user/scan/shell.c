@@ -1198,7 +1198,9 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 		size_t len = strlen(s);
 
 		texts_add(t, s, len, path, 0);
-		if (cmdkey || (len <= SHELL_MAX_HEURISTIC && looks_like_command(s)))
+		/* By shape only one-line strings: longer texts are documents, not commands. */
+		if (cmdkey || (len <= SHELL_MAX_HEURISTIC && !memchr(s, '\n', len ? len - 1 : 0) &&
+			       looks_like_command(s)))
 			scan_text(s, len, path, cmdkey && strong, t, out);
 		return;
 	}
@@ -1270,7 +1272,7 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 			int strong2 = 0, ck;
 			int w;
 
-			if (!e->string || e == cmd || e == args)
+			if (!e->string || (cmd && args && (e == cmd || e == args)))
 				continue;
 			w = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", e->string);
 			if (w < 0 || (size_t)w >= cap - plen)
