@@ -144,6 +144,7 @@ int BPF_PROG(mg_file_open, struct file *file)
 SEC("lsm/inode_link")
 int BPF_PROG(mg_inode_link, struct dentry *old_dentry, struct inode *dir, struct dentry *new_dentry)
 {
+	struct dentry *named = old_dentry; /* the event names what matched */
 	struct mg_config *cfg = mg_get_config();
 	struct verdict v = {};
 	struct mg_file_rule *r;
@@ -155,11 +156,13 @@ int BPF_PROG(mg_inode_link, struct dentry *old_dentry, struct inode *dir, struct
 	if (!sess)
 		return 0;
 	r = match_dentry(old_dentry, &v);
-	if (!r)
+	if (!r) {
 		r = match_new_name(new_dentry);
+		named = new_dentry;
+	}
 	if (!r)
 		return 0;
-	return enforce(cfg, sess, MG_HOOK_INODE_LINK, r, &v, 0, old_dentry);
+	return enforce(cfg, sess, MG_HOOK_INODE_LINK, r, &v, 0, named);
 }
 
 /*
@@ -171,6 +174,7 @@ SEC("lsm/inode_rename")
 int BPF_PROG(mg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 	     struct inode *new_dir, struct dentry *new_dentry)
 {
+	struct dentry *named = old_dentry; /* the event names what matched */
 	struct mg_config *cfg = mg_get_config();
 	struct verdict v = {};
 	struct mg_file_rule *r;
@@ -182,21 +186,21 @@ int BPF_PROG(mg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 	if (!sess)
 		return 0;
 	r = match_dentry(old_dentry, &v);
-	if (!r)
-		r = match_new_name(new_dentry);
 	if (!r) {
 		struct verdict nv = {};
 
-		/* Replacing a protected file by rename destroys or swaps the secret. */
+		/* A protected name, or replacing a protected file, which destroys or swaps it. */
 		r = match_dentry(new_dentry, &nv);
-		if (r)
+		if (r) {
 			v = nv;
+			named = new_dentry;
+		}
 	}
 	if (!r && protected_dir(old_dentry))
 		r = (struct mg_file_rule *)&dir_rule;
 	if (!r)
 		return 0;
-	return enforce(cfg, sess, MG_HOOK_INODE_RENAME, r, &v, 0, old_dentry);
+	return enforce(cfg, sess, MG_HOOK_INODE_RENAME, r, &v, 0, named);
 }
 
 /* truncate(2) by path; O_TRUNC opens are refused by file_open already. */
@@ -204,6 +208,7 @@ SEC("lsm/path_truncate")
 int BPF_PROG(mg_path_truncate, const struct path *path)
 {
 	struct mg_config *cfg = mg_get_config();
+	struct dentry *de;
 	struct verdict v = {};
 	struct mg_file_rule *r;
 	__u64 sess;
@@ -213,8 +218,10 @@ int BPF_PROG(mg_path_truncate, const struct path *path)
 	sess = mg_session_of_current(cfg);
 	if (!sess)
 		return 0;
-	r = match_dentry(BPF_CORE_READ(path, dentry), &v);
+	de = BPF_CORE_READ(path, dentry);
+	r = match_dentry(de, &v);
 	if (!r)
 		return 0;
-	return enforce(cfg, sess, MG_HOOK_TRUNCATE, r, &v, path, 0);
+	/* bpf_d_path is allowed in file_open only (on 6.1): the event names the file. */
+	return enforce(cfg, sess, MG_HOOK_TRUNCATE, r, &v, 0, de);
 }
