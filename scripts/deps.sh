@@ -3,9 +3,11 @@
 # Idempotent: only missing packages are installed. Run as root (make run / make test do).
 set -eu
 
+# prometheus is only for its promtool (tests parse the metrics exposition with it); on a
+# systemd host the package also starts a server: systemctl disable --now prometheus.
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 libcjson-dev libpcre2-dev libcap-dev libyaml-dev libvectorscan-dev libutf8proc-dev
-libsodium-dev libseccomp-dev libicu-dev iproute2 procps
+libsodium-dev libseccomp-dev libicu-dev iproute2 procps prometheus
 qemu-system-x86 busybox-static cpio kmod python3"
 
 missing=""
