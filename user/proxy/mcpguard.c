@@ -8,6 +8,7 @@
 
 #include "cmds.h"
 #include "commands.h"
+#include "events.h"
 #include "sessions.h"
 #include "log.h"
 
@@ -24,7 +25,7 @@ static const struct command commands[] = {
 	{"assess", NULL, "assess"},
 	{"sessions", cmd_sessions, "sessions"},
 	{"release", cmd_release, "release SESSION"},
-	{"events", NULL, "events"},
+	{"events", cmd_events, "events [--follow] [--json] [--file F]"},
 };
 
 static int usage(FILE *fp)
