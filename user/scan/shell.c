@@ -154,12 +154,24 @@ static const char *const pat_src[P_COUNT] = {
 
 /* Credential paths a glob might name: "cat /etc/sha*", "cat ~/.ssh/id_*". */
 static const char *const cred_examples[] = {
-    "/etc/shadow",	       "/etc/gshadow",	      "~/.ssh/id_rsa",
-    "~/.ssh/id_ed25519",       "~/.ssh/id_ecdsa",     "/root/.ssh/id_rsa",
-    "/root/.ssh/id_ed25519",   "~/.aws/credentials",  "/root/.aws/credentials",
-    ".env",		       "~/.netrc",	      "~/.kube/config",
-    "~/.git-credentials",      "/root/.git-credentials", "/root/.kube/config",
-    "~/.docker/config.json",   "/proc/self/environ",  "~/.config/gcloud/credentials.db",
+    "/etc/shadow",
+    "/etc/gshadow",
+    "~/.ssh/id_rsa",
+    "~/.ssh/id_ed25519",
+    "~/.ssh/id_ecdsa",
+    "/root/.ssh/id_rsa",
+    "/root/.ssh/id_ed25519",
+    "~/.aws/credentials",
+    "/root/.aws/credentials",
+    ".env",
+    "~/.netrc",
+    "~/.kube/config",
+    "~/.git-credentials",
+    "/root/.git-credentials",
+    "/root/.kube/config",
+    "~/.docker/config.json",
+    "/proc/self/environ",
+    "~/.config/gcloud/credentials.db",
 };
 
 static struct {
@@ -240,37 +252,35 @@ static int in_list(const char *n, const char *const *l)
 }
 
 static const char *const readers[] = {
-    "cat",   "tac",	"less",	   "more",    "head",	"tail",	   "nl",      "od",
-    "xxd",   "hexdump", "strings", "base64",  "base32", "basenc",  "cp",      "mv",
-    "scp",   "rsync",	"tar",	   "zip",     "gzip",	"bzip2",   "xz",      "7z",
-    "dd",    "grep",	"egrep",   "fgrep",   "rg",	"ag",	   "sed",     "awk",
-    "gawk",  "cut",	"sort",	   "uniq",    "paste",	"vi",	   "vim",     "view",
-    "nano",  "emacs",	"ed",	   "openssl", "gpg",	"curl",	   "wget",    "python",
-    "python3", "perl",	"ruby",	   "node",    "php",	"jq",	   "yq",      "sqlite3",
-    "install", "diff",	"cmp",	   "comm",    "source", ".",	   "iconv",   "uuencode",
-    "xclip", "pbcopy",	"nc",	   "ncat",    "netcat", "socat",   "tee",     "split",
-    "look",  "fold",	"fmt",	   "pr",      "column", "rev",	   "tr",      "wc",
-    "bat",   "batcat",	"zcat",	   "zless",   "mail",	"sendmail", NULL};
+    "cat",	"tac",	   "less",    "more",	 "head",     "tail",   "nl",	 "od",	    "xxd",
+    "hexdump",	"strings", "base64",  "base32",	 "basenc",   "cp",     "mv",	 "scp",	    "rsync",
+    "tar",	"zip",	   "gzip",    "bzip2",	 "xz",	     "7z",     "dd",	 "grep",    "egrep",
+    "fgrep",	"rg",	   "ag",      "sed",	 "awk",	     "gawk",   "cut",	 "sort",    "uniq",
+    "paste",	"vi",	   "vim",     "view",	 "nano",     "emacs",  "ed",	 "openssl", "gpg",
+    "curl",	"wget",	   "python",  "python3", "perl",     "ruby",   "node",	 "php",	    "jq",
+    "yq",	"sqlite3", "install", "diff",	 "cmp",	     "comm",   "source", ".",	    "iconv",
+    "uuencode", "xclip",   "pbcopy",  "nc",	 "ncat",     "netcat", "socat",	 "tee",	    "split",
+    "look",	"fold",	   "fmt",     "pr",	 "column",   "rev",    "tr",	 "wc",	    "bat",
+    "batcat",	"zcat",	   "zless",   "mail",	 "sendmail", NULL};
 
-static const char *const net_senders[] = {"curl",   "wget",  "nc",	 "ncat",   "netcat",
-					  "socat",  "telnet", "scp",	 "sftp",   "rsync",
-					  "ftp",    "tftp",  "ssh",	 "openssl", "http",
-					  "https",  "xh",    "lftp",	 "smbclient", "rclone",
-					  "sendmail", "mail", "mailx",	 NULL};
+static const char *const net_senders[] = {
+    "curl", "wget",  "nc",	  "ncat",   "netcat",	"socat",   "telnet", "scp",
+    "sftp", "rsync", "ftp",	  "tftp",   "ssh",	"openssl", "http",   "https",
+    "xh",   "lftp",  "smbclient", "rclone", "sendmail", "mail",	   "mailx",  NULL};
 
-static const char *const stream_senders[] = {"nc",	"ncat", "netcat", "socat", "telnet",
-					     "openssl", "ssh",	"sendmail", "mail", "mailx",
-					     NULL};
+static const char *const stream_senders[] = {
+    "nc", "ncat", "netcat", "socat", "telnet", "openssl", "ssh", "sendmail", "mail", "mailx", NULL};
 
-static const char *const downloaders[] = {"curl", "wget", "fetch", "http", "https", "xh",
-					  "aria2c", "lwp-download", "lwp-request", "GET", NULL};
+static const char *const downloaders[] = {"curl",	 "wget", "fetch",  "http",
+					  "https",	 "xh",	 "aria2c", "lwp-download",
+					  "lwp-request", "GET",	 NULL};
 
 static const char *const interpreters[] = {"python", "python2", "python3", "perl", "ruby",
 					   "node",   "nodejs",	"php",	   "lua",  "tclsh",
 					   "pwsh",   "deno",	"bun",	   NULL};
 
-static const char *const shells[] = {"sh",  "bash", "zsh", "dash", "ksh",
-				     "ash", "mksh", "csh", "tcsh", "fish", NULL};
+static const char *const shells[] = {"sh",   "bash", "zsh",  "dash", "ksh", "ash",
+				     "mksh", "csh",  "tcsh", "fish", NULL};
 
 /* The real command name (after sudo, env, ...) and its index; NULL if none. */
 static const char *cname(const struct sh_cmd *c, size_t *at)
@@ -415,7 +425,8 @@ static void fire(struct judge *j, enum rule_id r, enum scan_conf conf, int k, co
 			int par = j->p->cmd[i].parent;
 
 			if (par >= 0 && sel[par] &&
-			    (j->p->cmd[i].ctx == SH_CTX_CMDSUB || j->p->cmd[i].ctx == SH_CTX_PROCSUB))
+			    (j->p->cmd[i].ctx == SH_CTX_CMDSUB ||
+			     j->p->cmd[i].ctx == SH_CTX_PROCSUB))
 				sel[i] = 1;
 		}
 		(void)last;
@@ -463,7 +474,8 @@ static int reads_cred(const struct sh_cmd *c, size_t a)
 	for (size_t i = a + 1; i < c->argc; i++) {
 		/* scp -i KEY authenticates with the key; it does not send it */
 		if (i > a + 1 && !strcmp(c->argv[i - 1], "-i") &&
-		    in_list(sh_basename(c->argv[a]), (const char *const[]){"scp", "sftp", "rsync", NULL}))
+		    in_list(sh_basename(c->argv[a]),
+			    (const char *const[]){"scp", "sftp", "rsync", NULL}))
 			continue;
 		if (is_cred_word(c, i))
 			return 1;
@@ -544,11 +556,10 @@ static void norm_path(const char *in, char *out, size_t outlen)
 
 static int danger_dir(const char *w, int glob)
 {
-	static const char *const dirs[] = {"/",	    "/*",     "~",	"~/*",	 "/home", "/root",
-					   "/etc",  "/usr",   "/var",	"/bin",	 "/sbin", "/lib",
-					   "/lib64", "/boot", "/opt",	"/srv",	 "/dev",  "/sys",
-					   "/proc", "/home/*", "/usr/*", "/etc/*", "/var/*", "$HOME",
-					   NULL};
+	static const char *const dirs[] = {
+	    "/",     "/*",	"~",	  "~/*",    "/home",  "/root", "/etc", "/usr", "/var",
+	    "/bin",  "/sbin",	"/lib",	  "/lib64", "/boot",  "/opt",  "/srv", "/dev", "/sys",
+	    "/proc", "/home/*", "/usr/*", "/etc/*", "/var/*", "$HOME", NULL};
 	char n[512];
 
 	norm_path(w, n, sizeof(n));
@@ -578,8 +589,8 @@ static size_t written_paths(const struct sh_cmd *c, const char **out, size_t max
 	for (size_t r = 0; r < c->nredir && n < max; r++) {
 		const char *op = c->redir[r].op;
 
-		if (!strcmp(op, ">") || !strcmp(op, ">>") || !strcmp(op, ">|") || !strcmp(op, "&>") ||
-		    !strcmp(op, "&>>") || !strcmp(op, "<>"))
+		if (!strcmp(op, ">") || !strcmp(op, ">>") || !strcmp(op, ">|") ||
+		    !strcmp(op, "&>") || !strcmp(op, "&>>") || !strcmp(op, "<>"))
 			out[n++] = c->redir[r].text;
 	}
 	if (!nm)
@@ -632,9 +643,9 @@ static int uploads_file(const struct sh_cmd *c, size_t a, int *cred)
 		const char *o = c->argv[i], *v = NULL;
 
 		if (!strcmp(n, "curl")) {
-			static const char *const dopt[] = {"-d", "--data", "--data-binary",
-							   "--data-ascii", "--data-urlencode",
-							   "--json", NULL};
+			static const char *const dopt[] = {
+			    "-d",     "--data", "--data-binary", "--data-ascii", "--data-urlencode",
+			    "--json", NULL};
 			static const char *const fopt[] = {"-F", "--form", NULL};
 			static const char *const topt[] = {"-T", "--upload-file", NULL};
 			const char *eq = strchr(o, '=');
@@ -657,15 +668,17 @@ static int uploads_file(const struct sh_cmd *c, size_t a, int *cred)
 				else
 					v = NULL;
 			} else if (in_list(o, fopt) || (o[0] == '-' && o[1] == 'F' && o[2])) {
-				const char *f = in_list(o, fopt) ? (i + 1 < c->argc ? c->argv[++i] : "")
-								 : o + 2;
+				const char *f = in_list(o, fopt)
+						    ? (i + 1 < c->argc ? c->argv[++i] : "")
+						    : o + 2;
 				const char *p = strstr(f, "=@");
 
 				if (!p)
 					p = strstr(f, "=<");
 				v = p && strcmp(p + 2, "-") ? p + 2 : NULL;
 			} else if (in_list(o, topt) || (o[0] == '-' && o[1] == 'T' && o[2])) {
-				v = in_list(o, topt) ? (i + 1 < c->argc ? c->argv[++i] : "") : o + 2;
+				v = in_list(o, topt) ? (i + 1 < c->argc ? c->argv[++i] : "")
+						     : o + 2;
 				if (!strcmp(v, "-") || !strcmp(v, "."))
 					v = NULL;
 			}
@@ -787,8 +800,10 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 
 			for (size_t i = a + 1; i < c->argc; i++) {
 				if (c->argv[i][0] == '-') {
-					if (!strcmp(c->argv[i], "-P") || !strcmp(c->argv[i], "-i") ||
-					    !strcmp(c->argv[i], "-e") || !strcmp(c->argv[i], "-o") ||
+					if (!strcmp(c->argv[i], "-P") ||
+					    !strcmp(c->argv[i], "-i") ||
+					    !strcmp(c->argv[i], "-e") ||
+					    !strcmp(c->argv[i], "-o") ||
 					    !strcmp(c->argv[i], "-F") || !strcmp(c->argv[i], "-J"))
 						i++;
 					continue;
@@ -803,9 +818,9 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 		if (child_has(p, k, reads_any_file))
 			fire(j, R_EXFIL_SUBST, CONF_HIGH, k, NULL);
 	}
-	if (is_name(c, stream_senders) || ((!strcmp(n, "curl") || !strcmp(n, "wget")) &&
-					   (has_flag(c, a + 1, NULL, "--data-binary") ||
-					    has_flag(c, a + 1, "dT", "--data")))) {
+	if (is_name(c, stream_senders) ||
+	    ((!strcmp(n, "curl") || !strcmp(n, "wget")) &&
+	     (has_flag(c, a + 1, NULL, "--data-binary") || has_flag(c, a + 1, "dT", "--data")))) {
 		int input = c->pipe_prev >= 0;
 
 		for (size_t r = 0; r < c->nredir; r++)
@@ -836,8 +851,8 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 				fire(j, R_REVSHELL, CONF_HIGH, k, NULL);
 	if (is_name(c, stream_senders) && c->pipe_next >= 0 && runs_stdin(&p->cmd[c->pipe_next]))
 		fire(j, R_REVSHELL, CONF_HIGH, k, NULL);
-	if (!strcmp(n, "mkfifo") || (!strcmp(n, "mknod") && c->argc > a + 2 &&
-				     !strcmp(c->argv[a + 2], "p"))) {
+	if (!strcmp(n, "mkfifo") ||
+	    (!strcmp(n, "mknod") && c->argc > a + 2 && !strcmp(c->argv[a + 2], "p"))) {
 		for (size_t i = 0; i < p->ncmd; i++)
 			if (is_name(&p->cmd[i], stream_senders))
 				fire(j, R_REVSHELL, CONF_HIGH, (int)i, NULL);
@@ -851,7 +866,8 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 	/* Destruction. */
 	if (!strcmp(n, "rm") && has_flag(c, a + 1, "rR", "--recursive")) {
 		for (size_t i = a + 1; i < c->argc; i++)
-			if ((c->argv[i][0] != '-' && danger_dir(c->argv[i], c->wflags[i] & SH_W_GLOB)) ||
+			if ((c->argv[i][0] != '-' &&
+			     danger_dir(c->argv[i], c->wflags[i] & SH_W_GLOB)) ||
 			    !strcmp(c->argv[i], "--no-preserve-root"))
 				fire(j, R_RM, CONF_HIGH, k, NULL);
 	}
@@ -859,8 +875,9 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 		for (size_t i = a + 2; i < c->argc; i++)
 			if (!strcmp(c->argv[i], "-delete") ||
 			    ((!strcmp(c->argv[i], "-exec") || !strcmp(c->argv[i], "-execdir")) &&
-			     i + 1 < c->argc && (!strcmp(sh_basename(c->argv[i + 1]), "rm") ||
-						 !strcmp(sh_basename(c->argv[i + 1]), "shred"))))
+			     i + 1 < c->argc &&
+			     (!strcmp(sh_basename(c->argv[i + 1]), "rm") ||
+			      !strcmp(sh_basename(c->argv[i + 1]), "shred"))))
 				fire(j, R_RM, CONF_HIGH, k, NULL);
 	}
 	if (!strncmp(n, "mkfs", 4) || !strcmp(n, "mke2fs") || !strcmp(n, "mkswap") ||
@@ -932,8 +949,8 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 				f += 2;
 			if (!strcmp(bx, f) && strchr(x, '/'))
 				fire(j, R_DLEXEC, CONF_HIGH, k, NULL);
-			if ((is_name(c, shells) || is_name(c, interpreters) || !strcmp(n, "source") ||
-			     !strcmp(n, ".")))
+			if ((is_name(c, shells) || is_name(c, interpreters) ||
+			     !strcmp(n, "source") || !strcmp(n, ".")))
 				for (size_t i = a + 1; i < c->argc; i++) {
 					const char *y = c->argv[i];
 
@@ -955,12 +972,13 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 			fire(j, R_DLEXEC, CONF_HIGH, k, NULL);
 		if (runs_text && child_has(p, k, is_decoder))
 			fire(j, R_DECODE_EXEC, CONF_HIGH, k, NULL);
-		else if (!strcmp(n, "eval") && c->argc > a + 1 && (c->wflags[a + 1] & SH_W_CMDSUB) &&
-			 !child_has(p, k, is_downloader))
+		else if (!strcmp(n, "eval") && c->argc > a + 1 &&
+			 (c->wflags[a + 1] & SH_W_CMDSUB) && !child_has(p, k, is_downloader))
 			fire(j, R_EVAL_DYN, CONF_LOW, k, NULL);
 		if (is_name(c, interpreters))
 			for (size_t i = a + 1; i < c->argc; i++)
-				if (re_hit(P_DECODECODE, c->argv[i]) && re_hit(P_EXECCODE, c->argv[i]))
+				if (re_hit(P_DECODECODE, c->argv[i]) &&
+				    re_hit(P_EXECCODE, c->argv[i]))
 					fire(j, R_DECODE_EXEC, CONF_HIGH, k, NULL);
 	}
 	if (c->decoded_input)
@@ -979,8 +997,8 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 		for (size_t i = a + 1; i < c->argc; i++)
 			if (c->argv[i][0] != '-' || !strcmp(c->argv[i], "-"))
 				operand = 1;
-		if (!list_only && (operand || c->pipe_prev >= 0 || has_flag(c, a + 1, "e", NULL) ||
-				   c->nredir))
+		if (!list_only &&
+		    (operand || c->pipe_prev >= 0 || has_flag(c, a + 1, "e", NULL) || c->nredir))
 			fire(j, R_CRON, CONF_HIGH, k, NULL);
 	}
 
@@ -1011,7 +1029,8 @@ static void judge(const struct sh_parse *p, const char *where, int strong, struc
 		/* a credential read and a network send in one command line */
 		for (size_t i = 0; i < p->ncmd; i++)
 			if (is_name(&p->cmd[i], net_senders)) {
-				fire(&j, R_EXFIL_SUBST, CONF_HIGH, (int)i, "(credential read in the same line)");
+				fire(&j, R_EXFIL_SUBST, CONF_HIGH, (int)i,
+				     "(credential read in the same line)");
 				break;
 			}
 	}
@@ -1064,11 +1083,12 @@ static void texts_free(struct texts *t)
 
 static int key_is_command(const char *k, int *strong)
 {
-	static const char *const strong_keys[] = {"command", "commands", "cmd", "cmds", "cmdline",
-						  "commandline", "shell", "shellcommand", "bash", "sh",
-						  "exec", "execute", "run", "script", "argv", NULL};
-	static const char *const weak_keys[] = {"code", "args", "arguments", "commandargs",
-						"program", "line", "query", NULL};
+	static const char *const strong_keys[] = {"command", "commands",    "cmd",   "cmds",
+						  "cmdline", "commandline", "shell", "shellcommand",
+						  "bash",    "sh",	    "exec",  "execute",
+						  "run",     "script",	    "argv",  NULL};
+	static const char *const weak_keys[] = {"code",	   "args", "arguments", "commandargs",
+						"program", "line", "query",	NULL};
 	char norm[40];
 	size_t o = 0;
 
@@ -1215,9 +1235,10 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 			    !strcasecmp(k, "script")) {
 				cJSON_ArrayForEach(e, v)
 				{
-					texts_add(t, e->valuestring, strlen(e->valuestring), path, 0);
-					scan_text(e->valuestring, strlen(e->valuestring), path, 1, t,
-						  out);
+					texts_add(t, e->valuestring, strlen(e->valuestring), path,
+						  0);
+					scan_text(e->valuestring, strlen(e->valuestring), path, 1,
+						  t, out);
 				}
 			} else {
 				char *line = quote_argv(v, NULL);
@@ -1248,7 +1269,8 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 				continue;
 			if (cJSON_IsString(e) &&
 			    (!strcasecmp(e->string, "command") || !strcasecmp(e->string, "cmd") ||
-			     !strcasecmp(e->string, "executable") || !strcasecmp(e->string, "program")))
+			     !strcasecmp(e->string, "executable") ||
+			     !strcasecmp(e->string, "program")))
 				cmd = e;
 			if (cJSON_IsArray(e) && all_strings(e) &&
 			    (!strcasecmp(e->string, "args") || !strcasecmp(e->string, "argv") ||
@@ -1257,8 +1279,8 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 		}
 		if (cmd && args) {
 			char *line = quote_argv(args, NULL), *full;
-			int w = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "",
-					 cmd->string);
+			int w =
+			    snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", cmd->string);
 
 			xasprintf(&full, "%s %s", cmd->valuestring, line);
 			if (w > 0 && (size_t)w < cap - plen)
@@ -1283,7 +1305,8 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 		}
 		if (cmd && args) {
 			/* the pair was scanned as one line; policy rules still see the raw parts */
-			texts_add(t, cmd->valuestring, strlen(cmd->valuestring), "params.arguments", 0);
+			texts_add(t, cmd->valuestring, strlen(cmd->valuestring), "params.arguments",
+				  0);
 		}
 	}
 }

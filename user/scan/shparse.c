@@ -137,30 +137,30 @@ const char *sh_env_get(const struct sh_env *e, const char *name)
 /* ---- known commands (for globbed command names and "looks executable") ---- */
 
 static const char *const known_cmds[] = {
-    "apt",	 "apt-get", "ash",	"at",	    "awk",     "aws",	    "az",      "base32",
-    "base64",	 "basenc",  "bash",	"bc",	    "busybox", "bzip2",	    "cat",     "cc",
-    "cd",	 "chattr",  "chgrp",	"chmod",    "chown",   "chpasswd",  "chroot",  "cmp",
-    "comm",	 "cp",	    "crontab",	"csh",	    "curl",    "cut",	    "dash",    "date",
-    "dd",	 "df",	    "diff",	"dig",	    "docker",  "doas",	    "du",      "echo",
-    "ed",	 "egrep",   "emacs",	"env",	    "eval",    "exec",	    "expr",    "fgrep",
-    "file",	 "find",    "fish",	"ftp",	    "gawk",    "gcc",	    "gcloud",  "gdb",
-    "git",	 "gpg",	    "grep",	"gunzip",   "gzip",    "halt",	    "head",    "hexdump",
-    "host",	 "hostname", "id",	"install",  "ip",      "jq",	    "kill",    "killall",
-    "ksh",	 "kubectl", "less",	"ln",	    "ls",      "lsof",	    "lua",     "make",
-    "mkdir",	 "mkfifo",  "mkfs",	"mknod",    "mkswap",  "more",	    "mount",   "mv",
-    "mysql",	 "nano",    "nc",	"ncat",	    "netcat",  "netstat",   "nice",    "nl",
-    "nmap",	 "node",    "nodejs",	"nohup",    "npm",     "npx",	    "nslookup", "od",
-    "openssl",	 "passwd",  "perl",	"php",	    "ping",    "pip",	    "pip3",    "pkill",
-    "poweroff",	 "printenv", "printf",	"ps",	    "psql",    "pwd",	    "python",  "python2",
-    "python3",	 "readelf", "reboot",	"rev",	    "rg",      "rm",	    "rmdir",   "rsync",
-    "ruby",	 "scp",	    "sed",	"seq",	    "service", "setsid",    "sftp",    "sh",
-    "shred",	 "shutdown", "sleep",	"socat",    "sort",    "source",    "split",   "sqlite3",
-    "ss",	 "ssh",	    "stat",	"strace",   "strings", "su",	    "sudo",    "systemctl",
-    "tac",	 "tail",    "tar",	"tclsh",    "tcsh",    "tee",	    "telnet",  "terraform",
-    "tftp",	 "time",    "timeout",	"touch",    "tr",      "truncate",  "uname",   "uniq",
-    "unzip",	 "useradd", "usermod",	"uudecode", "uuencode", "vi",	    "vim",     "wc",
-    "wget",	 "whoami",  "wipefs",	"xargs",    "xxd",     "xz",	    "yarn",    "zcat",
-    "zip",	 "zsh",
+    "apt",	"apt-get",  "ash",     "at",	   "awk",      "aws",	   "az",       "base32",
+    "base64",	"basenc",   "bash",    "bc",	   "busybox",  "bzip2",	   "cat",      "cc",
+    "cd",	"chattr",   "chgrp",   "chmod",	   "chown",    "chpasswd", "chroot",   "cmp",
+    "comm",	"cp",	    "crontab", "csh",	   "curl",     "cut",	   "dash",     "date",
+    "dd",	"df",	    "diff",    "dig",	   "docker",   "doas",	   "du",       "echo",
+    "ed",	"egrep",    "emacs",   "env",	   "eval",     "exec",	   "expr",     "fgrep",
+    "file",	"find",	    "fish",    "ftp",	   "gawk",     "gcc",	   "gcloud",   "gdb",
+    "git",	"gpg",	    "grep",    "gunzip",   "gzip",     "halt",	   "head",     "hexdump",
+    "host",	"hostname", "id",      "install",  "ip",       "jq",	   "kill",     "killall",
+    "ksh",	"kubectl",  "less",    "ln",	   "ls",       "lsof",	   "lua",      "make",
+    "mkdir",	"mkfifo",   "mkfs",    "mknod",	   "mkswap",   "more",	   "mount",    "mv",
+    "mysql",	"nano",	    "nc",      "ncat",	   "netcat",   "netstat",  "nice",     "nl",
+    "nmap",	"node",	    "nodejs",  "nohup",	   "npm",      "npx",	   "nslookup", "od",
+    "openssl",	"passwd",   "perl",    "php",	   "ping",     "pip",	   "pip3",     "pkill",
+    "poweroff", "printenv", "printf",  "ps",	   "psql",     "pwd",	   "python",   "python2",
+    "python3",	"readelf",  "reboot",  "rev",	   "rg",       "rm",	   "rmdir",    "rsync",
+    "ruby",	"scp",	    "sed",     "seq",	   "service",  "setsid",   "sftp",     "sh",
+    "shred",	"shutdown", "sleep",   "socat",	   "sort",     "source",   "split",    "sqlite3",
+    "ss",	"ssh",	    "stat",    "strace",   "strings",  "su",	   "sudo",     "systemctl",
+    "tac",	"tail",	    "tar",     "tclsh",	   "tcsh",     "tee",	   "telnet",   "terraform",
+    "tftp",	"time",	    "timeout", "touch",	   "tr",       "truncate", "uname",    "uniq",
+    "unzip",	"useradd",  "usermod", "uudecode", "uuencode", "vi",	   "vim",      "wc",
+    "wget",	"whoami",   "wipefs",  "xargs",	   "xxd",      "xz",	   "yarn",     "zcat",
+    "zip",	"zsh",
 };
 #define NKNOWN (sizeof(known_cmds) / sizeof(known_cmds[0]))
 
@@ -211,8 +211,8 @@ struct frame {
 };
 
 struct heredoc {
-	int cmd;   /* command index, or -1 for the command being read */
-	size_t r;  /* its redirection */
+	int cmd;  /* command index, or -1 for the command being read */
+	size_t r; /* its redirection */
 	char *delim;
 	int strip; /* <<- */
 	int quoted;
@@ -546,19 +546,43 @@ static int decode_escape(const char *s, size_t len, size_t *i, struct sbuf *b, i
 		return 0;
 	}
 	switch (s[j]) {
-	case 'a': sb_putc(b, '\a'); break;
-	case 'b': sb_putc(b, '\b'); break;
+	case 'a':
+		sb_putc(b, '\a');
+		break;
+	case 'b':
+		sb_putc(b, '\b');
+		break;
 	case 'e':
-	case 'E': sb_putc(b, 0x1b); break;
-	case 'f': sb_putc(b, '\f'); break;
-	case 'n': sb_putc(b, '\n'); break;
-	case 'r': sb_putc(b, '\r'); break;
-	case 't': sb_putc(b, '\t'); break;
-	case 'v': sb_putc(b, '\v'); break;
-	case '\\': sb_putc(b, '\\'); break;
-	case '\'': sb_putc(b, '\''); break;
-	case '"': sb_putc(b, '"'); break;
-	case '?': sb_putc(b, '?'); break;
+	case 'E':
+		sb_putc(b, 0x1b);
+		break;
+	case 'f':
+		sb_putc(b, '\f');
+		break;
+	case 'n':
+		sb_putc(b, '\n');
+		break;
+	case 'r':
+		sb_putc(b, '\r');
+		break;
+	case 't':
+		sb_putc(b, '\t');
+		break;
+	case 'v':
+		sb_putc(b, '\v');
+		break;
+	case '\\':
+		sb_putc(b, '\\');
+		break;
+	case '\'':
+		sb_putc(b, '\'');
+		break;
+	case '"':
+		sb_putc(b, '"');
+		break;
+	case '?':
+		sb_putc(b, '?');
+		break;
 	case 'x':
 		for (j++; n < 2 && j < len && (h = hexval((unsigned char)s[j])) >= 0; j++, n++)
 			v = v * 16 + (unsigned long)h;
@@ -756,8 +780,8 @@ struct fieldb {
 	int cmdpos;  /* the command-name word: obfuscation there matters most */
 	int cmd;     /* index of the command being built (parent of substitutions) */
 	unsigned obf;
-	int nexp_empty; /* expansions that produced nothing */
-	int npos_used;	/* positional parameters expanded to something */
+	int nexp_empty;	  /* expansions that produced nothing */
+	int npos_used;	  /* positional parameters expanded to something */
 	char *cmdsub_out; /* not owned: unused */
 };
 
@@ -971,7 +995,8 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 		i = 1;
 	}
 	if (i < len && (isalpha((unsigned char)s[i]) || s[i] == '_')) {
-		while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_') && nl < sizeof(name) - 1)
+		while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '_') &&
+		       nl < sizeof(name) - 1)
 			name[nl++] = s[i++];
 	} else if (i < len && isdigit((unsigned char)s[i])) {
 		while (i < len && isdigit((unsigned char)s[i]) && nl < 8)
@@ -1050,7 +1075,9 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 							 len - (size_t)(c2 + 1 - s));
 
 				if (l < 0)
-					l = (long long)vlen - off + l < 0 ? 0 : (long long)vlen - off + l;
+					l = (long long)vlen - off + l < 0
+						? 0
+						: (long long)vlen - off + l;
 				if (l < cnt)
 					cnt = l;
 			}
@@ -1066,7 +1093,8 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 
 			if (!use_word) {
 				fb_exp(fb, (op == '+' || !val) ? "" : val,
-				       (op == '+' || !val) ? 0 : strlen(val), quoted, SH_W_EXPANDED);
+				       (op == '+' || !val) ? 0 : strlen(val), quoted,
+				       SH_W_EXPANDED);
 				return;
 			}
 			owned = expand_str(ps, fb->fr, fb->cmd, s + w, len - w, &fb->obf);
@@ -1091,7 +1119,8 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 			for (size_t k = 0; k <= vlen && !tick(ps, 1); k++) {
 				size_t m = longest ? vlen - k : k; /* length removed */
 
-				if (op == '#' ? pat_match(pat, v, m) : pat_match(pat, v + vlen - m, m)) {
+				if (op == '#' ? pat_match(pat, v, m)
+					      : pat_match(pat, v + vlen - m, m)) {
 					best = m;
 					found = 1;
 					break;
@@ -1232,7 +1261,8 @@ static void note_quote(struct fieldb *fb, const char *s, size_t len, size_t open
 
 	if (inner == 0 && (open > 0 || close + 1 < len))
 		fb->obf |= SH_OB_EMPTY_QUOTE;
-	else if (fb->cmdpos && ((open > 0 && alnum_at(s, len, open - 1)) || alnum_at(s, len, close + 1)))
+	else if (fb->cmdpos &&
+		 ((open > 0 && alnum_at(s, len, open - 1)) || alnum_at(s, len, close + 1)))
 		fb->obf |= SH_OB_QUOTE_SPLIT;
 }
 
@@ -1300,7 +1330,8 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 				fb->obf |= SH_OB_CMDSUB_CMD;
 			o = substitute(ps, fb->fr, fb->cmd, in.p ? in.p : "", in.n, SH_CTX_CMDSUB);
 			free(in.p);
-			fb_exp(fb, o ? o : "", o ? strlen(o) : 0, quoted, SH_W_EXPANDED | SH_W_CMDSUB);
+			fb_exp(fb, o ? o : "", o ? strlen(o) : 0, quoted,
+			       SH_W_EXPANDED | SH_W_CMDSUB);
 			free(o);
 			i = e + 1;
 			continue;
@@ -1340,8 +1371,9 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 				size_t ce = skip_paren(s, len, i + 3);
 
 				if (ce < len && ce + 1 < len && s[ce + 1] == ')') {
-					snprintf(num, sizeof(num), "%lld",
-						 arith_eval(ps, fb->fr, fb->cmd, s + i + 3, ce - i - 3));
+					snprintf(
+					    num, sizeof(num), "%lld",
+					    arith_eval(ps, fb->fr, fb->cmd, s + i + 3, ce - i - 3));
 					fb_exp(fb, num, strlen(num), quoted, SH_W_EXPANDED);
 					i = ce + 2;
 					continue;
@@ -1353,7 +1385,8 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 				e = skip_paren(s, len, i + 2);
 				if (fb->cmdpos)
 					fb->obf |= SH_OB_CMDSUB_CMD;
-				o = substitute(ps, fb->fr, fb->cmd, s + i + 2, e - i - 2, SH_CTX_CMDSUB);
+				o = substitute(ps, fb->fr, fb->cmd, s + i + 2, e - i - 2,
+					       SH_CTX_CMDSUB);
 				fb_exp(fb, o ? o : "", o ? strlen(o) : 0, quoted,
 				       SH_W_EXPANDED | SH_W_CMDSUB);
 				free(o);
@@ -1484,7 +1517,8 @@ static void brace_expand(struct pstate *ps, const char *w, size_t len, char ***o
 				d--;
 		if (!comma) {
 			/* {a..e} or {1..5}[..step] */
-			const char *body = w + open + 1, *dots = memmem(body, close - open - 1, "..", 2);
+			const char *body = w + open + 1,
+				   *dots = memmem(body, close - open - 1, "..", 2);
 			char lo[32], hi[32];
 			size_t l1 = (size_t)(dots - body), l2 = close - open - 1 - l1 - 2;
 
@@ -1704,11 +1738,11 @@ static void glob_command(struct pstate *ps, struct cmdb *b)
 
 size_t sh_cmd_start(const struct sh_cmd *c)
 {
-	static const char *const wrappers[] = {"sudo",	  "doas",    "env",	"nohup",   "nice",
-					       "timeout", "time",    "command", "builtin", "exec",
-					       "stdbuf",  "setsid",  "ionice",	"chroot",  "xargs",
-					       "busybox", "torsocks", "proxychains", "unbuffer",
-					       "caffeinate", "chrt", "taskset", "watch"};
+	static const char *const wrappers[] = {
+	    "sudo",	"doas",	      "env",	 "nohup",   "nice",	"timeout",
+	    "time",	"command",    "builtin", "exec",    "stdbuf",	"setsid",
+	    "ionice",	"chroot",     "xargs",	 "busybox", "torsocks", "proxychains",
+	    "unbuffer", "caffeinate", "chrt",	 "taskset", "watch"};
 	size_t i = 0;
 
 	while (i < c->argc) {
@@ -1805,16 +1839,15 @@ static void vfile_put(struct pstate *ps, const char *name, const char *text, int
 /* ---- text-transforming commands, emulated ---- */
 
 static const signed char b64v[256] = {
-    ['A'] = 1,	['B'] = 2,  ['C'] = 3,	['D'] = 4,  ['E'] = 5,	['F'] = 6,  ['G'] = 7,
-    ['H'] = 8,	['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
-    ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
-    ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
-    ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
-    ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
-    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
-    ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
-    ['/'] = 64, ['-'] = 63, ['_'] = 64,
+    ['A'] = 1,	['B'] = 2,  ['C'] = 3,	['D'] = 4,  ['E'] = 5,	['F'] = 6,  ['G'] = 7,	['H'] = 8,
+    ['I'] = 9,	['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+    ['-'] = 63, ['_'] = 64,
 };
 
 static char *b64_decode(const char *in, size_t *olen)
@@ -2097,7 +2130,9 @@ static char *emu_printf(const struct sh_cmd *c, size_t a, int *numeric)
 				case 'X':
 				case 'o':
 					snprintf(num, sizeof(num),
-						 fmt[i] == 'o' ? "%llo" : fmt[i] == 'x' ? "%llx" : "%llX",
+						 fmt[i] == 'o'	 ? "%llo"
+						 : fmt[i] == 'x' ? "%llx"
+								 : "%llX",
 						 (unsigned long long)ar_num(arg));
 					sb_puts(&b, num);
 					break;
@@ -2185,7 +2220,7 @@ static char *emulate(struct pstate *ps, const struct sh_cmd *c, const char *in, 
 		return emu_echo(c, a, numeric);
 	if (!strcmp(n, "printf"))
 		return a < c->argc && !strcmp(c->argv[a], "-v") ? xstrdup("")
-							       : emu_printf(c, a, numeric);
+								: emu_printf(c, a, numeric);
 	if (!strcmp(n, "cat") || !strcmp(n, "tee")) {
 		if (a < c->argc && strcmp(c->argv[a], "-") != 0 && !strcmp(n, "cat")) {
 			const struct vfile *f = vfile_get(ps, c->argv[a]);
@@ -2213,8 +2248,8 @@ static char *emulate(struct pstate *ps, const struct sh_cmd *c, const char *in, 
 		return NULL;
 	}
 	if (!strcmp(n, "xxd")) {
-		int r = has_opt(c, a, "r", "--revert"), p = has_opt(c, a, "p", "-ps") ||
-							    has_opt(c, a, NULL, "-plain");
+		int r = has_opt(c, a, "r", "--revert"),
+		    p = has_opt(c, a, "p", "-ps") || has_opt(c, a, NULL, "-plain");
 
 		*numeric = 1;
 		return r && p ? hex_decode(in, olen) : NULL;
@@ -2372,7 +2407,8 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 	if (!strcmp(n, "source") || !strcmp(n, ".")) {
 		if (a + 1 < c->argc && (c->wflags[a + 1] & SH_W_PROCSUB) && b->ps_out) {
 			ps->out->cmd[k].obf |= SH_OB_DECODED;
-			parse_text(ps, fr, b->ps_out, strlen(b->ps_out), SH_CTX_DECODED, k, NULL, 0);
+			parse_text(ps, fr, b->ps_out, strlen(b->ps_out), SH_CTX_DECODED, k, NULL,
+				   0);
 		} else if (a + 1 < c->argc && vfile_get(ps, c->argv[a + 1])) {
 			char *t = xstrdup(vfile_get(ps, c->argv[a + 1])->text);
 
@@ -2475,11 +2511,12 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 		if (in && c->argc && !strcmp(sh_basename(c->argv[0]), "xargs") &&
 		    !has_opt(c, 1, "I", NULL) && !has_opt(c, 1, "i", "--replace")) {
 			/* xargs CMD: the words it reads become arguments */
-			struct cmdb xb = {.argv = c->argv, .wf = c->wflags, .argc = c->argc,
-					  .cap = c->argc + 1};
+			struct cmdb xb = {
+			    .argv = c->argv, .wf = c->wflags, .argc = c->argc, .cap = c->argc + 1};
 			char *save = xstrdup(in), *tok, *sp = NULL;
 
-			for (tok = strtok_r(save, " \t\n", &sp); tok; tok = strtok_r(NULL, " \t\n", &sp))
+			for (tok = strtok_r(save, " \t\n", &sp); tok;
+			     tok = strtok_r(NULL, " \t\n", &sp))
 				cmdb_add(ps, &xb, xstrdup(tok), 0);
 			free(save);
 			c = &ps->out->cmd[j];
@@ -2499,8 +2536,9 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 			c = &ps->out->cmd[j];
 		} else if (a < c->argc && shell_reads_stdin(c, a)) {
 			c->runs_stdin = 1;
-		} else if (a < c->argc && (!strcmp(sh_basename(c->argv[a]), "source") ||
-					   !strcmp(sh_basename(c->argv[a]), ".")) &&
+		} else if (a < c->argc &&
+			   (!strcmp(sh_basename(c->argv[a]), "source") ||
+			    !strcmp(sh_basename(c->argv[a]), ".")) &&
 			   a + 1 < c->argc && !strcmp(c->argv[a + 1], "/dev/stdin")) {
 			c->runs_stdin = 1;
 			if (in) {
@@ -2514,7 +2552,8 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 			}
 		}
 		ol = SIZE_MAX;
-		o = emulate(ps, c, in, in ? (inlen != SIZE_MAX ? inlen : strlen(in)) : 0, &ol, &num);
+		o = emulate(ps, c, in, in ? (inlen != SIZE_MAX ? inlen : strlen(in)) : 0, &ol,
+			    &num);
 		if (o && ps->outbytes + strlen(o) > SH_MAX_OUTBYTES) {
 			free(o);
 			o = NULL;
@@ -2540,8 +2579,8 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 			if (a < c->argc && !strcmp(sh_basename(c->argv[a]), "tee"))
 				for (size_t i = a + 1; i < c->argc; i++)
 					if (c->argv[i][0] != '-')
-						vfile_put(ps, c->argv[i], o, has_opt(c, a + 1, "a", NULL),
-							  dec);
+						vfile_put(ps, c->argv[i], o,
+							  has_opt(c, a + 1, "a", NULL), dec);
 		}
 		free(in);
 		in = o;
@@ -2617,8 +2656,7 @@ static void skip_blanks(struct src *sr)
 }
 
 /* Read the bodies of pending here-documents, starting at sr->i (a line start). */
-static void read_heredocs(struct pstate *ps, const struct frame *fr, struct src *sr,
-			  struct cmdb *b)
+static void read_heredocs(struct pstate *ps, const struct frame *fr, struct src *sr, struct cmdb *b)
 {
 	struct heredoc pend[sizeof(ps->hd) / sizeof(ps->hd[0])];
 	size_t np = ps->nhd - ps->hd_base;
@@ -2685,8 +2723,9 @@ static void read_heredocs(struct pstate *ps, const struct frame *fr, struct src 
 
 static int is_reserved(const char *w, size_t n)
 {
-	static const char *const rw[] = {"if", "then", "else", "elif", "fi", "do",   "done",
-					 "while", "until", "!", "esac", "in", "{", "}", "[[", "]]"};
+	static const char *const rw[] = {"if",	 "then",  "else",  "elif", "fi",   "do",
+					 "done", "while", "until", "!",	   "esac", "in",
+					 "{",	 "}",	  "[[",	   "]]"};
 
 	for (size_t i = 0; i < sizeof(rw) / sizeof(rw[0]); i++)
 		if (strlen(rw[i]) == n && memcmp(rw[i], w, n) == 0)
@@ -2737,7 +2776,7 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 		if (sr->i >= sr->len || tick(ps, 1))
 			break;
 		c = s[sr->i];
-		if (c == '#' ) {
+		if (c == '#') {
 			while (sr->i < sr->len && s[sr->i] != '\n')
 				sr->i++;
 			continue;
@@ -2749,9 +2788,10 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 			break;
 		}
 		if (c == ';') {
-			sr->i += (sr->i + 1 < sr->len && (s[sr->i + 1] == ';' || s[sr->i + 1] == '&'))
-				     ? 2
-				     : 1;
+			sr->i +=
+			    (sr->i + 1 < sr->len && (s[sr->i + 1] == ';' || s[sr->i + 1] == '&'))
+				? 2
+				: 1;
 			break;
 		}
 		if (c == '&' && sr->i + 1 < sr->len && s[sr->i + 1] == '&') {
@@ -2823,7 +2863,8 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 					fn.func = b.argv[0];
 					while (sr->i < sr->len && isspace((unsigned char)s[sr->i]))
 						sr->i++;
-					if (sr->i < sr->len && (s[sr->i] == '{' || s[sr->i] == '(')) {
+					if (sr->i < sr->len &&
+					    (s[sr->i] == '{' || s[sr->i] == '(')) {
 						int close = s[sr->i] == '{' ? '}' : ')';
 
 						sr->i++;
@@ -2907,7 +2948,8 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 			sr->i = we;
 			if (!strncmp(op, "<<", 2) && strcmp(op, "<<<") != 0) {
 				struct heredoc *hd;
-				int quoted = memchr(s + ws, '\'', we - ws) || memchr(s + ws, '"', we - ws) ||
+				int quoted = memchr(s + ws, '\'', we - ws) ||
+					     memchr(s + ws, '"', we - ws) ||
 					     memchr(s + ws, '\\', we - ws);
 
 				if (ps->nhd >= sizeof(ps->hd) / sizeof(ps->hd[0])) {
@@ -2936,7 +2978,8 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 			if (eq && nl && s[ws + nl - 1] == '+')
 				nl--;
 			if (eq && valid_name(s + ws, nl)) {
-				char *v = expand_str(ps, fr, k, eq + 1, we - (size_t)(eq + 1 - s), &b.obf);
+				char *v = expand_str(ps, fr, k, eq + 1, we - (size_t)(eq + 1 - s),
+						     &b.obf);
 				char *full;
 
 				if (s[ws + nl] == '+') {
@@ -2948,7 +2991,9 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 						const char *ov;
 						char *cat;
 
-						mg_strlcpy(nm, s + ws, nl + 1 < sizeof(nm) ? nl + 1 : sizeof(nm));
+						mg_strlcpy(nm, s + ws,
+							   nl + 1 < sizeof(nm) ? nl + 1
+									       : sizeof(nm));
 						ov = var_get(ps, nm);
 						xasprintf(&cat, "%s%s", ov ? ov : "", v);
 						free(v);
@@ -2960,7 +3005,8 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 				var_set(ps, s + ws, nl, v);
 				xasprintf(&full, "%.*s=%s", (int)nl, s + ws, v);
 				free(v);
-				b.assign = xreallocarray(b.assign, b.nassign + 1, sizeof(*b.assign));
+				b.assign =
+				    xreallocarray(b.assign, b.nassign + 1, sizeof(*b.assign));
 				b.assign[b.nassign++] = full;
 				continue;
 			}
@@ -3017,7 +3063,8 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 					}
 				}
 				if (valid_name(s + ns, ne - ns))
-					var_set(ps, s + ns, ne - ns, items.argc ? items.argv[0] : "");
+					var_set(ps, s + ns, ne - ns,
+						items.argc ? items.argv[0] : "");
 				for (size_t j = 0; j < items.argc; j++)
 					free(items.argv[j]);
 				free(items.argv);
@@ -3267,10 +3314,18 @@ size_t sh_render_sel(const struct sh_parse *p, size_t first, size_t last, const 
 				put_word(&b, c->redir[j].text);
 		}
 		switch (c->sep) {
-		case SH_SEP_PIPE: sb_puts(&b, " |"); break;
-		case SH_SEP_AND: sb_puts(&b, " &&"); break;
-		case SH_SEP_OR: sb_puts(&b, " ||"); break;
-		case SH_SEP_BG: sb_puts(&b, " &"); break;
+		case SH_SEP_PIPE:
+			sb_puts(&b, " |");
+			break;
+		case SH_SEP_AND:
+			sb_puts(&b, " &&");
+			break;
+		case SH_SEP_OR:
+			sb_puts(&b, " ||");
+			break;
+		case SH_SEP_BG:
+			sb_puts(&b, " &");
+			break;
 		default:
 			if (i + 1 < last && i + 1 < p->ncmd)
 				sb_putc(&b, ';');
@@ -3289,9 +3344,9 @@ size_t sh_render_sel(const struct sh_parse *p, size_t first, size_t last, const 
 void sh_obf_names(unsigned obf, char *buf, size_t buflen)
 {
 	static const char *const names[] = {
-	    "empty-quotes", "quote-split",   "escaped-letters", "ansi-c-escapes", "empty-expansion",
-	    "var-operator", "var-command",   "brace-command",	"glob-command",	  "ifs",
-	    "decoded-run",  "eval",	     "cmdsub-command",	"positional"};
+	    "empty-quotes", "quote-split", "escaped-letters", "ansi-c-escapes", "empty-expansion",
+	    "var-operator", "var-command", "brace-command",   "glob-command",	"ifs",
+	    "decoded-run",  "eval",	   "cmdsub-command",  "positional"};
 	size_t o = 0;
 
 	if (buflen)

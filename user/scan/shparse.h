@@ -21,20 +21,20 @@
 
 /* Techniques that make the resolved command differ from what is written. */
 enum {
-	SH_OB_EMPTY_QUOTE = 1u << 0,  /* c''at, c""at */
-	SH_OB_QUOTE_SPLIT = 1u << 1,  /* c"a"t in a command name */
-	SH_OB_ESCAPE = 1u << 2,	      /* c\a\t */
-	SH_OB_ANSIC = 1u << 3,	      /* $'\x63\141t' */
-	SH_OB_EMPTY_VAR = 1u << 4,    /* c${EMPTY}at, c$@at */
-	SH_OB_VAR_OP = 1u << 5,	      /* ${PATH:0:1}, ${x/a/b}, ${!x}, ${#x} */
-	SH_OB_VAR_CMD = 1u << 6,      /* command name built from expansions: $a$b */
-	SH_OB_BRACE_CMD = 1u << 7,    /* {cat,/etc/passwd} */
-	SH_OB_GLOB_CMD = 1u << 8,     /* /???/c?t */
-	SH_OB_IFS = 1u << 9,	      /* IFS reassigned */
-	SH_OB_DECODED = 1u << 10,     /* a decoded or computed payload was run */
-	SH_OB_EVAL = 1u << 11,	      /* eval of expanded text */
-	SH_OB_CMDSUB_CMD = 1u << 12,  /* command name from $(..) or `..` */
-	SH_OB_POSITIONAL = 1u << 13,  /* sh -c '$0 $1' cat file */
+	SH_OB_EMPTY_QUOTE = 1u << 0, /* c''at, c""at */
+	SH_OB_QUOTE_SPLIT = 1u << 1, /* c"a"t in a command name */
+	SH_OB_ESCAPE = 1u << 2,	     /* c\a\t */
+	SH_OB_ANSIC = 1u << 3,	     /* $'\x63\141t' */
+	SH_OB_EMPTY_VAR = 1u << 4,   /* c${EMPTY}at, c$@at */
+	SH_OB_VAR_OP = 1u << 5,	     /* ${PATH:0:1}, ${x/a/b}, ${!x}, ${#x} */
+	SH_OB_VAR_CMD = 1u << 6,     /* command name built from expansions: $a$b */
+	SH_OB_BRACE_CMD = 1u << 7,   /* {cat,/etc/passwd} */
+	SH_OB_GLOB_CMD = 1u << 8,    /* /???/c?t */
+	SH_OB_IFS = 1u << 9,	     /* IFS reassigned */
+	SH_OB_DECODED = 1u << 10,    /* a decoded or computed payload was run */
+	SH_OB_EVAL = 1u << 11,	     /* eval of expanded text */
+	SH_OB_CMDSUB_CMD = 1u << 12, /* command name from $(..) or `..` */
+	SH_OB_POSITIONAL = 1u << 13, /* sh -c '$0 $1' cat file */
 };
 
 enum sh_sep {
@@ -99,10 +99,10 @@ struct sh_cmd {
 struct sh_parse {
 	struct sh_cmd *cmd;
 	size_t ncmd;
-	unsigned obf;	     /* union of every command's obf */
-	int error;	     /* syntax error (the parse continued as far as it could) */
+	unsigned obf; /* union of every command's obf */
+	int error;    /* syntax error (the parse continued as far as it could) */
 	char errmsg[96];
-	int truncated;	     /* a bound was reached: input, text, depth, commands or words */
+	int truncated; /* a bound was reached: input, text, depth, commands or words */
 };
 
 struct sh_env; /* the variables a fresh shell would see */

@@ -109,8 +109,8 @@ size_t toolrules_count(const struct toolrules *tr)
 }
 
 /* 1 match, 0 no match, -1 a limit was hit (the caller treats it as a match). */
-static int search(const struct toolrules *tr, const struct trule *t, pcre2_code *re,
-		  const char *s, size_t len)
+static int search(const struct toolrules *tr, const struct trule *t, pcre2_code *re, const char *s,
+		  size_t len)
 {
 	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, t->md, tr->mctx);
 
@@ -173,8 +173,8 @@ void toolrules_excerpt(const char *s, size_t len, char *out, size_t outlen)
 		out[o] = '\0';
 }
 
-void toolrules_scan(const struct toolrules *tr, const char *tool, const struct tr_text *t,
-		    size_t n, struct findings *out)
+void toolrules_scan(const struct toolrules *tr, const char *tool, const struct tr_text *t, size_t n,
+		    struct findings *out)
 {
 	for (size_t i = 0; tr && i < tr->n; i++) {
 		const struct trule *r = &tr->v[i];

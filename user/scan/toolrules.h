@@ -35,8 +35,8 @@ size_t toolrules_count(const struct toolrules *tr);
 int toolrules_tool_match(const struct toolrules *tr, size_t i, const char *tool);
 
 /* Add one finding per rule that matches the tool and (if it has one) any text. */
-void toolrules_scan(const struct toolrules *tr, const char *tool, const struct tr_text *t,
-		    size_t n, struct findings *out);
+void toolrules_scan(const struct toolrules *tr, const char *tool, const struct tr_text *t, size_t n,
+		    struct findings *out);
 
 /* Printable excerpt (at most 120 chars) with long key-like tokens redacted. */
 void toolrules_excerpt(const char *s, size_t len, char *out, size_t outlen);
