@@ -53,6 +53,8 @@ struct scan {
 	const char *chain; /* decoders applied to this layer, NULL for the raw text */
 	const char *note;  /* e.g. "split across 3 arguments" */
 	int concat;	   /* joined arguments: report only secrets no single argument showed */
+	const size_t *bounds; /* raw joined text: where each argument starts (sorted) */
+	size_t nbounds;
 	pcre2_match_data *md;
 	struct seen seen[MAX_SEEN];
 	size_t nseen;
@@ -189,6 +191,24 @@ static int reference(const char *s, size_t n)
 			other = 1;
 	}
 	return dot && !other;
+}
+
+/* Does an argument start at off in the joined text? Then off is a token boundary. */
+static int at_bound(const struct scan *c, size_t off)
+{
+	size_t lo = 0, hi = c->nbounds;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->bounds[mid] == off)
+			return 1;
+		if (c->bounds[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }
 
 /* ---- validators ---- */
@@ -613,13 +633,19 @@ static void candidate(struct scan *c, unsigned id, size_t from, size_t to)
 			return;
 		from = s0 = k;
 	}
+	/* Inside a longer word it is not this token; "bot123:AA..." (letters, then a
+	 * token that starts with a digit) and argument boundaries are boundaries. */
 	if (from > 0 && isalnum((unsigned char)c->buf[from]) &&
 	    isalnum((unsigned char)c->buf[from - 1]) && r->val != V_GENERIC &&
-	    r->val != V_PASSWORD)
-		return; /* inside a longer word: not this token */
+	    r->val != V_PASSWORD && !at_bound(c, from) &&
+	    !(isdigit((unsigned char)c->buf[from]) && isalpha((unsigned char)c->buf[from - 1])))
+		return;
 	if (r->ext != X_NONE) {
-		while (s1 < c->len && s1 - s0 < 4096 && in_ext(r->ext, (unsigned char)c->buf[s1]))
+		while (s1 < c->len && s1 - s0 < 4096 && in_ext(r->ext, (unsigned char)c->buf[s1])) {
+			if (r->len_min && s1 - s0 >= r->len_min && at_bound(c, s1))
+				break; /* the next argument starts here */
 			s1++;
+		}
 		if ((r->len_max && s1 - s0 > r->len_max) || (r->len_min && s1 - s0 < r->len_min))
 			return;
 	}
@@ -706,6 +732,9 @@ static void candidate(struct scan *c, unsigned id, size_t from, size_t to)
 	case V_BASIC:
 		v = v_basic(c->buf + s0, s1 - s0);
 		break;
+	case V_OPENAI_NOSIG:
+		v = memmem(c->buf + s0, s1 - s0, "T3BlbkFJ", 8) ? -1 : CONF_HIGH;
+		break;
 	default:
 		break;
 	}
@@ -783,8 +812,14 @@ static void scan_layer(struct scan *c, const char *s, size_t n, const char *chai
 static void visit(const char *s, size_t n, const char *chain, void *ctx)
 {
 	struct scan *c = ctx;
+	const size_t *b = c->bounds;
+	size_t nb = c->nbounds;
 
+	c->bounds = NULL; /* offsets of the joined text mean nothing in a decoded layer */
+	c->nbounds = 0;
 	scan_layer(c, s, n, chain);
+	c->bounds = b;
+	c->nbounds = nb;
 }
 
 static void scan_all_layers(struct scan *c, const char *s, size_t n)
@@ -938,6 +973,7 @@ static void scan_joined(struct walk *w, const char *where, const char *sep)
 {
 	size_t sl = strlen(sep), n = 0;
 	char *buf = xmalloc(w->total + w->nleaves * sl + 1);
+	size_t *bounds = xcalloc(w->nleaves, sizeof(*bounds));
 	char note[64];
 
 	for (size_t i = 0; i < w->nleaves; i++) {
@@ -945,6 +981,7 @@ static void scan_joined(struct walk *w, const char *where, const char *sep)
 			memcpy(buf + n, sep, sl);
 			n += sl;
 		}
+		bounds[i] = n;
 		memcpy(buf + n, w->leaf[i], w->leafn[i]);
 		n += w->leafn[i];
 	}
@@ -953,9 +990,14 @@ static void scan_joined(struct walk *w, const char *where, const char *sep)
 	w->c->where = where;
 	w->c->note = note;
 	w->c->concat = 1;
+	w->c->bounds = bounds;
+	w->c->nbounds = w->nleaves;
 	scan_all_layers(w->c, buf, n);
 	w->c->note = NULL;
 	w->c->concat = 0;
+	w->c->bounds = NULL;
+	w->c->nbounds = 0;
+	free(bounds);
 	free(buf);
 }
 

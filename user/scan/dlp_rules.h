@@ -37,6 +37,7 @@ enum dlp_val {
 	V_PUTTY,     /* Private-Lines: follows */
 	V_BASIC,     /* base64 of user:password */
 	V_OPENAI,    /* the match is inside the token; it must start with sk- */
+	V_OPENAI_NOSIG, /* sk-proj- keys without the T3BlbkFJ mark (openai-api-key has those) */
 };
 
 struct dlp_rule {
