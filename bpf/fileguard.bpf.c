@@ -32,7 +32,7 @@ __u32 probe_tgid = 0;
 __u64 probe_hits = 0;
 
 /* Renaming a directory above protected files: always refused (audit mode aside). */
-const struct mg_file_rule dir_rule = { .rule_id = MG_RULE_NONE, .action = MG_ACT_BLOCK };
+const struct mg_file_rule dir_rule = {.rule_id = MG_RULE_NONE, .action = MG_ACT_BLOCK};
 
 struct verdict {
 	struct mg_file_rule *rule;

@@ -60,11 +60,11 @@ struct {
 static __always_inline __u32 path_args(long id)
 {
 	switch (id) {
-	case 2:	  /* open */
-	case 85:  /* creat */
-	case 59:  /* execve */
-	case 76:  /* truncate */
-	case 88:  /* symlink: the target */
+	case 2:	 /* open */
+	case 85: /* creat */
+	case 59: /* execve */
+	case 76: /* truncate */
+	case 88: /* symlink: the target */
 		return 1 << 0;
 	case 257: /* openat */
 	case 437: /* openat2 */
@@ -87,11 +87,11 @@ static __always_inline __u32 path_args(long id)
 static __always_inline __u32 path_args_ia32(long id)
 {
 	switch (id) {
-	case 5:	 /* open */
-	case 8:	 /* creat */
-	case 11: /* execve */
-	case 92: /* truncate */
-	case 83: /* symlink */
+	case 5:	  /* open */
+	case 8:	  /* creat */
+	case 11:  /* execve */
+	case 92:  /* truncate */
+	case 83:  /* symlink */
 	case 304: /* symlinkat */
 		return 1 << 0;
 	case 295: /* openat */
@@ -205,7 +205,7 @@ static long scan_slash(__u32 i, void *ctx)
 /* Check one user path; returns the matching rule or NULL. */
 static __noinline struct mg_file_rule *match_user_path(struct scratch *s, unsigned long uptr)
 {
-	struct scan sc = { .path = s->path };
+	struct scan sc = {.path = s->path};
 	struct mg_file_rule *r;
 	long n;
 

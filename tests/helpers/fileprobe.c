@@ -57,7 +57,7 @@ static int do_open(const char *path)
 
 static int do_openat2(const char *path)
 {
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC };
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC};
 	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
 
 	return fd < 0 ? report_err(errno) : read_fd(fd);

@@ -30,12 +30,12 @@
 #define REFRESH_SEC 2 /* how often path globs are re-resolved */
 
 /* Pin names of the links under pin_root. */
-static const char *const lsm_pins[] = { "link_file_open", "link_inode_link", "link_inode_rename",
-					"link_path_truncate" };
+static const char *const lsm_pins[] = {"link_file_open", "link_inode_link", "link_inode_rename",
+				       "link_path_truncate"};
 static const char *const kill_pin = "link_kill_sys_enter";
 /* Maps this module owns (the shared ones in maps.bpf.h belong to the daemon). */
-static const char *const map_pins[] = { "mg_file_inodes", "mg_file_dirs", "mg_file_names",
-					"mg_file_conf", "mg_file_paths" };
+static const char *const map_pins[] = {"mg_file_inodes", "mg_file_dirs", "mg_file_names",
+				       "mg_file_conf", "mg_file_paths"};
 
 #define NLINKS 5
 
@@ -87,8 +87,8 @@ static void drop_links(struct files_state *st)
 	st->nlinks = 0;
 }
 
-static int attach_one(struct files_state *st, struct bpf_program *prog, const char *pin,
-		      char *why, size_t whylen)
+static int attach_one(struct files_state *st, struct bpf_program *prog, const char *pin, char *why,
+		      size_t whylen)
 {
 	struct bpf_link *l;
 
@@ -301,15 +301,17 @@ fail:
 static void announce_fallback(const char *why_lsm, int blank, const struct files_state *st)
 {
 	warnx("files: *** BPF-LSM UNAVAILABLE: %s", why_lsm);
-	warnx("files: *** FALLBACK: a guarded process that names a protected file in open, openat, "
-	      "openat2, creat, execve(at), truncate, link(at), symlink(at), rename(at/2) or "
-	      "name_to_handle_at is SIGKILLed at syscall entry (no EPERM), and its session tainted");
+	warnx(
+	    "files: *** FALLBACK: a guarded process that names a protected file in open, openat, "
+	    "openat2, creat, execve(at), truncate, link(at), symlink(at), rename(at/2) or "
+	    "name_to_handle_at is SIGKILLed at syscall entry (no EPERM), and its session tainted");
 	if (blank)
 		info("files: the offending path is blanked so the syscall itself fails");
 	else
-		warnx("files: *** this kernel refuses bpf_probe_write_user (lockdown?): the syscall "
-		      "still runs before the kill lands, so a link or rename of a protected file "
-		      "by a guarded process takes effect");
+		warnx(
+		    "files: *** this kernel refuses bpf_probe_write_user (lockdown?): the syscall "
+		    "still runs before the kill lands, so a link or rename of a protected file "
+		    "by a guarded process takes effect");
 	warnx("files: *** NOT covered in fallback: relative or dirfd-relative paths, '..', '//' "
 	      "or symlinks to glob-protected files whose own name is not a protected basename; "
 	      "/proc/self/fd reopen; io_uring; a path rewritten by another thread after entry");
@@ -356,8 +358,9 @@ int files_start(struct daemon *d)
 		libbpf_set_print(old_print);
 	if (lsm_ok) {
 		d->files_mode = FILES_LSM;
-		snprintf(d->files_reason, sizeof(d->files_reason),
-			 "BPF-LSM file_open/inode_link/inode_rename/path_truncate: deny with EPERM");
+		snprintf(
+		    d->files_reason, sizeof(d->files_reason),
+		    "BPF-LSM file_open/inode_link/inode_rename/path_truncate: deny with EPERM");
 		pin_links(st, d->pin_root);
 		unpin(d->pin_root, kill_pin);
 		info("files: LSM mode: %zu protected inodes, %zu basename patterns",

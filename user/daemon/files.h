@@ -30,11 +30,11 @@ struct fs_name {
 struct fileset {
 	struct fs_inode *inodes; /* protected files */
 	size_t ninodes, cinodes;
-	struct fs_inode *dirs;	 /* directories above them (rename refused) */
+	struct fs_inode *dirs; /* directories above them (rename refused) */
 	size_t ndirs, cdirs;
-	struct fs_path *paths;	 /* absolute paths, for the fallback */
+	struct fs_path *paths; /* absolute paths, for the fallback */
 	size_t npaths, cpaths;
-	size_t truncated;	 /* entries dropped because a map was full */
+	size_t truncated; /* entries dropped because a map was full */
 };
 
 /* Per-rule data computed once at start. */

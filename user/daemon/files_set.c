@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "filepat.h"
 #include "files.h"
@@ -70,15 +72,16 @@ int files_rules_compile(struct daemon *d, struct files_rules *fr, char *err, siz
 		fr->actions[i] = action_of(d, r->action);
 		for (j = 0; j < r->npaths; j++) {
 			if (r->paths[j][0] != '/' && strncmp(r->paths[j], "~/", 2) != 0) {
-				snprintf(err, errlen,
-					 "%s:%d: files rule '%s': path '%s' must start with / or ~/",
-					 pol->path ? pol->path : "policy", r->line, r->name,
-					 r->paths[j]);
+				snprintf(
+				    err, errlen,
+				    "%s:%d: files rule '%s': path '%s' must start with / or ~/",
+				    pol->path ? pol->path : "policy", r->line, r->name,
+				    r->paths[j]);
 				return -1;
 			}
 		}
 		for (j = 0; j < r->nbasenames; j++) {
-			struct fs_name n = { 0 };
+			struct fs_name n = {0};
 			enum filepat_kind kind;
 			const char *why;
 			char text[MG_NAME_LEN];
@@ -106,13 +109,15 @@ int files_rules_compile(struct daemon *d, struct files_rules *fr, char *err, siz
 			if (n.key.kind == MG_NAME_PREFIX &&
 			    add_len(fr->conf.prefix_lens, &fr->conf.nprefix, strlen(text))) {
 				snprintf(err, errlen, "%s:%d: files: more than %d prefix lengths",
-					 pol->path ? pol->path : "policy", r->line, MG_MAX_AFFIX_LENS);
+					 pol->path ? pol->path : "policy", r->line,
+					 MG_MAX_AFFIX_LENS);
 				return -1;
 			}
 			if (n.key.kind == MG_NAME_SUFFIX &&
 			    add_len(fr->conf.suffix_lens, &fr->conf.nsuffix, strlen(text))) {
 				snprintf(err, errlen, "%s:%d: files: more than %d suffix lengths",
-					 pol->path ? pol->path : "policy", r->line, MG_MAX_AFFIX_LENS);
+					 pol->path ? pol->path : "policy", r->line,
+					 MG_MAX_AFFIX_LENS);
 				return -1;
 			}
 			fr->names[fr->nnames++] = n;
@@ -131,26 +136,79 @@ void files_rules_free(struct files_rules *fr)
 
 /* ---- resolution ---- */
 
+/* A mount's superblock device, from /proc/self/mountinfo (id -> major:minor). */
+struct mnt {
+	int id;
+	dev_t dev;
+};
+
 struct resolver {
 	struct fileset *fs;
+	struct mnt *mnts;
+	size_t nmnts;
 	struct mg_file_rule rule;
 	const char *pattern;
 	int recursive;
 	long budget;
 };
 
-static void push_inode(struct fs_inode **v, size_t *n, size_t *c, const struct stat *st,
-		       const struct mg_file_rule *rule)
+static void push_key(struct fs_inode **v, size_t *n, size_t *c, dev_t dev, ino_t ino,
+		     const struct mg_file_rule *rule)
 {
 	if (*n == *c) {
 		*c = *c ? *c * 2 : 64;
 		*v = xreallocarray(*v, *c, sizeof(**v));
 	}
 	memset(&(*v)[*n], 0, sizeof(**v));
-	(*v)[*n].key.dev = filepat_kdev(st->st_dev);
-	(*v)[*n].key.ino = st->st_ino;
+	(*v)[*n].key.dev = filepat_kdev(dev);
+	(*v)[*n].key.ino = ino;
 	(*v)[*n].rule = *rule;
 	(*n)++;
+}
+
+static void load_mounts(struct resolver *rv)
+{
+	unsigned maj, mnr;
+	char line[4096];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int id, parent;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%d %d %u:%u", &id, &parent, &maj, &mnr) != 4)
+			continue;
+		rv->mnts = xreallocarray(rv->mnts, rv->nmnts + 1, sizeof(*rv->mnts));
+		rv->mnts[rv->nmnts].id = id;
+		rv->mnts[rv->nmnts].dev = makedev(maj, mnr);
+		rv->nmnts++;
+	}
+	fclose(f);
+}
+
+/*
+ * The LSM sees inode->i_sb->s_dev. stat() reports the same device except where a
+ * filesystem's getattr substitutes another: btrfs gives each subvolume (often
+ * /home) its own anonymous device. The superblock's device is the mount's
+ * major:minor in mountinfo, found by the file's mount id.
+ */
+static void push_inode(const struct resolver *rv, struct fs_inode **v, size_t *n, size_t *c,
+		       const char *path, const struct stat *st)
+{
+	struct statx sx;
+	size_t i;
+
+	push_key(v, n, c, st->st_dev, st->st_ino, &rv->rule);
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_MNT_ID, &sx) != 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID))
+		return;
+	for (i = 0; i < rv->nmnts; i++) {
+		if (rv->mnts[i].id != (int)sx.stx_mnt_id)
+			continue;
+		if (rv->mnts[i].dev != st->st_dev)
+			push_key(v, n, c, rv->mnts[i].dev, st->st_ino, &rv->rule);
+		return;
+	}
 }
 
 static void push_path(struct fileset *fs, const char *path, const struct mg_file_rule *rule)
@@ -178,7 +236,7 @@ static void add_match(struct resolver *rv, const char *path)
 	/* A "**" protects the files under a directory, not the act of listing it. */
 	if (rv->recursive && S_ISDIR(st.st_mode))
 		return;
-	push_inode(&fs->inodes, &fs->ninodes, &fs->cinodes, &st, &rv->rule);
+	push_inode(rv, &fs->inodes, &fs->ninodes, &fs->cinodes, path, &st);
 	push_path(fs, path, &rv->rule);
 	real = realpath(path, NULL);
 	if (real) {
@@ -191,7 +249,7 @@ static void add_match(struct resolver *rv, const char *path)
 	while ((slash = strrchr(buf, '/')) != NULL && slash != buf) {
 		*slash = '\0';
 		if (stat(buf, &st) == 0)
-			push_inode(&fs->dirs, &fs->ndirs, &fs->cdirs, &st, &rv->rule);
+			push_inode(rv, &fs->dirs, &fs->ndirs, &fs->cdirs, buf, &st);
 	}
 }
 
@@ -338,12 +396,13 @@ static size_t cap(struct fileset *fs, size_t n, size_t max)
 
 void fileset_resolve(const struct policy *pol, const struct files_rules *fr, struct fileset *fs)
 {
-	struct resolver rv = { .fs = fs, .budget = WALK_BUDGET };
+	struct resolver rv = {.fs = fs, .budget = WALK_BUDGET};
 	char pattern[PATH_MAX];
 	size_t nh, i, j, h;
 	char **hv = homes(&nh);
 
 	memset(fs, 0, sizeof(*fs));
+	load_mounts(&rv);
 	for (i = 0; i < pol->files.nrules; i++) {
 		const struct pol_file_rule *r = &pol->files.rules[i];
 
@@ -367,13 +426,15 @@ void fileset_resolve(const struct policy *pol, const struct files_rules *fr, str
 	for (h = 0; h < nh; h++)
 		free(hv[h]);
 	free(hv);
+	free(rv.mnts);
 	if (rv.budget <= 0)
 		warnx("files: directory walk budget (%d entries) exhausted; some globs are "
 		      "partly resolved",
 		      WALK_BUDGET);
 
 	qsort(fs->inodes, fs->ninodes, sizeof(*fs->inodes), cmp_inode);
-	fs->ninodes = uniq(fs->inodes, fs->ninodes, sizeof(*fs->inodes), sizeof(struct mg_inode_key));
+	fs->ninodes =
+	    uniq(fs->inodes, fs->ninodes, sizeof(*fs->inodes), sizeof(struct mg_inode_key));
 	fs->ninodes = cap(fs, fs->ninodes, MG_MAX_FILE_INODES);
 	qsort(fs->dirs, fs->ndirs, sizeof(*fs->dirs), cmp_inode);
 	fs->ndirs = uniq(fs->dirs, fs->ndirs, sizeof(*fs->dirs), sizeof(struct mg_inode_key));
