@@ -33,12 +33,13 @@ static uint32_t next(void)
 static char *prose(size_t n)
 {
 	static const char *const w[] = {
-		"the",	   "report", "shows", "that",	  "revenue", "grew",   "in",	  "every",
-		"region",  "and",    "users", "can",	  "review",  "results", "before", "release",
-		"system",  "memory", "file",  "ignore",	  "case",    "option", "previous", "section",
-		"explains", "how",   "to",    "configure", "server",  "with",	"default", "settings",
-		"tool",	   "call",   "returns", "data",	  "for",     "a",	"query",   "about",
-		"weather", "today",  "is",    "sunny",	  "while",   "tomorrow", "may",   "rain",
+	    "the",    "report",	  "shows",   "that",	 "revenue", "grew",    "in",
+	    "every",  "region",	  "and",     "users",	 "can",	    "review",  "results",
+	    "before", "release",  "system",  "memory",	 "file",    "ignore",  "case",
+	    "option", "previous", "section", "explains", "how",	    "to",      "configure",
+	    "server", "with",	  "default", "settings", "tool",    "call",    "returns",
+	    "data",   "for",	  "a",	     "query",	 "about",   "weather", "today",
+	    "is",     "sunny",	  "while",   "tomorrow", "may",	    "rain",
 	};
 	char *s = malloc(n + 1);
 	size_t o = 0;
@@ -67,13 +68,14 @@ static char *records(size_t n)
 	size_t o = 0;
 
 	while (o < n) {
-		o += (size_t)sprintf(s + o,
-				     "{\"id\":\"%08x-%04x-4%03x-a%03x-%012llx\",\"path\":\"/srv/app/"
-				     "src/mod%u/file%u.ts\",\"size\":%u,\"sha256\":\"%08x%08x%08x%08x\","
-				     "\"status\":\"ok\",\"note\":\"updated by build v1.%u\"}\n",
-				     next(), next() & 0xffff, next() & 0xfff, next() & 0xfff,
-				     (unsigned long long)next() << 16, next() % 50, next() % 900,
-				     next() % 100000, next(), next(), next(), next(), next() % 40);
+		o += (size_t)sprintf(
+		    s + o,
+		    "{\"id\":\"%08x-%04x-4%03x-a%03x-%012llx\",\"path\":\"/srv/app/"
+		    "src/mod%u/file%u.ts\",\"size\":%u,\"sha256\":\"%08x%08x%08x%08x\","
+		    "\"status\":\"ok\",\"note\":\"updated by build v1.%u\"}\n",
+		    next(), next() & 0xffff, next() & 0xfff, next() & 0xfff,
+		    (unsigned long long)next() << 16, next() % 50, next() % 900, next() % 100000,
+		    next(), next(), next(), next(), next() % 40);
 	}
 	s[n] = '\0';
 	return s;
@@ -82,11 +84,15 @@ static char *records(size_t n)
 /* Non-ASCII prose (German, Greek, Russian, CJK words mixed). */
 static char *intl(size_t n)
 {
-	static const char *const w[] = {"Gr\u00fc\u00dfe",		    "Stra\u00dfe",
+	static const char *const w[] = {"Gr\u00fc\u00dfe",
+					"Stra\u00dfe",
 					"\u03ba\u03b1\u03bb\u03b7\u03bc\u03ad\u03c1\u03b1",
-					"\u043f\u0440\u0438\u0432\u0435\u0442", "\u4e16\u754c",
-					"caf\u00e9",				    "report",
-					"na\u00efve",				    "\u65e5\u672c\u8a9e"};
+					"\u043f\u0440\u0438\u0432\u0435\u0442",
+					"\u4e16\u754c",
+					"caf\u00e9",
+					"report",
+					"na\u00efve",
+					"\u65e5\u672c\u8a9e"};
 	char *s = malloc(n + 1);
 	size_t o = 0;
 

@@ -15,7 +15,7 @@
 enum { C_SEP = 0, C_LET, C_DIG, C_LEET, C_LEETSYM, C_HI };
 
 static unsigned char cls[256];
-static char low[256];  /* lowercase letter, or the letter a leet character stands for */
+static char low[256]; /* lowercase letter, or the letter a leet character stands for */
 static pthread_once_t tab_once = PTHREAD_ONCE_INIT;
 
 static void tab_init(void)
@@ -385,8 +385,7 @@ static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsign
 	}
 }
 
-static size_t fold_unicode(const unsigned char *in, size_t len, char **out, unsigned *fl,
-			   int keep)
+static size_t fold_unicode(const unsigned char *in, size_t len, char **out, unsigned *fl, int keep)
 {
 	struct obuf a = {0}, tag = {0}, c = {0};
 	utf8proc_uint8_t *b = NULL;
@@ -397,8 +396,9 @@ static size_t fold_unicode(const unsigned char *in, size_t len, char **out, unsi
 	pthread_once(&spoof_once, spoof_init);
 	ob_need(&a, len);
 	sanitize(in, len, &a, &tag, fl);
-	bn = utf8proc_map((const utf8proc_uint8_t *)a.p, (utf8proc_ssize_t)a.n, &b,
-			  UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK);
+	bn =
+	    utf8proc_map((const utf8proc_uint8_t *)a.p, (utf8proc_ssize_t)a.n, &b,
+			 UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK);
 	ob_need(&c, a.n + tag.n + 1);
 	if (bn >= 0) {
 		map_letters(b, (size_t)bn, &c, fl);

@@ -9,8 +9,9 @@
 #include <stddef.h>
 
 /* What norm_fold found and removed or mapped (flags out-parameter). */
-#define NORM_INVISIBLE 1u /* invisible/format characters splitting words, bidi overrides, bad UTF-8 */
-#define NORM_TAGS 2u	  /* Unicode tag characters or variation-selector runs carrying text */
+#define NORM_INVISIBLE                                                                             \
+	1u	     /* invisible/format characters splitting words, bidi overrides, bad UTF-8 */
+#define NORM_TAGS 2u /* Unicode tag characters or variation-selector runs carrying text */
 #define NORM_CONFUSABLE 4u /* letters mapped to their UTS #39 skeleton */
 #define NORM_LEET 8u	   /* digits/symbols inside words read as letters */
 

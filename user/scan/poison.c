@@ -13,58 +13,58 @@
  * parameter, or hides that from the user, is exfiltrating.
  */
 const struct trule poison_rules[] = {
-	/* cross-tool shadowing */
-	{TC_SHADOW, TS_HIGH, 0,
-	 "when(?:ever)? (?:any |another |other |a different |the other )(?:other )?(?:tools?|"
-	 "functions?|mcp tools?)[^\\n]{0,24} (?:is |are |gets |get |has been |have been )?(?:"
-	 "called|used|invoked|run|executed|requested)\\b"},
-	{TC_SHADOW, TS_HIGH, 0,
-	 "(?:modif(?:y|ies)|changes?|alters?|overrides?|affects?|hijacks?|intercepts?) (?:the )?(?:"
-	 "behaviou?r|functionality|output|parameters|arguments|recipients?|results?) of (?:(?:the|"
-	 "all|any|other|every) )*(?:\\S+ )?(?:tools?|functions?)\\b"},
-	{TC_SHADOW, TS_HIGH, 0,
-	 "(?:side effects?|effects?) on (?:(?:the|all|any|every) )?(?:other )?(?:tools?|functions?)"
-	 "\\b"},
-	{TC_SHADOW, TS_HIGH, 0,
-	 "(?:all|every|any) (?:outgoing )?(?:emails?|messages?|mails?|payments?|transfers?) (?:must|"
-	 "should|will|shall|need to|have to) [^\\n]{0,24}(?:be )?(?:sent|forwarded|redirected|cc d|"
-	 "bcc d|copied|routed|addressed) [^\\n]{0,24}to\\b"},
-	{TC_SHADOW, TS_HIGH, 0,
-	 "(?:send|forward|redirect|bcc|cc|copy|route) (?:a copy of )?(?:all|every|any) (?:emails?|"
-	 "messages?|mails?)[^\\n]{0,36} to \\S+@"},
-	{TC_SHADOW, TS_HIGH, 0,
-	 "(?:change|set|replace|redirect|override) (?:the )?(?:recipient|to address|destination|"
-	 "receiver|account number|iban|wallet address)s?[^\\n]{0,36} to (?:\\S+@\\S|the following|"
-	 "this (?:address|account|wallet))"},
-	{TC_SHADOW, TS_LOW, 0,
-	 "(?:must|should|has to|needs to) (?:always )?be (?:called|used|invoked|run) (?:before|prior "
-	 "to|instead of|in place of)\\b"},
-	{TC_SHADOW, TS_LOW, 0, "instead of (?:using |calling )?(?:the )?\\S+ (?:tool|function)\\b"},
-	{TC_SHADOW, TS_LOW, 0, "(?:replaces?|supersedes?) (?:the )?\\S+ (?:tool|function)\\b"},
-	{TC_SHADOW, TS_LOW, 0,
-	 "(?:do not|don t|dont|never) (?:use|call|invoke|run) (?:the|any) (?:other )?(?:\\S+ )?"
-	 "(?:tools?|functions?)\\b"},
-	/* signals */
-	{TC_CRED_PATH, TS_SIG, TS_RAW,
-	 "\\.ssh\\b|\\bid_(?:rsa|ed25519|ecdsa|dsa)\\b|\\.aws/(?:credentials|config)|(?:^|[\\s'\"`(/"
-	 "~=])\\.env\\b|\\.npmrc|\\.pypirc|\\.netrc|\\.git-credentials|\\.docker/config\\.json|"
-	 "\\.kube/config|\\bmcp\\.json|claude_desktop_config|\\.cursor/|/etc/(?:shadow|passwd|"
-	 "sudoers)|\\.gnupg|\\.pgpass|gcloud/(?:credentials|application_default)|wallet\\.dat|"
-	 "\\.(?:bash|zsh)_history|\\bcredentials\\.json|\\bsecrets?\\.(?:ya?ml|json|toml|env)|"
-	 "private[_ -]?keys?\\b|\\.pem\\b|keychain"},
-	{TC_READ_FIRST, TS_SIG, 0,
-	 "before (?:using|calling|invoking|running|executing|you use|you call) (?:this|the|any) "
-	 "(?:tool|function)"},
-	{TC_READ_FIRST, TS_SIG, 0,
-	 "(?:must|always|should|need to) (?:first )?(?:read|cat|fetch|retrieve) (?:the |your )?(?:"
-	 "contents?|file|~|/|\\.)"},
-	{TC_PARAM_PASS, TS_SIG, 0,
-	 "(?:pass|provide|include|send|put|insert|add|attach|supply|place|append|encode|fill)"
-	 "[^\\n]{0,80}(?:parameter|argument|param|arg|field|input|property|sidenote|side note|"
-	 "notes?|metadata|context)\\b"},
-	{TC_PARAM_PASS, TS_SIG, 0,
-	 "(?:content|contents|text|value) of (?:(?:the|this|that|each|those) )?(?:file|key|config|"
-	 "configuration|credentials?)\\b"},
+    /* cross-tool shadowing */
+    {TC_SHADOW, TS_HIGH, 0,
+     "when(?:ever)? (?:any |another |other |a different |the other )(?:other )?(?:tools?|"
+     "functions?|mcp tools?)[^\\n]{0,24} (?:is |are |gets |get |has been |have been )?(?:"
+     "called|used|invoked|run|executed|requested)\\b"},
+    {TC_SHADOW, TS_HIGH, 0,
+     "(?:modif(?:y|ies)|changes?|alters?|overrides?|affects?|hijacks?|intercepts?) (?:the )?(?:"
+     "behaviou?r|functionality|output|parameters|arguments|recipients?|results?) of (?:(?:the|"
+     "all|any|other|every) )*(?:\\S+ )?(?:tools?|functions?)\\b"},
+    {TC_SHADOW, TS_HIGH, 0,
+     "(?:side effects?|effects?) on (?:(?:the|all|any|every) )?(?:other )?(?:tools?|functions?)"
+     "\\b"},
+    {TC_SHADOW, TS_HIGH, 0,
+     "(?:all|every|any) (?:outgoing )?(?:emails?|messages?|mails?|payments?|transfers?) (?:must|"
+     "should|will|shall|need to|have to) [^\\n]{0,24}(?:be )?(?:sent|forwarded|redirected|cc d|"
+     "bcc d|copied|routed|addressed) [^\\n]{0,24}to\\b"},
+    {TC_SHADOW, TS_HIGH, 0,
+     "(?:send|forward|redirect|bcc|cc|copy|route) (?:a copy of )?(?:all|every|any) (?:emails?|"
+     "messages?|mails?)[^\\n]{0,36} to \\S+@"},
+    {TC_SHADOW, TS_HIGH, 0,
+     "(?:change|set|replace|redirect|override) (?:the )?(?:recipient|to address|destination|"
+     "receiver|account number|iban|wallet address)s?[^\\n]{0,36} to (?:\\S+@\\S|the following|"
+     "this (?:address|account|wallet))"},
+    {TC_SHADOW, TS_LOW, 0,
+     "(?:must|should|has to|needs to) (?:always )?be (?:called|used|invoked|run) (?:before|prior "
+     "to|instead of|in place of)\\b"},
+    {TC_SHADOW, TS_LOW, 0, "instead of (?:using |calling )?(?:the )?\\S+ (?:tool|function)\\b"},
+    {TC_SHADOW, TS_LOW, 0, "(?:replaces?|supersedes?) (?:the )?\\S+ (?:tool|function)\\b"},
+    {TC_SHADOW, TS_LOW, 0,
+     "(?:do not|don t|dont|never) (?:use|call|invoke|run) (?:the|any) (?:other )?(?:\\S+ )?"
+     "(?:tools?|functions?)\\b"},
+    /* signals */
+    {TC_CRED_PATH, TS_SIG, TS_RAW,
+     "\\.ssh\\b|\\bid_(?:rsa|ed25519|ecdsa|dsa)\\b|\\.aws/(?:credentials|config)|(?:^|[\\s'\"`(/"
+     "~=])\\.env\\b|\\.npmrc|\\.pypirc|\\.netrc|\\.git-credentials|\\.docker/config\\.json|"
+     "\\.kube/config|\\bmcp\\.json|claude_desktop_config|\\.cursor/|/etc/(?:shadow|passwd|"
+     "sudoers)|\\.gnupg|\\.pgpass|gcloud/(?:credentials|application_default)|wallet\\.dat|"
+     "\\.(?:bash|zsh)_history|\\bcredentials\\.json|\\bsecrets?\\.(?:ya?ml|json|toml|env)|"
+     "private[_ -]?keys?\\b|\\.pem\\b|keychain"},
+    {TC_READ_FIRST, TS_SIG, 0,
+     "before (?:using|calling|invoking|running|executing|you use|you call) (?:this|the|any) "
+     "(?:tool|function)"},
+    {TC_READ_FIRST, TS_SIG, 0,
+     "(?:must|always|should|need to) (?:first )?(?:read|cat|fetch|retrieve) (?:the |your )?(?:"
+     "contents?|file|~|/|\\.)"},
+    {TC_PARAM_PASS, TS_SIG, 0,
+     "(?:pass|provide|include|send|put|insert|add|attach|supply|place|append|encode|fill)"
+     "[^\\n]{0,80}(?:parameter|argument|param|arg|field|input|property|sidenote|side note|"
+     "notes?|metadata|context)\\b"},
+    {TC_PARAM_PASS, TS_SIG, 0,
+     "(?:content|contents|text|value) of (?:(?:the|this|that|each|those) )?(?:file|key|config|"
+     "configuration|credentials?)\\b"},
 };
 const size_t poison_nrules = sizeof(poison_rules) / sizeof(poison_rules[0]);
 
@@ -76,11 +76,10 @@ int poison_init(char *err, size_t errlen)
 }
 
 #define DIRECTIVES                                                                                 \
-	(TS_BIT(TC_OVERRIDE) | TS_BIT(TC_CRED_ASK) | TS_BIT(TC_MEMORY) | TS_BIT(TC_STEER) |         \
+	(TS_BIT(TC_OVERRIDE) | TS_BIT(TC_CRED_ASK) | TS_BIT(TC_MEMORY) | TS_BIT(TC_STEER) |        \
 	 TS_BIT(TC_EXFIL) | TS_BIT(TC_CONCEAL) | TS_BIT(TC_SHADOW))
 #define SIGNALS (TS_BIT(TC_CRED_PATH) | TS_BIT(TC_READ_FIRST) | TS_BIT(TC_PARAM_PASS))
-#define MARKUP                                                                                     \
-	(TS_BIT(TC_HIDDEN_TAG) | TS_BIT(TC_AUTH_TAG) | TS_BIT(TC_AUTH) | TS_BIT(TC_COMMENT))
+#define MARKUP (TS_BIT(TC_HIDDEN_TAG) | TS_BIT(TC_AUTH_TAG) | TS_BIT(TC_AUTH) | TS_BIT(TC_COMMENT))
 /* What turns a mention of a credential file into an exfiltration directive. */
 #define CRED_USE                                                                                   \
 	(TS_BIT(TC_PARAM_PASS) | TS_BIT(TC_READ_FIRST) | TS_BIT(TC_CONCEAL) |                      \
@@ -89,14 +88,15 @@ int poison_init(char *err, size_t errlen)
 /* Per definition (one tool, prompt, resource): what was seen across its strings. */
 struct pstate {
 	unsigned mask;
-	int high;	    /* a CONF_HIGH finding was added */
+	int high;	     /* a CONF_HIGH finding was added */
 	int cred_exfil_high; /* credential-exfiltration already reported at HIGH */
 	char cred_where[128];
 	char cred_ctx[TS_CTX];
 };
 
 static void add(struct pstate *st, struct findings *out, const char *rule, int high,
-		const char *where, const char *what, const char *ob, const char *via, const char *ctx)
+		const char *where, const char *what, const char *ob, const char *via,
+		const char *ctx)
 {
 	findings_add(out, SCANNER, rule, high ? CONF_HIGH : CONF_LOW, where, "%s%s%s%s%s%s", what,
 		     ob, via, ctx ? ": \"" : "", ctx ? ctx : "", ctx ? "\"" : "");
@@ -149,10 +149,11 @@ static void judge(const struct thits *h, const char *where, const char *via, str
 	/* Shadowing; steering other tools is only heuristic on its own in a description. */
 	if (m & (TS_BIT(TC_SHADOW) | TS_BIT(TC_STEER))) {
 		unsigned s = m & (TS_BIT(TC_SHADOW) | TS_BIT(TC_STEER));
-		int hi = (high & TS_BIT(TC_SHADOW)) ||
-			 ((m & TS_BIT(TC_STEER)) &&
-			  (m & (TS_BIT(TC_CONCEAL) | TS_BIT(TC_HIDDEN_TAG) | TS_BIT(TC_CRED_PATH)))) ||
-			 (h->fold_only & s);
+		int hi =
+		    (high & TS_BIT(TC_SHADOW)) ||
+		    ((m & TS_BIT(TC_STEER)) &&
+		     (m & (TS_BIT(TC_CONCEAL) | TS_BIT(TC_HIDDEN_TAG) | TS_BIT(TC_CRED_PATH)))) ||
+		    (h->fold_only & s);
 
 		add(st, out, "tool-shadowing", hi, where, "steers or shadows other tools",
 		    obf(h, s), via, h->ctx[(m & TS_BIT(TC_SHADOW)) ? TC_SHADOW : TC_STEER]);
@@ -164,7 +165,7 @@ static void judge(const struct thits *h, const char *where, const char *via, str
 		add(st, out, "credential-exfiltration", hi, where,
 		    "solicits or sends out credentials or data", obf(h, s), via,
 		    h->ctx[(s & high & TS_BIT(TC_CRED_ASK)) || !(s & TS_BIT(TC_EXFIL)) ? TC_CRED_ASK
-										    : TC_EXFIL]);
+										       : TC_EXFIL]);
 		st->cred_exfil_high |= hi;
 	}
 	/* A credential file named next to a directive to use it; one finding per string. */
@@ -180,8 +181,8 @@ static void judge(const struct thits *h, const char *where, const char *via, str
 			st->cred_exfil_high = 1;
 		} else {
 			/* A tool may say where it reads its own credentials: worth a warning. */
-			add(st, out, "credential-path", 0, where, "mentions a credential file", "", via,
-			    h->ctx[TC_CRED_PATH]);
+			add(st, out, "credential-path", 0, where, "mentions a credential file", "",
+			    via, h->ctx[TC_CRED_PATH]);
 		}
 		if (!st->cred_where[0]) {
 			snprintf(st->cred_where, sizeof(st->cred_where), "%s", where);
@@ -190,7 +191,8 @@ static void judge(const struct thits *h, const char *where, const char *via, str
 	}
 	if (h->fold_flags & NORM_TAGS)
 		add(st, out, "hidden-text", 1, where,
-		    "text smuggled in Unicode tag characters or variation selectors", "", via, NULL);
+		    "text smuggled in Unicode tag characters or variation selectors", "", via,
+		    NULL);
 	else if (h->fold_flags & NORM_INVISIBLE)
 		add(st, out, "hidden-text", h->fold_only != 0, where,
 		    "invisible characters inside words, bidi controls or bad UTF-8", "", via, NULL);
@@ -237,8 +239,8 @@ static void padding(const char *s, size_t len, const char *where, struct pstate 
 			     "%zu blank characters push the text after them off screen", longest);
 	}
 	if (len > 8192)
-		findings_add(out, SCANNER, "padding", CONF_LOW, where, "unusually long text (%zu bytes)",
-			     len);
+		findings_add(out, SCANNER, "padding", CONF_LOW, where,
+			     "unusually long text (%zu bytes)", len);
 }
 
 static void scan_string(const char *s, size_t len, const char *where, const char *via, int depth,
@@ -260,7 +262,8 @@ static void scan_string(const char *s, size_t len, const char *where, const char
 		if (!ts_decode_run(s, &h.runs[i], &txt, &tn, &kind))
 			continue;
 		findings_add(out, SCANNER, "encoded-payload", CONF_LOW, where,
-			     "%s-encoded text hidden in the definition (%zu bytes decoded)", kind, tn);
+			     "%s-encoded text hidden in the definition (%zu bytes decoded)", kind,
+			     tn);
 		snprintf(vbuf, sizeof(vbuf), "%s in %s-decoded text", via, kind);
 		scan_string(txt, tn, where, vbuf, depth + 1, st, out);
 		free(txt);
@@ -279,7 +282,9 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, struct pst
 
 		for (const cJSON *c = v->child; c; c = c->next, i++) {
 			int k = snprintf(path + plen, cap - plen, "[%d]", i);
-			size_t nl = k < 0 ? plen : (size_t)k < cap - plen ? plen + (size_t)k : cap - 1;
+			size_t nl = k < 0		     ? plen
+				    : (size_t)k < cap - plen ? plen + (size_t)k
+							     : cap - 1;
 
 			walk(c, path, nl, cap, st, out);
 			path[plen] = '\0';
@@ -290,7 +295,9 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, struct pst
 		for (const cJSON *c = v->child; c; c = c->next) {
 			int k = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "",
 					 c->string ? c->string : "");
-			size_t nl = k < 0 ? plen : (size_t)k < cap - plen ? plen + (size_t)k : cap - 1;
+			size_t nl = k < 0		     ? plen
+				    : (size_t)k < cap - plen ? plen + (size_t)k
+							     : cap - 1;
 
 			/* Property names are text the model reads too. */
 			if (c->string)
@@ -358,8 +365,8 @@ void poison_scan_result(const char *method, const cJSON *result, struct findings
 	else if (strcmp(method, "resources/templates/list") == 0)
 		scan_array(result, "resourceTemplates", out);
 	else if (strcmp(method, "initialize") == 0) {
-		scan_def(cJSON_GetObjectItemCaseSensitive(result, "serverInfo"), "result.serverInfo",
-			 out);
+		scan_def(cJSON_GetObjectItemCaseSensitive(result, "serverInfo"),
+			 "result.serverInfo", out);
 		scan_def(cJSON_GetObjectItemCaseSensitive(result, "instructions"),
 			 "result.instructions", out);
 	}

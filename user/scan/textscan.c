@@ -181,8 +181,8 @@ static int looks_text(const unsigned char *b, size_t n)
 
 		if (c >= 0x80) {
 			utf8proc_int32_t cp;
-			utf8proc_ssize_t k = utf8proc_iterate(
-				b + i, (utf8proc_ssize_t)(n - i > 4 ? 4 : n - i), &cp);
+			utf8proc_ssize_t k =
+			    utf8proc_iterate(b + i, (utf8proc_ssize_t)(n - i > 4 ? 4 : n - i), &cp);
 
 			if (k <= 0) {
 				/* A sequence cut by the probe window's end is not evidence. */

@@ -12,22 +12,22 @@
 
 /* What a rule is evidence of. Injection and poisoning read the ones they need. */
 enum tcat {
-	TC_AUTH_TOKEN,	 /* chat-template tokens: <|im_start|>system, [INST], <<SYS>> */
-	TC_AUTH_TAG,	 /* [SYSTEM], <system> ... */
-	TC_AUTH,	 /* ADMIN NOTE, message from the developer, note to the AI */
-	TC_OVERRIDE,	 /* ignore previous instructions, you are now unrestricted */
-	TC_CRED_ASK,	 /* ask the user for their password, reveal your api keys */
-	TC_MEMORY,	 /* remember this for all future conversations */
-	TC_STEER,	 /* before answering, call ...; call the x tool with */
-	TC_EXFIL,	 /* send the conversation to https://...; markdown image beacons */
-	TC_CONCEAL,	 /* do not tell the user */
-	TC_HIDDEN_TAG,	 /* <IMPORTANT>, <secret>, <hidden> */
-	TC_COMMENT,	 /* HTML comment addressed to the model */
-	TC_SHADOW,	 /* when any other tool is called; all emails must be sent to */
-	TC_CRED_PATH,	 /* signal: ~/.ssh/id_rsa, .env, ~/.aws/credentials, mcp.json */
-	TC_READ_FIRST,	 /* signal: before using this tool, read ... */
-	TC_PARAM_PASS,	 /* signal: pass its content as the 'sidenote' parameter */
-	TC_LEET,	 /* internal: digits inside words, the text needs the folded pass */
+	TC_AUTH_TOKEN, /* chat-template tokens: <|im_start|>system, [INST], <<SYS>> */
+	TC_AUTH_TAG,   /* [SYSTEM], <system> ... */
+	TC_AUTH,       /* ADMIN NOTE, message from the developer, note to the AI */
+	TC_OVERRIDE,   /* ignore previous instructions, you are now unrestricted */
+	TC_CRED_ASK,   /* ask the user for their password, reveal your api keys */
+	TC_MEMORY,     /* remember this for all future conversations */
+	TC_STEER,      /* before answering, call ...; call the x tool with */
+	TC_EXFIL,      /* send the conversation to https://...; markdown image beacons */
+	TC_CONCEAL,    /* do not tell the user */
+	TC_HIDDEN_TAG, /* <IMPORTANT>, <secret>, <hidden> */
+	TC_COMMENT,    /* HTML comment addressed to the model */
+	TC_SHADOW,     /* when any other tool is called; all emails must be sent to */
+	TC_CRED_PATH,  /* signal: ~/.ssh/id_rsa, .env, ~/.aws/credentials, mcp.json */
+	TC_READ_FIRST, /* signal: before using this tool, read ... */
+	TC_PARAM_PASS, /* signal: pass its content as the 'sidenote' parameter */
+	TC_LEET,       /* internal: digits inside words, the text needs the folded pass */
 	TC__N
 };
 
@@ -57,11 +57,11 @@ struct trun {
 };
 
 struct thits {
-	unsigned mask;		/* bit per enum tcat: seen anywhere */
-	unsigned high;		/* bit per enum tcat: seen by a TS_HIGH rule */
-	unsigned fold_only;	/* seen only after folding (obfuscated) */
-	unsigned fold_flags;	/* NORM_* from the folded pass, 0 if none ran */
-	char ctx[TC__N][TS_CTX]; /* printable excerpt ending where the match ended */
+	unsigned mask;		      /* bit per enum tcat: seen anywhere */
+	unsigned high;		      /* bit per enum tcat: seen by a TS_HIGH rule */
+	unsigned fold_only;	      /* seen only after folding (obfuscated) */
+	unsigned fold_flags;	      /* NORM_* from the folded pass, 0 if none ran */
+	char ctx[TC__N][TS_CTX];      /* printable excerpt ending where the match ended */
 	struct trun runs[TS_MAXRUNS]; /* base64/hex-looking runs in the raw text */
 	size_t nruns;
 };
