@@ -11,12 +11,12 @@
 #include "xmalloc.h"
 
 #define SEND_EMAIL                                                                                 \
-	"{\"name\":\"send_email\",\"description\":\"Send an email to a colleague.\","             \
-	"\"inputSchema\":{\"type\":\"object\",\"properties\":{"                                   \
-	"\"to\":{\"type\":\"string\",\"description\":\"recipient\"},"                             \
+	"{\"name\":\"send_email\",\"description\":\"Send an email to a colleague.\","              \
+	"\"inputSchema\":{\"type\":\"object\",\"properties\":{"                                    \
+	"\"to\":{\"type\":\"string\",\"description\":\"recipient\"},"                              \
 	"\"body\":{\"type\":\"string\"}},\"required\":[\"to\",\"body\"]}}"
 #define ADD                                                                                        \
-	"{\"name\":\"add\",\"description\":\"Add two numbers.\",\"inputSchema\":{\"type\":"       \
+	"{\"name\":\"add\",\"description\":\"Add two numbers.\",\"inputSchema\":{\"type\":"        \
 	"\"object\",\"properties\":{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"number\"}}}}"
 
 static char tmpl[] = "/tmp/mg-drift-XXXXXX";
@@ -188,8 +188,8 @@ TEST(drift_structural_change_named)
 			&r),
 		  1);
 	ASSERT_EQ(r.v[0], DRIFT_CHANGED_STRUCT);
-	ASSERT_TRUE(detail_has(&r.f, "tool-changed-structure",
-			       "parameter 'body' no longer required"));
+	ASSERT_TRUE(
+	    detail_has(&r.f, "tool-changed-structure", "parameter 'body' no longer required"));
 	drift_close(d);
 }
 

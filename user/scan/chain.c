@@ -15,12 +15,12 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } class_names[] = {
-	{"read-sensitive", CC_READ_SENSITIVE}, {"read-file", CC_READ_FILE},
-	{"list-files", CC_LIST_FILES},	       {"search-files", CC_LIST_FILES},
-	{"write-file", CC_WRITE_FILE},	       {"network-send", CC_NET_SEND},
-	{"network-fetch", CC_NET_FETCH},       {"exec", CC_EXEC},
-	{"secret-access", CC_SECRET},	       {"database-query", CC_DB_QUERY},
-	{"memory-write", CC_MEMORY_WRITE},
+    {"read-sensitive", CC_READ_SENSITIVE}, {"read-file", CC_READ_FILE},
+    {"list-files", CC_LIST_FILES},	   {"search-files", CC_LIST_FILES},
+    {"write-file", CC_WRITE_FILE},	   {"network-send", CC_NET_SEND},
+    {"network-fetch", CC_NET_FETCH},	   {"exec", CC_EXEC},
+    {"secret-access", CC_SECRET},	   {"database-query", CC_DB_QUERY},
+    {"memory-write", CC_MEMORY_WRITE},
 };
 #define NCLASSNAMES (sizeof(class_names) / sizeof(class_names[0]))
 
@@ -40,7 +40,8 @@ const char *chain_class_names(unsigned mask, char *buf, size_t buflen)
 		return buf;
 	buf[0] = '\0';
 	for (size_t i = 0; i < NCLASSNAMES; i++) {
-		if (!(mask & class_names[i].bit) || strcmp(class_names[i].name, "search-files") == 0)
+		if (!(mask & class_names[i].bit) ||
+		    strcmp(class_names[i].name, "search-files") == 0)
 			continue;
 		int w = snprintf(buf + o, buflen - o, "%s%s", o ? "," : "", class_names[i].name);
 
@@ -77,208 +78,208 @@ struct word {
  * reads a post; "slack_post_message" posts one); its nouns always count.
  */
 static struct word words[] = {
-	{"add", V_WRITE, 0},
-	{"api", V_NONE, N_NET},
-	{"append", V_WRITE, 0},
-	{"apikey", V_NONE, N_SECRET},
-	{"bash", V_NONE, N_SHELL},
-	{"bigquery", V_NONE, N_DB},
-	{"broadcast", V_SEND, 0},
-	{"browse", V_FETCH, N_NET},
-	{"bucket", V_NONE, N_REMOTE},
-	{"cat", V_READ, N_FILE},
-	{"channel", V_NONE, N_REMOTE},
-	{"chat", V_NONE, N_REMOTE},
-	{"clickhouse", V_NONE, N_DB},
-	{"cmd", V_NONE, N_SHELL},
-	{"command", V_NONE, N_SHELL},
-	{"comment", V_SEND, N_REMOTE},
-	{"console", V_NONE, N_SHELL},
-	{"content", V_NONE, N_FILE},
-	{"contents", V_NONE, N_FILE},
-	{"copy", V_WRITE, 0},
-	{"cp", V_WRITE, N_FILE},
-	{"crawl", V_FETCH, N_NET},
-	{"create", V_WRITE, 0},
-	{"credential", V_NONE, N_SECRET},
-	{"credentials", V_NONE, N_SECRET},
-	{"curl", V_FETCH, N_NET},
-	{"database", V_NONE, N_DB},
-	{"db", V_NONE, N_DB},
-	{"delete", V_WRITE, 0},
-	{"describe", V_READ, 0},
-	{"dir", V_NONE, N_DIR},
-	{"directory", V_NONE, N_DIR},
-	{"discord", V_NONE, N_SERVICE},
-	{"display", V_READ, 0},
-	{"dm", V_SEND, N_SERVICE},
-	{"doc", V_NONE, N_FILE},
-	{"document", V_NONE, N_FILE},
-	{"download", V_FETCH, N_NET},
-	{"duckdb", V_NONE, N_DB},
-	{"dump", V_READ, 0},
-	{"edit", V_WRITE, 0},
-	{"email", V_NONE, N_SERVICE},
-	{"endpoint", V_NONE, N_NET},
-	{"entity", V_NONE, N_MEMORY},
-	{"entities", V_NONE, N_MEMORY},
-	{"env", V_NONE, N_SECRET},
-	{"environ", V_NONE, N_SECRET},
-	{"environment", V_NONE, N_SECRET},
-	{"envvar", V_NONE, N_SECRET},
-	{"eval", V_EXEC, N_SHELL},
-	{"evaluate", V_EXEC, 0},
-	{"exec", V_EXEC, N_SHELL},
-	{"execute", V_EXEC, 0},
-	{"exfiltrate", V_SEND, 0},
-	{"export", V_READ, 0},
-	{"fact", V_NONE, N_MEMORY},
-	{"fetch", V_FETCH, N_NET},
-	{"file", V_NONE, N_FILE},
-	{"filesystem", V_NONE, N_FILE},
-	{"find", V_LIST, 0},
-	{"folder", V_NONE, N_DIR},
-	{"forward", V_SEND, 0},
-	{"fs", V_NONE, N_FILE},
-	{"ftp", V_NONE, N_REMOTE},
-	{"get", V_READ, 0},
-	{"getenv", V_READ, N_SECRET},
-	{"gist", V_NONE, N_REMOTE},
-	{"github", V_NONE, N_REMOTE},
-	{"gitlab", V_NONE, N_REMOTE},
-	{"glob", V_LIST, N_FILE},
-	{"gmail", V_NONE, N_SERVICE},
-	{"graph", V_NONE, N_MEMORY},
-	{"grep", V_LIST, N_FILE},
-	{"head", V_READ, 0},
-	{"http", V_NONE, N_NET},
-	{"https", V_NONE, N_NET},
-	{"insert", V_WRITE, 0},
-	{"inspect", V_READ, 0},
-	{"internet", V_NONE, N_NET},
-	{"invoke", V_EXEC, 0},
-	{"issue", V_NONE, N_REMOTE},
-	{"javascript", V_NONE, N_SHELL},
-	{"jira", V_NONE, N_REMOTE},
-	{"keychain", V_NONE, N_SECRET},
-	{"keyring", V_NONE, N_SECRET},
-	{"knowledge", V_NONE, N_MEMORY},
-	{"launch", V_EXEC, 0},
-	{"list", V_LIST, 0},
-	{"load", V_READ, 0},
-	{"locate", V_LIST, 0},
-	{"lookup", V_READ, 0},
-	{"ls", V_LIST, N_DIR},
-	{"mail", V_NONE, N_SERVICE},
-	{"mastodon", V_NONE, N_SERVICE},
-	{"memorize", V_WRITE, N_MEMORY},
-	{"memory", V_NONE, N_MEMORY},
-	{"memories", V_NONE, N_MEMORY},
-	{"message", V_NONE, N_REMOTE},
-	{"mkdir", V_WRITE, N_DIR},
-	{"modify", V_WRITE, 0},
-	{"mongo", V_NONE, N_DB},
-	{"mongodb", V_NONE, N_DB},
-	{"move", V_WRITE, 0},
-	{"mv", V_WRITE, N_FILE},
-	{"mysql", V_NONE, N_DB},
-	{"navigate", V_FETCH, N_NET},
-	{"note", V_NONE, N_MEMORY},
-	{"notification", V_NONE, N_REMOTE},
-	{"notify", V_SEND, 0},
-	{"observation", V_NONE, N_MEMORY},
-	{"open", V_READ, 0},
-	{"overwrite", V_WRITE, 0},
-	{"passwd", V_NONE, N_SECRET},
-	{"password", V_NONE, N_SECRET},
-	{"paste", V_NONE, N_REMOTE},
-	{"pastebin", V_NONE, N_SERVICE},
-	{"patch", V_WRITE, 0},
-	{"path", V_NONE, N_FILE},
-	{"pg", V_NONE, N_DB},
-	{"post", V_SEND, N_REMOTE},
-	{"postgres", V_NONE, N_DB},
-	{"postgresql", V_NONE, N_DB},
-	{"powershell", V_NONE, N_SHELL},
-	{"pr", V_NONE, N_REMOTE},
-	{"print", V_READ, 0},
-	{"printenv", V_READ, N_SECRET},
-	{"process", V_NONE, N_SHELL},
-	{"program", V_NONE, N_SHELL},
-	{"publish", V_SEND, 0},
-	{"pull", V_NONE, N_REMOTE},
-	{"push", V_SEND, 0},
-	{"put", V_WRITE, 0},
-	{"pwsh", V_NONE, N_SHELL},
-	{"python", V_NONE, N_SHELL},
-	{"query", V_NONE, N_DB},
-	{"read", V_READ, 0},
-	{"redis", V_NONE, N_DB},
-	{"relation", V_NONE, N_MEMORY},
-	{"remember", V_WRITE, N_MEMORY},
-	{"remove", V_WRITE, 0},
-	{"rename", V_WRITE, 0},
-	{"replace", V_WRITE, 0},
-	{"reply", V_SEND, 0},
-	{"repl", V_NONE, N_SHELL},
-	{"repo", V_NONE, N_REMOTE},
-	{"repository", V_NONE, N_REMOTE},
-	{"request", V_NONE, N_NET},
-	{"retrieve", V_READ, 0},
-	{"rm", V_WRITE, N_FILE},
-	{"run", V_EXEC, 0},
-	{"s3", V_NONE, N_REMOTE},
-	{"save", V_WRITE, 0},
-	{"scan", V_LIST, 0},
-	{"scrape", V_FETCH, N_NET},
-	{"script", V_NONE, N_SHELL},
-	{"search", V_LIST, 0},
-	{"secret", V_NONE, N_SECRET},
-	{"send", V_SEND, 0},
-	{"set", V_WRITE, 0},
-	{"sftp", V_NONE, N_REMOTE},
-	{"sh", V_NONE, N_SHELL},
-	{"share", V_SEND, 0},
-	{"shell", V_NONE, N_SHELL},
-	{"show", V_READ, 0},
-	{"site", V_NONE, N_NET},
-	{"slack", V_NONE, N_SERVICE},
-	{"sms", V_NONE, N_SERVICE},
-	{"smtp", V_NONE, N_SERVICE},
-	{"snowflake", V_NONE, N_DB},
-	{"sql", V_NONE, N_DB},
-	{"sqlite", V_NONE, N_DB},
-	{"store", V_WRITE, 0},
-	{"submit", V_SEND, 0},
-	{"subprocess", V_NONE, N_SHELL},
-	{"table", V_NONE, N_DB},
-	{"tail", V_READ, 0},
-	{"teams", V_NONE, N_SERVICE},
-	{"telegram", V_NONE, N_SERVICE},
-	{"terminal", V_NONE, N_SHELL},
-	{"text", V_NONE, N_FILE},
-	{"ticket", V_NONE, N_REMOTE},
-	{"token", V_NONE, N_SECRET},
-	{"touch", V_WRITE, N_FILE},
-	{"transmit", V_SEND, 0},
-	{"tree", V_NONE, N_DIR},
-	{"tweet", V_SEND, N_SERVICE},
-	{"update", V_WRITE, 0},
-	{"upload", V_SEND, 0},
-	{"upsert", V_WRITE, 0},
-	{"uri", V_NONE, N_NET},
-	{"url", V_NONE, N_NET},
-	{"vault", V_NONE, N_SECRET},
-	{"view", V_READ, 0},
-	{"visit", V_FETCH, N_NET},
-	{"walk", V_LIST, 0},
-	{"web", V_NONE, N_NET},
-	{"webhook", V_SEND, N_SERVICE},
-	{"website", V_NONE, N_NET},
-	{"wget", V_FETCH, N_NET},
-	{"whatsapp", V_NONE, N_SERVICE},
-	{"write", V_WRITE, 0},
-	{"zsh", V_NONE, N_SHELL},
+    {"add", V_WRITE, 0},
+    {"api", V_NONE, N_NET},
+    {"append", V_WRITE, 0},
+    {"apikey", V_NONE, N_SECRET},
+    {"bash", V_NONE, N_SHELL},
+    {"bigquery", V_NONE, N_DB},
+    {"broadcast", V_SEND, 0},
+    {"browse", V_FETCH, N_NET},
+    {"bucket", V_NONE, N_REMOTE},
+    {"cat", V_READ, N_FILE},
+    {"channel", V_NONE, N_REMOTE},
+    {"chat", V_NONE, N_REMOTE},
+    {"clickhouse", V_NONE, N_DB},
+    {"cmd", V_NONE, N_SHELL},
+    {"command", V_NONE, N_SHELL},
+    {"comment", V_SEND, N_REMOTE},
+    {"console", V_NONE, N_SHELL},
+    {"content", V_NONE, N_FILE},
+    {"contents", V_NONE, N_FILE},
+    {"copy", V_WRITE, 0},
+    {"cp", V_WRITE, N_FILE},
+    {"crawl", V_FETCH, N_NET},
+    {"create", V_WRITE, 0},
+    {"credential", V_NONE, N_SECRET},
+    {"credentials", V_NONE, N_SECRET},
+    {"curl", V_FETCH, N_NET},
+    {"database", V_NONE, N_DB},
+    {"db", V_NONE, N_DB},
+    {"delete", V_WRITE, 0},
+    {"describe", V_READ, 0},
+    {"dir", V_NONE, N_DIR},
+    {"directory", V_NONE, N_DIR},
+    {"discord", V_NONE, N_SERVICE},
+    {"display", V_READ, 0},
+    {"dm", V_SEND, N_SERVICE},
+    {"doc", V_NONE, N_FILE},
+    {"document", V_NONE, N_FILE},
+    {"download", V_FETCH, N_NET},
+    {"duckdb", V_NONE, N_DB},
+    {"dump", V_READ, 0},
+    {"edit", V_WRITE, 0},
+    {"email", V_NONE, N_SERVICE},
+    {"endpoint", V_NONE, N_NET},
+    {"entity", V_NONE, N_MEMORY},
+    {"entities", V_NONE, N_MEMORY},
+    {"env", V_NONE, N_SECRET},
+    {"environ", V_NONE, N_SECRET},
+    {"environment", V_NONE, N_SECRET},
+    {"envvar", V_NONE, N_SECRET},
+    {"eval", V_EXEC, N_SHELL},
+    {"evaluate", V_EXEC, 0},
+    {"exec", V_EXEC, N_SHELL},
+    {"execute", V_EXEC, 0},
+    {"exfiltrate", V_SEND, 0},
+    {"export", V_READ, 0},
+    {"fact", V_NONE, N_MEMORY},
+    {"fetch", V_FETCH, N_NET},
+    {"file", V_NONE, N_FILE},
+    {"filesystem", V_NONE, N_FILE},
+    {"find", V_LIST, 0},
+    {"folder", V_NONE, N_DIR},
+    {"forward", V_SEND, 0},
+    {"fs", V_NONE, N_FILE},
+    {"ftp", V_NONE, N_REMOTE},
+    {"get", V_READ, 0},
+    {"getenv", V_READ, N_SECRET},
+    {"gist", V_NONE, N_REMOTE},
+    {"github", V_NONE, N_REMOTE},
+    {"gitlab", V_NONE, N_REMOTE},
+    {"glob", V_LIST, N_FILE},
+    {"gmail", V_NONE, N_SERVICE},
+    {"graph", V_NONE, N_MEMORY},
+    {"grep", V_LIST, N_FILE},
+    {"head", V_READ, 0},
+    {"http", V_NONE, N_NET},
+    {"https", V_NONE, N_NET},
+    {"insert", V_WRITE, 0},
+    {"inspect", V_READ, 0},
+    {"internet", V_NONE, N_NET},
+    {"invoke", V_EXEC, 0},
+    {"issue", V_NONE, N_REMOTE},
+    {"javascript", V_NONE, N_SHELL},
+    {"jira", V_NONE, N_REMOTE},
+    {"keychain", V_NONE, N_SECRET},
+    {"keyring", V_NONE, N_SECRET},
+    {"knowledge", V_NONE, N_MEMORY},
+    {"launch", V_EXEC, 0},
+    {"list", V_LIST, 0},
+    {"load", V_READ, 0},
+    {"locate", V_LIST, 0},
+    {"lookup", V_READ, 0},
+    {"ls", V_LIST, N_DIR},
+    {"mail", V_NONE, N_SERVICE},
+    {"mastodon", V_NONE, N_SERVICE},
+    {"memorize", V_WRITE, N_MEMORY},
+    {"memory", V_NONE, N_MEMORY},
+    {"memories", V_NONE, N_MEMORY},
+    {"message", V_NONE, N_REMOTE},
+    {"mkdir", V_WRITE, N_DIR},
+    {"modify", V_WRITE, 0},
+    {"mongo", V_NONE, N_DB},
+    {"mongodb", V_NONE, N_DB},
+    {"move", V_WRITE, 0},
+    {"mv", V_WRITE, N_FILE},
+    {"mysql", V_NONE, N_DB},
+    {"navigate", V_FETCH, N_NET},
+    {"note", V_NONE, N_MEMORY},
+    {"notification", V_NONE, N_REMOTE},
+    {"notify", V_SEND, 0},
+    {"observation", V_NONE, N_MEMORY},
+    {"open", V_READ, 0},
+    {"overwrite", V_WRITE, 0},
+    {"passwd", V_NONE, N_SECRET},
+    {"password", V_NONE, N_SECRET},
+    {"paste", V_NONE, N_REMOTE},
+    {"pastebin", V_NONE, N_SERVICE},
+    {"patch", V_WRITE, 0},
+    {"path", V_NONE, N_FILE},
+    {"pg", V_NONE, N_DB},
+    {"post", V_SEND, N_REMOTE},
+    {"postgres", V_NONE, N_DB},
+    {"postgresql", V_NONE, N_DB},
+    {"powershell", V_NONE, N_SHELL},
+    {"pr", V_NONE, N_REMOTE},
+    {"print", V_READ, 0},
+    {"printenv", V_READ, N_SECRET},
+    {"process", V_NONE, N_SHELL},
+    {"program", V_NONE, N_SHELL},
+    {"publish", V_SEND, 0},
+    {"pull", V_NONE, N_REMOTE},
+    {"push", V_SEND, 0},
+    {"put", V_WRITE, 0},
+    {"pwsh", V_NONE, N_SHELL},
+    {"python", V_NONE, N_SHELL},
+    {"query", V_NONE, N_DB},
+    {"read", V_READ, 0},
+    {"redis", V_NONE, N_DB},
+    {"relation", V_NONE, N_MEMORY},
+    {"remember", V_WRITE, N_MEMORY},
+    {"remove", V_WRITE, 0},
+    {"rename", V_WRITE, 0},
+    {"replace", V_WRITE, 0},
+    {"reply", V_SEND, 0},
+    {"repl", V_NONE, N_SHELL},
+    {"repo", V_NONE, N_REMOTE},
+    {"repository", V_NONE, N_REMOTE},
+    {"request", V_NONE, N_NET},
+    {"retrieve", V_READ, 0},
+    {"rm", V_WRITE, N_FILE},
+    {"run", V_EXEC, 0},
+    {"s3", V_NONE, N_REMOTE},
+    {"save", V_WRITE, 0},
+    {"scan", V_LIST, 0},
+    {"scrape", V_FETCH, N_NET},
+    {"script", V_NONE, N_SHELL},
+    {"search", V_LIST, 0},
+    {"secret", V_NONE, N_SECRET},
+    {"send", V_SEND, 0},
+    {"set", V_WRITE, 0},
+    {"sftp", V_NONE, N_REMOTE},
+    {"sh", V_NONE, N_SHELL},
+    {"share", V_SEND, 0},
+    {"shell", V_NONE, N_SHELL},
+    {"show", V_READ, 0},
+    {"site", V_NONE, N_NET},
+    {"slack", V_NONE, N_SERVICE},
+    {"sms", V_NONE, N_SERVICE},
+    {"smtp", V_NONE, N_SERVICE},
+    {"snowflake", V_NONE, N_DB},
+    {"sql", V_NONE, N_DB},
+    {"sqlite", V_NONE, N_DB},
+    {"store", V_WRITE, 0},
+    {"submit", V_SEND, 0},
+    {"subprocess", V_NONE, N_SHELL},
+    {"table", V_NONE, N_DB},
+    {"tail", V_READ, 0},
+    {"teams", V_NONE, N_SERVICE},
+    {"telegram", V_NONE, N_SERVICE},
+    {"terminal", V_NONE, N_SHELL},
+    {"text", V_NONE, N_FILE},
+    {"ticket", V_NONE, N_REMOTE},
+    {"token", V_NONE, N_SECRET},
+    {"touch", V_WRITE, N_FILE},
+    {"transmit", V_SEND, 0},
+    {"tree", V_NONE, N_DIR},
+    {"tweet", V_SEND, N_SERVICE},
+    {"update", V_WRITE, 0},
+    {"upload", V_SEND, 0},
+    {"upsert", V_WRITE, 0},
+    {"uri", V_NONE, N_NET},
+    {"url", V_NONE, N_NET},
+    {"vault", V_NONE, N_SECRET},
+    {"view", V_READ, 0},
+    {"visit", V_FETCH, N_NET},
+    {"walk", V_LIST, 0},
+    {"web", V_NONE, N_NET},
+    {"webhook", V_SEND, N_SERVICE},
+    {"website", V_NONE, N_NET},
+    {"wget", V_FETCH, N_NET},
+    {"whatsapp", V_NONE, N_SERVICE},
+    {"write", V_WRITE, 0},
+    {"zsh", V_NONE, N_SHELL},
 };
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
@@ -289,7 +290,6 @@ static int word_cmp(const void *a, const void *b)
 	return strcmp(((const struct word *)a)->w, ((const struct word *)b)->w);
 }
 
-/* Sorted once at start so the table can stay readable in any order. */
 static void words_sort(void)
 {
 	qsort(words, NWORDS, sizeof(words[0]), word_cmp);
@@ -417,45 +417,162 @@ static size_t first_sentence(const char *d)
 	size_t i;
 
 	for (i = 0; d[i] && i < 240; i++)
-		if ((d[i] == '.' || d[i] == '\n') && (d[i + 1] == ' ' || d[i + 1] == '\n' ||
-						      d[i + 1] == '\0' || d[i] == '\n'))
+		if ((d[i] == '.' || d[i] == '\n') &&
+		    (d[i + 1] == ' ' || d[i + 1] == '\n' || d[i + 1] == '\0' || d[i] == '\n'))
 			break;
 	return i;
 }
 
 /* ---- argument meaning ---- */
 
-static int key_in(const char *k, const char *const *set)
+/* What an argument's key says its value is. */
+#define K_URL (1u << 0)
+#define K_BODY (1u << 1)
+#define K_METHOD (1u << 2)
+#define K_MAIL (1u << 3)
+#define K_CMD (1u << 4)
+#define K_PATH (1u << 5)
+#define K_SQL (1u << 6)
+#define K_ENV (1u << 7)
+
+static struct argkey {
+	const char *k;
+	unsigned flags;
+} argkeys[] = {
+    {"url", K_URL},
+    {"uri", K_URL},
+    {"endpoint", K_URL},
+    {"webhook", K_URL},
+    {"webhook_url", K_URL},
+    {"webhookurl", K_URL},
+    {"callback", K_URL},
+    {"callback_url", K_URL},
+    {"href", K_URL},
+    {"link", K_URL},
+    {"target_url", K_URL},
+    {"api_url", K_URL},
+    {"server_url", K_URL},
+    {"host_url", K_URL},
+    {"body", K_BODY},
+    {"data", K_BODY},
+    {"payload", K_BODY},
+    {"content", K_BODY},
+    {"contents", K_BODY},
+    {"json", K_BODY},
+    {"form", K_BODY},
+    {"message", K_BODY},
+    {"text", K_BODY},
+    {"html", K_BODY},
+    {"raw", K_BODY},
+    {"file", K_BODY | K_PATH},
+    {"files", K_BODY | K_PATH},
+    {"attachment", K_BODY},
+    {"attachments", K_BODY},
+    {"file_content", K_BODY},
+    {"fields", K_BODY},
+    {"msg", K_BODY},
+    {"note", K_BODY},
+    {"value", K_BODY},
+    {"method", K_METHOD},
+    {"http_method", K_METHOD},
+    {"verb", K_METHOD},
+    {"to", K_MAIL},
+    {"cc", K_MAIL},
+    {"bcc", K_MAIL},
+    {"recipient", K_MAIL},
+    {"recipients", K_MAIL},
+    {"email", K_MAIL},
+    {"email_address", K_MAIL},
+    {"address", K_MAIL},
+    {"command", K_CMD},
+    {"cmd", K_CMD},
+    {"script", K_CMD},
+    {"shell", K_CMD},
+    {"commandline", K_CMD},
+    {"command_line", K_CMD},
+    {"code", K_CMD},
+    {"bash", K_CMD},
+    {"path", K_PATH},
+    {"paths", K_PATH},
+    {"filename", K_PATH},
+    {"file_path", K_PATH},
+    {"filepath", K_PATH},
+    {"source", K_PATH},
+    {"src", K_PATH},
+    {"source_path", K_PATH},
+    {"dir", K_PATH},
+    {"directory", K_PATH},
+    {"filenames", K_PATH},
+    {"file_name", K_PATH},
+    {"target", K_PATH},
+    {"location", K_PATH},
+    {"pathname", K_PATH},
+    {"input_path", K_PATH},
+    {"query", K_SQL},
+    {"sql", K_SQL},
+    {"statement", K_SQL},
+    {"stmt", K_SQL},
+    {"name", K_ENV},
+    {"key", K_ENV},
+    {"var", K_ENV},
+    {"variable", K_ENV},
+    {"env", K_ENV},
+    {"envvar", K_ENV},
+    {"env_var", K_ENV},
+    {"variable_name", K_ENV},
+    {"secret", K_ENV},
+    {"secret_name", K_ENV},
+};
+#define NARGKEYS (sizeof(argkeys) / sizeof(argkeys[0]))
+
+static int argkey_cmp(const void *a, const void *b)
 {
-	for (; *set; set++)
-		if (strcasecmp(k, *set) == 0)
-			return 1;
-	return 0;
+	return strcmp(((const struct argkey *)a)->k, ((const struct argkey *)b)->k);
 }
 
-static const char *const url_keys[] = {"url", "uri", "endpoint", "webhook", "webhook_url",
-				       "webhookurl", "callback", "callback_url", "href", "link",
-				       "target_url", "api_url", "server_url", "host_url", NULL};
-static const char *const body_keys[] = {
-	"body",	   "data",    "payload",    "content", "contents", "json",	   "form",
-	"message", "text",    "html",	    "raw",     "file",	   "files",	   "attachment",
-	"attachments", "file_content", "fields", "msg", "note", "value", NULL};
-static const char *const method_keys[] = {"method", "http_method", "verb", NULL};
-static const char *const mail_keys[] = {"to",	   "cc",	"bcc",	 "recipient",
-					"recipients", "email", "email_address", "address", NULL};
-static const char *const cmd_keys[] = {"command", "cmd",	  "script", "shell",
-				       "commandline", "command_line", "code", "bash", NULL};
-static const char *const path_keys[] = {
-	"path",	 "paths",      "file",	     "files",	  "filename",  "file_path", "filepath",
-	"source", "src",	"source_path", "dir",	  "directory", "filenames", "file_name",
-	"target", "location", "pathname",    "input_path", NULL};
-static const char *const sql_keys[] = {"query", "sql", "statement", "stmt", NULL};
-static const char *const env_keys[] = {"name", "key", "var", "variable", "env", "envvar",
-				       "env_var", "variable_name", "secret", "secret_name", NULL};
+/* The tables are sorted once at start so they can stay readable in any order. */
+static void tables_sort(void)
+{
+	words_sort();
+	qsort(argkeys, NARGKEYS, sizeof(argkeys[0]), argkey_cmp);
+}
+
+static unsigned key_flags(const char *k)
+{
+	char low[32];
+	size_t i;
+	struct argkey key = {low, 0}, *r;
+
+	for (i = 0; k[i] && i < sizeof(low) - 1; i++)
+		low[i] = (char)tolower((unsigned char)k[i]);
+	if (k[i])
+		return 0;
+	low[i] = '\0';
+	r = bsearch(&key, argkeys, NARGKEYS, sizeof(argkeys[0]), argkey_cmp);
+	return r ? r->flags : 0;
+}
 
 static int is_sep(unsigned char c)
 {
-	return c <= ' ' || strchr("\"'`;|&<>(),=@:", c) != NULL;
+	switch (c) {
+	case '"':
+	case '\'':
+	case '`':
+	case ';':
+	case '|':
+	case '&':
+	case '<':
+	case '>':
+	case '(':
+	case ')':
+	case ',':
+	case '=':
+	case '@':
+	case ':':
+		return 1;
+	default:
+		return c <= ' ';
+	}
 }
 
 static int ends_with(const char *s, size_t n, const char *suf)
@@ -467,7 +584,7 @@ static int ends_with(const char *s, size_t n, const char *suf)
 
 static int ceq(const char *c, size_t n, const char *w)
 {
-	return strlen(w) == n && memcmp(c, w, n) == 0;
+	return c[0] == w[0] && strlen(w) == n && memcmp(c, w, n) == 0;
 }
 
 /*
@@ -482,6 +599,19 @@ static int sensitive_token(const char *tok, size_t len)
 
 	if (len == 0 || len >= sizeof(b))
 		return 0;
+	/* Most words of a command or text are no path: only a few bare names then qualify. */
+	if (!memchr(tok, '.', len) && !memchr(tok, '/', len) && !memchr(tok, '\\', len)) {
+		static const char *const bare[] = {"id_rsa",	 "id_dsa",	"id_ecdsa",
+						   "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk",
+						   "_netrc",	 "credentials", NULL};
+
+		if (len < 6 || len > 13)
+			return 0;
+		for (const char *const *p = bare; *p; p++)
+			if (strlen(*p) == len && strncasecmp(tok, *p, len) == 0)
+				return 1;
+		return 0;
+	}
 	for (i = 0; i < len; i++)
 		b[i] = (char)tolower((unsigned char)tok[i]);
 	b[len] = '\0';
@@ -518,15 +648,16 @@ static int sensitive_token(const char *tok, size_t len)
 			return 1;
 		if (ceq(c, clen[i], ".docker") && nx && ceq(nx, nl, "config.json"))
 			return 1;
-		if (ceq(c, clen[i], "gcloud") && i > 0 && ceq(comp[i - 1], clen[i - 1], ".config") &&
-		    nx)
+		if (ceq(c, clen[i], "gcloud") && i > 0 &&
+		    ceq(comp[i - 1], clen[i - 1], ".config") && nx)
 			return 1;
 		if (ceq(c, clen[i], "etc") && nx &&
 		    (ceq(nx, nl, "shadow") || ceq(nx, nl, "gshadow") ||
 		     ceq(nx, nl, "master.passwd") ||
 		     (ceq(nx, nl, "ssl") && i + 2 < n && ceq(comp[i + 2], clen[i + 2], "private"))))
 			return 1;
-		if (ceq(c, clen[i], "proc") && i + 2 < n && ceq(comp[i + 2], clen[i + 2], "environ"))
+		if (ceq(c, clen[i], "proc") && i + 2 < n &&
+		    ceq(comp[i + 2], clen[i + 2], "environ"))
 			return 1;
 		if (ceq(c, clen[i], "secrets") && i > 0 && ceq(comp[i - 1], clen[i - 1], "run") &&
 		    nx)
@@ -535,17 +666,42 @@ static int sensitive_token(const char *tok, size_t len)
 	/* The file name alone. */
 	const char *bn = comp[n - 1];
 	size_t bl = clen[n - 1];
-	static const char *const names[] = {
-		"id_rsa",	 "id_dsa",	    "id_ecdsa",	     "id_ed25519",
-		"id_ecdsa_sk",	 "id_ed25519_sk",   ".netrc",	     "_netrc",
-		".pgpass",	 ".git-credentials", ".npmrc",	     ".pypirc",
-		".vault-token",	 ".htpasswd",	    ".envrc",	     ".bash_history",
-		".zsh_history",	 ".mysql_history",  ".psql_history", "secring.gpg",
-		"wallet.dat",	 "credentials",	    "credentials.json", "credentials.db",
-		"access_tokens.db", "application_default_credentials.json",
-		".boto",	 ".s3cfg",	    ".my.cnf",	     ".dockercfg",
-		"logins.json",	 "key4.db",	    "login data",    "credentials.tfrc.json",
-		".env",		 NULL};
+	static const char *const names[] = {"id_rsa",
+					    "id_dsa",
+					    "id_ecdsa",
+					    "id_ed25519",
+					    "id_ecdsa_sk",
+					    "id_ed25519_sk",
+					    ".netrc",
+					    "_netrc",
+					    ".pgpass",
+					    ".git-credentials",
+					    ".npmrc",
+					    ".pypirc",
+					    ".vault-token",
+					    ".htpasswd",
+					    ".envrc",
+					    ".bash_history",
+					    ".zsh_history",
+					    ".mysql_history",
+					    ".psql_history",
+					    "secring.gpg",
+					    "wallet.dat",
+					    "credentials",
+					    "credentials.json",
+					    "credentials.db",
+					    "access_tokens.db",
+					    "application_default_credentials.json",
+					    ".boto",
+					    ".s3cfg",
+					    ".my.cnf",
+					    ".dockercfg",
+					    "logins.json",
+					    "key4.db",
+					    "login data",
+					    "credentials.tfrc.json",
+					    ".env",
+					    NULL};
 	for (const char *const *p = names; *p; p++)
 		if (ceq(bn, bl, *p))
 			return 1;
@@ -557,10 +713,10 @@ static int sensitive_token(const char *tok, size_t len)
 	if (bl > 4 && ends_with(bn, bl, ".env"))
 		return 1;
 	if ((bl > 13 && memcmp(bn, "client_secret", 13) == 0) ||
-	    (bl > 15 && (memcmp(bn, "service-account", 15) == 0 ||
-			 memcmp(bn, "service_account", 15) == 0)))
+	    (bl > 15 &&
+	     (memcmp(bn, "service-account", 15) == 0 || memcmp(bn, "service_account", 15) == 0)))
 		return 1;
-	static const char *const exts[] = {".key", ".p12", ".pfx", ".ppk", ".kdbx",
+	static const char *const exts[] = {".key", ".p12",	".pfx",	    ".ppk", ".kdbx",
 					   ".jks", ".keystore", ".tfstate", NULL};
 	for (const char *const *p = exts; *p; p++)
 		if (bl > strlen(*p) && ends_with(bn, bl, *p))
@@ -599,9 +755,10 @@ static int mentions_sensitive(const char *s, int *single)
 /* An upper-case environment variable name that holds a secret, e.g. AWS_SECRET_ACCESS_KEY. */
 static int secret_env_name(const char *s, size_t n)
 {
-	static const char *const marks[] = {"TOKEN",	  "SECRET",	"PASSWORD", "PASSWD",
-					    "API_KEY",	  "APIKEY",	"PRIVATE_KEY", "ACCESS_KEY",
-					    "CREDENTIAL", "AUTH",	"_PASS",     "SESSION_KEY", NULL};
+	static const char *const marks[] = {"TOKEN",	  "SECRET", "PASSWORD",	   "PASSWD",
+					    "API_KEY",	  "APIKEY", "PRIVATE_KEY", "ACCESS_KEY",
+					    "CREDENTIAL", "AUTH",   "_PASS",	   "SESSION_KEY",
+					    NULL};
 	int letters = 0;
 
 	if (n < 3 || n > 128)
@@ -650,14 +807,24 @@ static int command_reads_secrets(const char *s)
 /* A URL in s: whether one is there, and whether it carries data in its query. */
 static void url_info(const char *s, int *has, int *carries)
 {
-	static const char *const schemes[] = {"http://", "https://", "ftp://", "ws://", "wss://",
-					      "gopher://", NULL};
+	static const char *const schemes[] = {"http", "https", "ftp", "ws", "wss", "gopher", NULL};
 	size_t n = strnlen(s, 65536);
+	const char *p = s, *sep;
 
-	for (const char *const *sc = schemes; *sc; sc++) {
-		const char *u = strcasestr(s, *sc);
+	/* One pass for "://", then the scheme before it: cheaper than a search per scheme. */
+	while ((sep = memmem(p, n - (size_t)(p - s), "://", 3))) {
+		const char *u = sep;
 
-		if (!u)
+		while (u > s && isalpha((unsigned char)u[-1]))
+			u--;
+		p = sep + 3;
+		int known = 0;
+
+		for (const char *const *sc = schemes; *sc; sc++)
+			if ((size_t)(sep - u) == strlen(*sc) &&
+			    strncasecmp(u, *sc, strlen(*sc)) == 0)
+				known = 1;
+		if (!known)
 			continue;
 		*has = 1;
 		size_t ul = 0;
@@ -680,10 +847,10 @@ static int sql_text(const char *s)
 	static const struct {
 		const char *kw, *partner;
 	} kw[] = {
-		{"select", " from "}, {"select", "*"},	  {"insert", " into "}, {"update", " set "},
-		{"delete", " from "}, {"with", " as ("}, {"create", " table "}, {"drop", " table "},
-		{"alter", " table "}, {"pragma", ""},	  {"explain", " select "}, {"truncate", ""},
-		{"show", " tables"},
+	    {"select", " from "}, {"select", "*"},   {"insert", " into "},    {"update", " set "},
+	    {"delete", " from "}, {"with", " as ("}, {"create", " table "},   {"drop", " table "},
+	    {"alter", " table "}, {"pragma", ""},    {"explain", " select "}, {"truncate", ""},
+	    {"show", " tables"},
 	};
 	size_t n;
 
@@ -708,8 +875,8 @@ static int sql_text(const char *s)
 }
 
 struct argsense {
-	int sens;     /* a credential path in a path or command argument, or as a whole value */
-	int path;     /* some path argument */
+	int sens; /* a credential path in a path or command argument, or as a whole value */
+	int path; /* some path argument */
 	int url, url_carries, body, send_method, mail;
 	int cmd, cmd_secret, sql, secret_name;
 	int nstrings;
@@ -734,8 +901,9 @@ static void walk_args(const cJSON *v, const char *key, int depth, struct argsens
 	a->nstrings++;
 	if (!*s)
 		return;
-	int is_cmd = key_in(k, cmd_keys) && (strcasecmp(k, "code") != 0 || strchr(s, ' '));
-	int is_path = key_in(k, path_keys);
+	unsigned kf = key_flags(k);
+	int is_cmd = (kf & K_CMD) && (strcasecmp(k, "code") != 0 || strchr(s, ' '));
+	int is_path = (kf & K_PATH) != 0;
 
 	sens = mentions_sensitive(s, &single);
 	if (sens && (is_path || is_cmd || single))
@@ -743,35 +911,34 @@ static void walk_args(const cJSON *v, const char *key, int depth, struct argsens
 	if (is_path)
 		a->path = 1;
 	url_info(s, &has, &carries);
-	if (has || key_in(k, url_keys)) {
+	if (has || (kf & K_URL)) {
 		a->url = 1;
 		a->url_carries |= carries;
 	}
-	if (key_in(k, body_keys))
+	if (kf & K_BODY)
 		a->body = 1;
-	if (key_in(k, method_keys) &&
-	    (strcasecmp(s, "post") == 0 || strcasecmp(s, "put") == 0 ||
-	     strcasecmp(s, "patch") == 0))
+	if ((kf & K_METHOD) && (strcasecmp(s, "post") == 0 || strcasecmp(s, "put") == 0 ||
+				strcasecmp(s, "patch") == 0))
 		a->send_method = 1;
-	if (key_in(k, mail_keys) && strchr(s, '@') && strchr(s, '.'))
+	if ((kf & K_MAIL) && strchr(s, '@') && strchr(s, '.'))
 		a->mail = 1;
 	if (is_cmd) {
 		a->cmd = 1;
 		if (command_reads_secrets(s))
 			a->cmd_secret = 1;
 	}
-	if (key_in(k, sql_keys) && sql_text(s))
+	if ((kf & K_SQL) && sql_text(s))
 		a->sql = 1;
-	if (key_in(k, env_keys) && secret_env_name(s, strlen(s)))
+	if ((kf & K_ENV) && secret_env_name(s, strlen(s)))
 		a->secret_name = 1;
 }
 
 /* ---- the matcher ---- */
 
 struct step {
-	unsigned any;	 /* class bits; 0 with glob */
-	unsigned none;	 /* and none of these */
-	char *glob;	 /* fnmatch pattern on the tool name */
+	unsigned any;  /* class bits; 0 with glob */
+	unsigned none; /* and none of these */
+	char *glob;    /* fnmatch pattern on the tool name */
 };
 
 struct cdef {
@@ -798,7 +965,8 @@ struct chain {
 	struct learned *tools;
 	size_t ntools;
 	struct call hist[CHAIN_HISTORY];
-	size_t nhist; /* calls recorded, ever */
+	size_t nhist;	      /* calls recorded, ever */
+	size_t last_seen[16]; /* per class bit: 1 + index of the latest call with it, 0: never */
 };
 
 static const struct {
@@ -807,17 +975,17 @@ static const struct {
 	size_t nsteps;
 	enum scan_conf conf;
 } builtin[] = {
-	{"credential-exfiltration", {{CC_READ_SENSITIVE, 0}, {CC_NET_SEND, 0}}, 2, CONF_HIGH},
-	{"secret-exfiltration", {{CC_SECRET, 0}, {CC_NET_SEND, 0}}, 2, CONF_HIGH},
-	{"credential-discovery-exfiltration",
-	 {{CC_LIST_FILES, 0}, {CC_READ_SENSITIVE, 0}, {CC_NET_SEND, 0}},
-	 3,
-	 CONF_HIGH},
-	/* Ordinary reads: the credential chain above already covers sensitive ones. */
-	{"file-exfiltration", {{CC_READ_FILE, CC_READ_SENSITIVE}, {CC_NET_SEND, 0}}, 2, CONF_LOW},
-	{"credential-to-exec", {{CC_READ_SENSITIVE, 0}, {CC_EXEC, 0}}, 2, CONF_LOW},
-	{"exec-then-send", {{CC_EXEC, 0}, {CC_NET_SEND, 0}}, 2, CONF_LOW},
-	{"database-exfiltration", {{CC_DB_QUERY, 0}, {CC_NET_SEND, 0}}, 2, CONF_LOW},
+    {"credential-exfiltration", {{CC_READ_SENSITIVE, 0}, {CC_NET_SEND, 0}}, 2, CONF_HIGH},
+    {"secret-exfiltration", {{CC_SECRET, 0}, {CC_NET_SEND, 0}}, 2, CONF_HIGH},
+    {"credential-discovery-exfiltration",
+     {{CC_LIST_FILES, 0}, {CC_READ_SENSITIVE, 0}, {CC_NET_SEND, 0}},
+     3,
+     CONF_HIGH},
+    /* Ordinary reads: the credential chain above already covers sensitive ones. */
+    {"file-exfiltration", {{CC_READ_FILE, CC_READ_SENSITIVE}, {CC_NET_SEND, 0}}, 2, CONF_LOW},
+    {"credential-to-exec", {{CC_READ_SENSITIVE, 0}, {CC_EXEC, 0}}, 2, CONF_LOW},
+    {"exec-then-send", {{CC_EXEC, 0}, {CC_NET_SEND, 0}}, 2, CONF_LOW},
+    {"database-exfiltration", {{CC_DB_QUERY, 0}, {CC_NET_SEND, 0}}, 2, CONF_LOW},
 };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 
@@ -826,7 +994,7 @@ struct chain *chain_new(const struct policy *pol)
 	struct chain *c = xcalloc(1, sizeof(*c));
 	size_t npol = pol ? pol->tool_chain.nchains : 0;
 
-	pthread_once(&words_once, words_sort);
+	pthread_once(&words_once, tables_sort);
 	c->defs = xcalloc(NBUILTIN + npol, sizeof(*c->defs));
 	for (size_t i = 0; i < NBUILTIN; i++) {
 		struct cdef *d = &c->defs[c->ndefs++];
@@ -898,8 +1066,8 @@ void chain_learn_tools(struct chain *c, const cJSON *tools)
 			continue;
 		cls = classify_words(name->valuestring, 256, 0);
 		if (cJSON_IsString(desc))
-			cls |= classify_words(desc->valuestring, first_sentence(desc->valuestring),
-					      1);
+			cls |=
+			    classify_words(desc->valuestring, first_sentence(desc->valuestring), 1);
 		c->tools[n].name = xstrdup(name->valuestring);
 		c->tools[n].cls = cls;
 		n++;
@@ -914,7 +1082,7 @@ unsigned chain_classify(const struct chain *c, const char *tool, const cJSON *ar
 	struct argsense a = {0};
 	unsigned cls;
 
-	pthread_once(&words_once, words_sort);
+	pthread_once(&words_once, tables_sort);
 	l = c && c->ntools ? bsearch(&key, c->tools, c->ntools, sizeof(*c->tools), learned_cmp)
 			   : NULL;
 	cls = l ? l->cls : classify_words(tool, 256, 0);
@@ -972,6 +1140,28 @@ static void describe(char *buf, size_t len, const struct call *k, const struct s
 	snprintf(buf + o, len - o, "%s%s [%s]", arrow ? " -> " : "", shown, cls);
 }
 
+/*
+ * Could the earlier steps of def be in the window at all? Class steps whose
+ * classes were not seen lately rule a chain out without walking the history,
+ * which keeps an ordinary call cheap.
+ */
+static int may_match(const struct chain *c, const struct cdef *def, size_t first)
+{
+	for (size_t j = 0; j + 1 < def->nsteps; j++) {
+		const struct step *s = &def->steps[j];
+		int seen = 0;
+
+		if (s->glob)
+			continue;
+		for (unsigned b = 0; b < 16; b++)
+			if ((s->any & (1u << b)) && c->last_seen[b] > first)
+				seen = 1;
+		if (!seen)
+			return 0;
+	}
+	return 1;
+}
+
 void chain_observe(struct chain *c, const char *tool, const cJSON *args, struct findings *out)
 {
 	struct call now;
@@ -988,6 +1178,8 @@ void chain_observe(struct chain *c, const char *tool, const cJSON *args, struct 
 		int ok = 1;
 
 		if (def->nsteps < 2 || def->nsteps > 16 || !step_match(&def->steps[k], &now))
+			continue;
+		if (!may_match(c, def, first))
 			continue;
 		/*
 		 * Latest-first search for the earlier steps: if any matching
@@ -1018,6 +1210,9 @@ void chain_observe(struct chain *c, const char *tool, const cJSON *args, struct 
 	}
 	c->hist[c->nhist % CHAIN_HISTORY] = now;
 	c->nhist++;
+	for (unsigned b = 0; b < 16; b++)
+		if (now.cls & (1u << b))
+			c->last_seen[b] = c->nhist;
 }
 
 void chain_free(struct chain *c)

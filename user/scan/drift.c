@@ -23,7 +23,7 @@
 
 struct btool {
 	char *name;
-	cJSON *def; /* the first-seen definition, verbatim */
+	cJSON *def;	       /* the first-seen definition, verbatim */
 	unsigned char fp[32];  /* canonical JSON of def */
 	unsigned char sfp[32]; /* canonical JSON of its structure */
 	long long first_seen;
@@ -137,11 +137,9 @@ static int fingerprint(const cJSON *tool, unsigned char fp[32], unsigned char sf
 
 	cJSON_AddItemToObject(st, "name", cJSON_Duplicate(name, 1) ?: cJSON_CreateNull());
 	cJSON_AddItemToObject(
-		st, "input",
-		schema_struct(cJSON_GetObjectItemCaseSensitive(tool, "inputSchema"), 0));
+	    st, "input", schema_struct(cJSON_GetObjectItemCaseSensitive(tool, "inputSchema"), 0));
 	cJSON_AddItemToObject(
-		st, "output",
-		schema_struct(cJSON_GetObjectItemCaseSensitive(tool, "outputSchema"), 0));
+	    st, "output", schema_struct(cJSON_GetObjectItemCaseSensitive(tool, "outputSchema"), 0));
 	rc = canonjson_sha256(tool, fp) == 0 && canonjson_sha256(st, sfp) == 0 ? 0 : -1;
 	cJSON_Delete(st);
 	return rc;
@@ -235,9 +233,8 @@ static void diff_schema(struct notes *nt, const char *what, const char *path, co
 	if (*path)
 		snprintf(label, sizeof(label), "%s '%s'", what, path);
 	else
-		snprintf(label, sizeof(label), "%s schema", strcmp(what, "parameter") == 0
-								? "input"
-								: "output");
+		snprintf(label, sizeof(label), "%s schema",
+			 strcmp(what, "parameter") == 0 ? "input" : "output");
 	if (!cJSON_IsObject(a) || !cJSON_IsObject(b) || depth > 16) {
 		note(nt, "%s changed", label);
 		return;
@@ -254,7 +251,8 @@ static void diff_schema(struct notes *nt, const char *what, const char *path, co
 
 		snprintf(sub, sizeof(sub), "%s%s%.48s", path, *path ? "." : "", k);
 		if (!old)
-			note(nt, "%s '%s' added%s", what, sub, in_required(b, k) ? " (required)" : "");
+			note(nt, "%s '%s' added%s", what, sub,
+			     in_required(b, k) ? " (required)" : "");
 		else
 			diff_schema(nt, what, sub, old, c, depth + 1);
 	}
@@ -435,8 +433,7 @@ static int load_file(const char *path, const char *server_id, struct drift *into
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > BASELINE_MAX_BYTES) {
-		snprintf(why, whylen, "not a regular file of at most %u bytes",
-			 BASELINE_MAX_BYTES);
+		snprintf(why, whylen, "not a regular file of at most %u bytes", BASELINE_MAX_BYTES);
 		close(fd);
 		return -1;
 	}
@@ -717,13 +714,15 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 
 		verdict[i] = DRIFT_NEW;
 		if (!cJSON_IsObject(t) || !cJSON_IsString(name))
-			continue; /* nothing to pin it by; the framing and poisoning scanners judge it */
+			continue; /* nothing to pin it by; the framing and poisoning scanners judge
+				     it */
 		snprintf(where, sizeof(where), "result.tools[%d]", i);
 		b = find(d, name->valuestring);
 		if (b && b < d->t + nbase)
 			seen[b - d->t] = 1;
 		if (fingerprint(t, fp, sfp) != 0) {
-			/* e.g. a number cJSON read as infinity: cannot be pinned, so not trusted. */
+			/* e.g. a number cJSON read as infinity: cannot be pinned, so not trusted.
+			 */
 			verdict[i] = b ? DRIFT_CHANGED_STRUCT : DRIFT_NEW;
 			findings_add(out, "drift", "tool-changed-structure", CONF_HIGH, where,
 				     "tool '%.64s' has no canonical form (non-finite number?)",

@@ -11,9 +11,9 @@
 #include "findings.h"
 
 enum drift_verdict {
-	DRIFT_SAME,	      /* identical to the baseline */
-	DRIFT_NEW,	      /* not in the baseline: added to it (binding judges whether allowed) */
-	DRIFT_CHANGED,	      /* text changed (description, title, annotations, defaults, ...) */
+	DRIFT_SAME,    /* identical to the baseline */
+	DRIFT_NEW,     /* not in the baseline: added to it (binding judges whether allowed) */
+	DRIFT_CHANGED, /* text changed (description, title, annotations, defaults, ...) */
 	DRIFT_CHANGED_STRUCT, /* parameters added/removed/retyped, required list, nesting */
 };
 
