@@ -6,42 +6,14 @@
 #include "pipeline.h"
 #include "xmalloc.h"
 
-/*
- * Scanners land one by one; each is wired in as soon as its header exists so
- * the build stays green meanwhile.
- */
-#if __has_include("injection.h")
-#include "injection.h"
-#define HAVE_INJECTION 1
-#endif
-#if __has_include("poison.h")
-#include "poison.h"
-#define HAVE_POISON 1
-#endif
-#if __has_include("drift.h")
-#include "drift.h"
-#define HAVE_DRIFT 1
-#endif
-#if __has_include("binding.h")
 #include "binding.h"
-#define HAVE_BINDING 1
-#endif
-#if __has_include("chain.h")
 #include "chain.h"
-#define HAVE_CHAIN 1
-#endif
-#if __has_include("dlp.h")
 #include "dlp.h"
-#define HAVE_DLP 1
-#endif
-#if __has_include("ssrf.h")
-#include "ssrf.h"
-#define HAVE_SSRF 1
-#endif
-#if __has_include("shell.h")
+#include "drift.h"
+#include "injection.h"
+#include "poison.h"
 #include "shell.h"
-#define HAVE_SHELL 1
-#endif
+#include "ssrf.h"
 
 static const char *dir_name[2] = {"client->server", "server->client"};
 
@@ -89,42 +61,27 @@ int pipeline_init(struct pipeline *p, const struct policy *pol, struct findlog *
 	jr_table_init(&p->pending[DIR_S2C], 1024);
 	if (!scan)
 		return 0;
-#ifdef HAVE_INJECTION
 	if (inject_init(err, errlen) != 0)
 		return -1;
-#endif
-#ifdef HAVE_POISON
 	if (poison_init(err, errlen) != 0)
 		return -1;
-#endif
-#ifdef HAVE_DLP
 	if (dlp_init(envp, err, errlen) != 0)
 		return -1;
-#endif
-#ifdef HAVE_SHELL
 	if (shell_init(pol, err, errlen) != 0)
 		return -1;
-#endif
-#ifdef HAVE_DRIFT
 	if (pol->tool_scanning.enabled && pol->tool_scanning.detect_drift) {
 		p->drift = drift_open(server_id, pol->baseline_dir);
 		if (!p->drift) {
-			snprintf(err, errlen, "cannot open drift baselines for '%s'", server_id);
+			snprintf(err, errlen,
+				 "cannot keep drift baselines for '%s' (set baseline_dir in the policy, "
+				 "or mcp_tool_scanning.detect_drift: false)",
+				 server_id);
 			return -1;
 		}
 	}
-#endif
-#ifdef HAVE_BINDING
 	p->binding = binding_new();
-#endif
-#ifdef HAVE_CHAIN
 	if (pol->tool_chain.enabled)
 		p->chain = chain_new(pol);
-#endif
-	(void)server_id;
-	(void)envp;
-	(void)err;
-	(void)errlen;
 	return 0;
 }
 
@@ -141,18 +98,14 @@ void pipeline_free(struct pipeline *p)
 {
 	jr_table_free(&p->pending[DIR_C2S]);
 	jr_table_free(&p->pending[DIR_S2C]);
-#ifdef HAVE_DRIFT
 	if (p->drift)
 		drift_close(p->drift);
-#endif
-#ifdef HAVE_BINDING
 	if (p->binding)
 		binding_free(p->binding);
-#endif
-#ifdef HAVE_CHAIN
 	if (p->chain)
 		chain_free(p->chain);
-#endif
+	if (p->scan)
+		shell_free();
 	withheld_clear(p);
 }
 
@@ -316,7 +269,6 @@ static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *re
 	drop = xcalloc((size_t)n + 1, 1);
 	withheld_clear(p);
 
-#ifdef HAVE_DRIFT
 	if (p->drift) {
 		enum drift_verdict *dv = xcalloc((size_t)n + 1, sizeof(*dv));
 		size_t from = fs->n;
@@ -341,8 +293,6 @@ static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *re
 		}
 		free(dv);
 	}
-#endif
-#ifdef HAVE_POISON
 	if (p->pol->tool_scanning.enabled) {
 		for (int i = 0; i < n; i++) {
 			cJSON *t = cJSON_GetArrayItem(tools, i);
@@ -358,8 +308,6 @@ static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *re
 			}
 		}
 	}
-#endif
-#ifdef HAVE_BINDING
 	if (p->binding) {
 		int *added = xcalloc((size_t)n + 1, sizeof(*added));
 		size_t from = fs->n;
@@ -375,7 +323,6 @@ static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *re
 		}
 		free(added);
 	}
-#endif
 	if (changed) {
 		cJSON *keep = cJSON_CreateArray(), *t;
 
@@ -390,10 +337,8 @@ static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *re
 		cJSON_ReplaceItemInObjectCaseSensitive(result, "tools", keep);
 		tools = keep;
 	}
-#ifdef HAVE_CHAIN
 	if (p->chain)
 		chain_learn_tools(p->chain, tools);
-#endif
 	p->list_changed = 0;
 	free(drop);
 	return changed;
@@ -423,10 +368,8 @@ static void forward_or_replace(struct verdict *v, cJSON *m, int changed)
 static void scan_client_params(struct pipeline *p, const char *method, const cJSON *params,
 			       struct findings *fs, const char **tool)
 {
-#ifdef HAVE_DLP
 	if (p->pol->input_scanning.enabled && params)
 		dlp_scan_json(params, "params", fs);
-#endif
 	if (!method || strcmp(method, "tools/call") != 0)
 		return;
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
@@ -442,32 +385,19 @@ static void scan_client_params(struct pipeline *p, const char *method, const cJS
 		findings_add(fs, "tool-policy", "withheld-tool", CONF_HIGH, "params.name",
 			     "tool '%.64s' was withheld from tools/list by mcpguard",
 			     name->valuestring);
-#ifdef HAVE_SSRF
 	if (p->pol->ssrf.enabled && args)
 		ssrf_scan_json(args, "params.arguments", p->pol->ssrf.resolve, fs);
-#endif
-#ifdef HAVE_SHELL
 	if (p->pol->tool_policy.enabled)
 		shell_scan_call(name->valuestring, args, fs);
-#endif
-#ifdef HAVE_CHAIN
 	if (p->chain)
 		chain_observe(p->chain, name->valuestring, args, fs);
-#endif
-	(void)args;
 }
 
 static void scan_server_value(struct pipeline *p, const cJSON *v, const char *where,
 			      struct findings *fs)
 {
-#ifdef HAVE_INJECTION
 	if (p->pol->response_scanning.enabled && v)
 		inject_scan_json(v, where, fs);
-#endif
-	(void)p;
-	(void)v;
-	(void)where;
-	(void)fs;
 }
 
 static int is_list_method(const char *m)
@@ -521,12 +451,10 @@ static void client_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 		}
 		c.method = pend.method;
 		if (p->scan) {
-#ifdef HAVE_DLP
 			const cJSON *r = cJSON_GetObjectItemCaseSensitive(m, "result");
 
 			if (p->pol->input_scanning.enabled && r)
 				dlp_scan_json(r, "result", &fs);
-#endif
 			a = judge(p, &c, &fs, 0, &worst);
 		}
 		if (a == PA_STRIP && redact_findings(m, &fs, 0) == 0) {
@@ -616,10 +544,8 @@ static void server_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 			} else if (strcmp(pend.method, "tools/list") == 0) {
 				changed = scan_tools_list(p, &c, result, &fs);
 			} else if (is_list_method(pend.method)) {
-#ifdef HAVE_POISON
 				if (p->pol->tool_scanning.enabled)
 					poison_scan_result(pend.method, result, &fs);
-#endif
 			} else {
 				scan_server_value(p, result, "result", &fs);
 			}
