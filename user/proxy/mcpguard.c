@@ -21,7 +21,7 @@ struct command {
 static const struct command commands[] = {
 	{"run", cmd_run, "run [--policy FILE] [--log FILE] -- CMD [ARGS...]"},
 	{"verify", cmd_verify, "verify [--pubkey FILE] [--json] LOGFILE..."},
-	{"doctor", NULL, "doctor"},
+	{"doctor", cmd_doctor, "doctor [--json]"},
 	{"assess", NULL, "assess"},
 	{"sessions", cmd_sessions, "sessions"},
 	{"release", cmd_release, "release SESSION"},
