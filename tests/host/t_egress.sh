@@ -66,6 +66,8 @@ trap 'exit 1' INT TERM
 
 # start_daemon [args]: the daemon in the background; waits for its banner.
 start_daemon() {
+	# Emptied first: the previous daemon's banner must not pass for this one's.
+	: >"$TMP/daemon.err"
 	$D --cgroup "$CGREL" --pin-root "$PIN" --events "$EV" --socket "$SOCK" "$@" \
 		2>"$TMP/daemon.err" &
 	DPID=$!

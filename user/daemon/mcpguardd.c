@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <linux/types.h>
 #include <poll.h>
 #include <signal.h>
@@ -207,6 +208,8 @@ int main(int argc, char **argv)
 		fatalx("control socket %s could not be set up; not starting", sock);
 	if (caps_drop() < 0)
 		fatalx("could not drop capabilities; not starting");
+	/* Loading parsed the kernel's BTF (megabytes, now freed): give it back. */
+	malloc_trim(0);
 
 	info("guarding %s (cgroup2 at %s, id %llu, level %u); %s pins under %s",
 	     d.cgroup_rel, d.cgroup_mount, (unsigned long long)d.cgid, d.level,

@@ -127,7 +127,8 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 		warn("remove %s", path);
 		return 0;
 	}
-	removed++;
+	if (flag != FTW_DP)
+		removed++;
 	return 0;
 }
 
