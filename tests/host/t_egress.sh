@@ -165,6 +165,12 @@ egress:
     - name: t-lo-audit
       cidr: [127.0.0.3/32]
       action: warn
+    # A host rule goes through the daemon's resolver path; a numeric name keeps
+    # the test off the network (getaddrinfo answers it without DNS).
+    - name: t-host
+      host: ["127.0.0.4"]
+      ports: [18081]
+      action: allow
 files:
   enabled: false
 YAML
@@ -208,7 +214,7 @@ netrun "$CGP" \
 	udp:[::ffff:10.0.0.1]:9 udpc:169.254.169.254:80 udp:203.0.113.5:9 \
 	udp:127.0.0.1:53 udp:203.0.113.5:53 tcp:203.0.113.5:53 udp:[2001:db8::1]:53 \
 	tcp:127.0.0.3:18081 tfo:127.0.0.2:18080 tcp:0.0.0.0:18080 tcp:[::]:18080 \
-	raw4 raw6 ping4 ping6
+	raw4 raw6 ping4 ping6 tcp:127.0.0.4:18081 tcp:127.0.0.4:18080
 PID=$(probe_pid)
 if [ -z "$PID" ]; then
 	nok "probe ran in the cgroup" "$(cat "$OUT")"
@@ -263,6 +269,8 @@ expect "raw IPv6 socket refused" raw6 EPERM
 expect "ICMP ping socket refused" ping4 EPERM
 expect "ICMPv6 ping socket refused" ping6 EPERM
 expect_event "raw socket event" sock_create "raw socket (inet, protocol 1)" raw-socket block
+expect "host rule: resolved address and port allowed" tcp:127.0.0.4:18081 OK
+expect "host rule: other port falls back to loopback deny" tcp:127.0.0.4:18080 EPERM
 
 # --- outside the cgroup: the same loopback destinations work, no events
 before=$(wc -l <"$EV")
@@ -355,5 +363,24 @@ n=$(bpftool cgroup show "$CGP" 2>/dev/null | grep -c 'mg_')
 [ "$n" -eq 0 ] && ok "uninstall detaches every hook" || nok "uninstall detaches every hook" "$n left"
 netrun "$CGP" tcp:127.0.0.2:18080
 expect "after uninstall: traffic unguarded" tcp:127.0.0.2:18080 OK
+
+# --- the built-in default policy (files module included) starts and guards
+if start_daemon; then
+	ok "daemon starts with the built-in default policy"
+	grep -q 'files: ' "$TMP/daemon.err" && ok "default policy banner names the files mode" ||
+		nok "default policy banner names the files mode" "$(cat "$TMP/daemon.err")"
+	netrun "$CGP" tcp:169.254.169.254:80 tcp:[fd00:ec2::254]:80 tcp:100.100.100.200:80 \
+		tcp:192.168.1.1:80 tcp:127.0.0.1:18080 tcp:203.0.113.5:443
+	expect "default policy: metadata v4 denied" tcp:169.254.169.254:80 EPERM
+	expect "default policy: metadata v6 denied" tcp:[fd00:ec2::254]:80 EPERM
+	expect "default policy: alibaba metadata denied" tcp:100.100.100.200:80 EPERM
+	expect "default policy: private range denied" tcp:192.168.1.1:80 EPERM
+	expect "default policy: loopback denied" tcp:127.0.0.1:18080 EPERM
+	expect "default policy: public passes the hook" tcp:203.0.113.5:443 ENETUNREACH
+	stop_daemon
+else
+	nok "daemon starts with the built-in default policy"
+fi
+$D --uninstall --pin-root "$PIN" >/dev/null 2>&1
 
 [ $fails -eq 0 ]
