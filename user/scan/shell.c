@@ -174,6 +174,8 @@ static const char *const cred_examples[] = {
     "~/.config/gcloud/credentials.db",
 };
 
+static void cls_build(void);
+
 static struct {
 	int inited;
 	struct sh_env *env;
@@ -225,6 +227,7 @@ int shell_init_env(const struct policy *pol, char *const *envp, char *err, size_
 		return -1;
 	}
 	S.env = sh_env_new(envp);
+	cls_build();
 	h = sh_env_get(S.env, "HOME");
 	S.home = h && *h ? xstrdup(h) : NULL;
 	S.inited = 1;
@@ -282,10 +285,111 @@ static const char *const interpreters[] = {"python", "python2", "python3", "perl
 static const char *const shells[] = {"sh",   "bash", "zsh",  "dash", "ksh", "ash",
 				     "mksh", "csh",  "tcsh", "fish", NULL};
 
+/*
+ * Command classes, looked up once per command: the rules ask "is this a
+ * reader / a network sender / a shell..." many times per command.
+ */
+enum {
+	C_READER = 1u << 0,
+	C_NET = 1u << 1,
+	C_STREAM = 1u << 2,
+	C_DL = 1u << 3,
+	C_INTERP = 1u << 4,
+	C_SHELL = 1u << 5,
+};
+
+struct cls_ent {
+	const char *name;
+	unsigned cls;
+};
+
+static struct cls_ent *cls_tab;
+static size_t ncls;
+
+static int cmp_cls(const void *a, const void *b)
+{
+	return strcmp(((const struct cls_ent *)a)->name, ((const struct cls_ent *)b)->name);
+}
+
+static void cls_build(void)
+{
+	static const struct {
+		const char *const *l;
+		unsigned bit;
+	} lists[] = {{readers, C_READER}, {net_senders, C_NET},	    {stream_senders, C_STREAM},
+		     {downloaders, C_DL}, {interpreters, C_INTERP}, {shells, C_SHELL}};
+	size_t n = 0, o = 0;
+
+	if (cls_tab)
+		return;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		for (const char *const *p = lists[i].l; *p; p++)
+			n++;
+	cls_tab = xcalloc(n, sizeof(*cls_tab));
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		for (const char *const *p = lists[i].l; *p; p++)
+			cls_tab[o++] = (struct cls_ent){*p, lists[i].bit};
+	qsort(cls_tab, n, sizeof(*cls_tab), cmp_cls);
+	/* merge duplicates */
+	for (size_t i = 0; i < n; i++) {
+		if (ncls && !strcmp(cls_tab[ncls - 1].name, cls_tab[i].name))
+			cls_tab[ncls - 1].cls |= cls_tab[i].cls;
+		else
+			cls_tab[ncls++] = cls_tab[i];
+	}
+}
+
+static unsigned name_cls(const char *n)
+{
+	struct cls_ent key = {n, 0}, *e;
+	char tmp[32];
+
+	e = bsearch(&key, cls_tab, ncls, sizeof(*cls_tab), cmp_cls);
+	if (e)
+		return e->cls;
+	/* python3.11, php8.2 */
+	mg_strlcpy(tmp, n, sizeof(tmp));
+	for (char *p = tmp; *p; p++)
+		if (*p == '.' || (isdigit((unsigned char)*p) && p > tmp)) {
+			*p = '\0';
+			key.name = tmp;
+			e = bsearch(&key, cls_tab, ncls, sizeof(*cls_tab), cmp_cls);
+			return e ? e->cls : 0;
+		}
+	return 0;
+}
+
+/* Per-parse cache of each command's start index and class. */
+static struct {
+	const struct sh_parse *p;
+	struct cinfo {
+		int done;
+		size_t start;
+		unsigned cls;
+	} * v;
+} JC;
+
+static struct cinfo *cinfo(const struct sh_cmd *c)
+{
+	static struct cinfo one;
+	struct cinfo *ci = &one;
+
+	if (JC.p && c >= JC.p->cmd && c < JC.p->cmd + JC.p->ncmd)
+		ci = &JC.v[c - JC.p->cmd];
+	else
+		one.done = 0;
+	if (!ci->done) {
+		ci->start = sh_cmd_start(c);
+		ci->cls = ci->start < c->argc ? name_cls(sh_basename(c->argv[ci->start])) : 0;
+		ci->done = 1;
+	}
+	return ci;
+}
+
 /* The real command name (after sudo, env, ...) and its index; NULL if none. */
 static const char *cname(const struct sh_cmd *c, size_t *at)
 {
-	size_t a = sh_cmd_start(c);
+	size_t a = cinfo(c)->start;
 
 	if (a >= c->argc)
 		return NULL;
@@ -296,21 +400,19 @@ static const char *cname(const struct sh_cmd *c, size_t *at)
 
 static int is_name(const struct sh_cmd *c, const char *const *l)
 {
-	const char *n = cname(c, NULL);
-	char tmp[32];
+	unsigned bit = l == readers	     ? C_READER
+		       : l == net_senders    ? C_NET
+		       : l == stream_senders ? C_STREAM
+		       : l == downloaders    ? C_DL
+		       : l == interpreters   ? C_INTERP
+		       : l == shells	     ? C_SHELL
+					     : 0;
+	const char *n;
 
-	if (!n)
-		return 0;
-	/* python3.11, php8.2, mkfs.ext4 */
-	if (in_list(n, l))
-		return 1;
-	mg_strlcpy(tmp, n, sizeof(tmp));
-	for (char *p = tmp; *p; p++)
-		if (*p == '.' || (isdigit((unsigned char)*p) && p > tmp)) {
-			*p = '\0';
-			break;
-		}
-	return in_list(tmp, l);
+	if (bit)
+		return (cinfo(c)->cls & bit) != 0;
+	n = cname(c, NULL);
+	return n && in_list(n, l);
 }
 
 /* An option of a short-option cluster or a long option: "-rf" has 'r'. */
@@ -1016,6 +1118,9 @@ static void judge(const struct sh_parse *p, const char *where, int strong, struc
 	const char *dl[8];
 	size_t ndl = 0;
 
+	JC.p = p;
+	JC.v = xcalloc(p->ncmd ? p->ncmd : 1, sizeof(*JC.v));
+
 	for (size_t i = 0; i < p->ncmd; i++) {
 		const struct sh_cmd *c = &p->cmd[i];
 
@@ -1047,27 +1152,33 @@ static void judge(const struct sh_parse *p, const char *where, int strong, struc
 		snprintf(extra, sizeof(extra), "(%s)", p->errmsg);
 		fire(&j, R_PARSE, CONF_LOW, -1, extra);
 	}
+	free(JC.v);
+	JC.v = NULL;
+	JC.p = NULL;
 }
 
 /* ---- arguments ---- */
 
 struct texts {
-	struct tr_text v[SHELL_MAX_TEXTS];
-	char *own[SHELL_MAX_TEXTS];
-	size_t n;
+	int on; /* only collected when the policy has rules */
+	struct tr_text *v;
+	char **own;
+	size_t n, cap;
 };
 
 static void texts_add(struct texts *t, const char *s, size_t len, const char *where, int copy)
 {
-	char *w;
-
-	if (t->n >= SHELL_MAX_TEXTS)
+	if (!t->on || t->n >= SHELL_MAX_TEXTS)
 		return;
-	/* where strings are owned too: they are built on the stack by the walker */
-	xasprintf(&w, "%s", where);
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 8;
+		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
+		t->own = xreallocarray(t->own, t->cap, sizeof(*t->own));
+	}
+	/* where is built on the walker's stack: keep a copy */
 	t->v[t->n].s = copy ? xstrndup(s, len) : s;
 	t->v[t->n].len = len;
-	t->v[t->n].where = w;
+	t->v[t->n].where = xstrdup(where);
 	t->own[t->n] = copy ? (char *)t->v[t->n].s : NULL;
 	t->n++;
 }
@@ -1078,7 +1189,9 @@ static void texts_free(struct texts *t)
 		free(t->own[i]);
 		free((char *)t->v[i].where);
 	}
-	t->n = 0;
+	free(t->v);
+	free(t->own);
+	memset(t, 0, sizeof(*t));
 }
 
 static int key_is_command(const char *k, int *strong)
@@ -1140,11 +1253,13 @@ static void scan_text(const char *s, size_t len, const char *where, int strong, 
 	sh_parse(s, len, S.env, &p);
 	judge(&p, where, strong, out);
 	/* Policy rules see the resolved line and each resolved word. */
-	n = sh_render(&p, 0, p.ncmd, line, sizeof(line));
-	texts_add(t, line, n < sizeof(line) ? n : sizeof(line) - 1, where, 1);
-	for (size_t i = 0; i < p.ncmd; i++)
-		for (size_t k = 0; k < p.cmd[i].argc; k++)
-			texts_add(t, p.cmd[i].argv[k], strlen(p.cmd[i].argv[k]), where, 1);
+	if (t->on) {
+		n = sh_render(&p, 0, p.ncmd, line, sizeof(line));
+		texts_add(t, line, n < sizeof(line) ? n : sizeof(line) - 1, where, 1);
+		for (size_t i = 0; i < p.ncmd; i++)
+			for (size_t k = 0; k < p.cmd[i].argc; k++)
+				texts_add(t, p.cmd[i].argv[k], strlen(p.cmd[i].argv[k]), where, 1);
+	}
 	sh_parse_free(&p);
 }
 
@@ -1313,29 +1428,24 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 
 void shell_scan_call(const char *tool, const cJSON *args, struct findings *out)
 {
-	struct texts *t;
+	struct texts t = {.on = toolrules_count(S.tr) > 0};
 	char path[128];
 
 	if (!S.inited)
 		return;
-	t = xcalloc(1, sizeof(*t));
 	mg_strlcpy(path, "params.arguments", sizeof(path));
 	if (args)
-		walk(args, path, strlen(path), sizeof(path), 0, 0, 0, t, out);
-	toolrules_scan(S.tr, tool, t->v, t->n, out);
-	texts_free(t);
-	free(t);
+		walk(args, path, strlen(path), sizeof(path), 0, 0, 0, &t, out);
+	toolrules_scan(S.tr, tool, t.v, t.n, out);
+	texts_free(&t);
 }
 
 void shell_scan_command(const char *cmd, size_t len, const char *where, int strong,
 			struct findings *out)
 {
-	struct texts *t;
+	struct texts t = {0};
 
 	if (!S.inited)
 		return;
-	t = xcalloc(1, sizeof(*t));
-	scan_text(cmd, len, where ? where : "", strong, t, out);
-	texts_free(t);
-	free(t);
+	scan_text(cmd, len, where ? where : "", strong, &t, out);
 }

@@ -19,7 +19,7 @@
 #include "shparse.h"
 #include "xmalloc.h"
 
-#define SH_MAX_WORK 4000000u	/* characters and tokens handled per parse */
+#define SH_MAX_WORK 1000000u	/* characters and tokens handled per parse */
 #define SH_MAX_OUTBYTES 1048576 /* all computed outputs of one parse */
 #define SH_MAX_VARS 512
 
@@ -946,19 +946,22 @@ static const char *param(struct fieldb *fb, const char *name, char *tmp, size_t 
 		case '!':
 			return "";
 		default: { /* $@ $*: the positional parameters, usually none */
-			static char joined[1024];
 			size_t o = 0;
 
-			joined[0] = '\0';
-			for (size_t i = 1; fr->pos && i < fr->npos && o < sizeof(joined) - 1; i++) {
-				o += (size_t)snprintf(joined + o, sizeof(joined) - o, "%s%s",
-						      i > 1 ? " " : "", fr->pos[i]);
-				if (o >= sizeof(joined))
-					o = sizeof(joined) - 1;
+			tmp[0] = '\0';
+			for (size_t i = 1; fr->pos && i < fr->npos && o < tmplen - 1; i++) {
+				int w = snprintf(tmp + o, tmplen - o, "%s%s", i > 1 ? " " : "",
+						 fr->pos[i]);
+
+				if (w < 0)
+					break;
+				o += (size_t)w;
+				if (o >= tmplen)
+					o = tmplen - 1;
 			}
-			if (joined[0])
+			if (tmp[0])
 				fb->npos_used++;
-			return joined;
+			return tmp;
 		}
 		}
 	}
@@ -980,11 +983,11 @@ static int pat_match(const char *pat, const char *s, size_t n)
 static void expand_param(struct fieldb *fb, const char *s, size_t len, int quoted)
 {
 	struct pstate *ps = fb->ps;
-	char name[128], tmp[32];
+	char name[128], tmp[1024];
 	size_t i = 0, nl = 0;
 	int length = 0, indirect = 0;
 	const char *val;
-	char *owned = NULL;
+	char *owned = NULL, *vcopy = NULL;
 	struct sbuf r = {0};
 
 	if (len > 1 && s[0] == '#' && s[1] != '}') {
@@ -1026,17 +1029,20 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 			val = NULL;
 		}
 	}
+	/* Our own copy: expanding operator words may reassign the variable. */
+	vcopy = val ? xstrdup(val) : NULL;
+	val = vcopy;
 	if (length) {
 		fb->obf |= SH_OB_VAR_OP;
 		snprintf(tmp, sizeof(tmp), "%zu", val ? strlen(val) : 0);
 		fb_exp(fb, tmp, strlen(tmp), quoted, SH_W_EXPANDED);
-		return;
+		goto out;
 	}
 	if (i >= len) {
 		if (!val || ((name[0] == '@' || name[0] == '*') && !*val))
 			fb->nexp_empty++;
 		fb_exp(fb, val ? val : "", val ? strlen(val) : 0, quoted, SH_W_EXPANDED);
-		return;
+		goto out;
 	}
 	/* An operator follows. */
 	{
@@ -1082,7 +1088,7 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 					cnt = l;
 			}
 			fb_exp(fb, val ? val + off : "", (size_t)cnt, quoted, SH_W_EXPANDED);
-			return;
+			goto out;
 		}
 		switch (op) {
 		case '-':
@@ -1095,7 +1101,7 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 				fb_exp(fb, (op == '+' || !val) ? "" : val,
 				       (op == '+' || !val) ? 0 : strlen(val), quoted,
 				       SH_W_EXPANDED);
-				return;
+				goto out;
 			}
 			owned = expand_str(ps, fb->fr, fb->cmd, s + w, len - w, &fb->obf);
 			if (op == '=' && valid_name(name, nl))
@@ -1104,11 +1110,18 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 				owned[0] = '\0';
 			fb_exp(fb, owned, strlen(owned), quoted, SH_W_EXPANDED);
 			free(owned);
-			return;
+			goto out;
 		}
 		case '#':
 		case '%': {
 			int longest = w < len && s[w] == op;
+
+			if (val &&
+			    strlen(val) > 4096) { /* quadratic matching: leave long values be */
+				ps->out->truncated = 1;
+				fb_exp(fb, val, strlen(val), quoted, SH_W_EXPANDED);
+				goto out;
+			}
 			const char *v = val ? val : "";
 			size_t vlen = strlen(v), best = 0, found = 0;
 			char *pat;
@@ -1133,10 +1146,16 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 				fb_exp(fb, v + best, vlen - best, quoted, SH_W_EXPANDED);
 			else
 				fb_exp(fb, v, vlen - best, quoted, SH_W_EXPANDED);
-			return;
+			goto out;
 		}
 		case '/': {
 			int all = w < len && s[w] == '/';
+
+			if (val && strlen(val) > 4096) {
+				ps->out->truncated = 1;
+				fb_exp(fb, val, strlen(val), quoted, SH_W_EXPANDED);
+				goto out;
+			}
 			int anchor = w < len && (s[w] == '#' || s[w] == '%') ? s[w] : 0;
 			const char *v = val ? val : "", *sl;
 			size_t vlen = strlen(v), pe;
@@ -1166,8 +1185,11 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 				if (tick(ps, 1))
 					break;
 				if ((anchor != '#' || k == 0) && *pat) {
-					for (size_t e = vlen; e > k; e--) {
+					for (size_t e = vlen - k > 1023 ? k + 1023 : vlen; e > k;
+					     e--) {
 						if (anchor == '%' && e != vlen)
+							break;
+						if (tick(ps, 1))
 							break;
 						if (pat_match(pat, v + k, e - k)) {
 							m = e - k;
@@ -1192,7 +1214,7 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 			owned = sb_take(&r);
 			fb_exp(fb, owned, strlen(owned), quoted, SH_W_EXPANDED);
 			free(owned);
-			return;
+			goto out;
 		}
 		case '^':
 		case ',':
@@ -1214,7 +1236,7 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 			}
 			fb_exp(fb, owned, strlen(owned), quoted, SH_W_EXPANDED);
 			free(owned);
-			return;
+			goto out;
 		}
 		case '@': {
 			const char *v = val ? val : "";
@@ -1240,13 +1262,15 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 			}
 			fb_exp(fb, owned, strlen(owned), quoted, SH_W_EXPANDED);
 			free(owned);
-			return;
+			goto out;
 		}
 		default:
 			set_error(ps, "bad substitution");
-			return;
+			goto out;
 		}
 	}
+out:
+	free(vcopy);
 }
 
 /* Is the character next to a quote a letter or digit (so the quote splits a word)? */
@@ -1401,7 +1425,7 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 			}
 			if (isalpha((unsigned char)d) || d == '_' || isdigit((unsigned char)d) ||
 			    strchr("@*#?$!-", d)) {
-				char name[128], tmp[32];
+				char name[128], tmp[1024];
 				size_t nl = 0;
 				const char *v;
 
