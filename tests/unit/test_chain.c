@@ -64,6 +64,11 @@ TEST(chain_classify_by_name)
 	ASSERT_TRUE(cls_is(c, "annotatedMessage", NULL, 0, CC_NET_SEND));
 	ASSERT_TRUE(cls_is(c, "bash", NULL, CC_EXEC, 0));
 	ASSERT_TRUE(cls_is(c, "run_query", NULL, CC_DB_QUERY, CC_EXEC));
+	ASSERT_TRUE(cls_is(c, "execute_sql", NULL, CC_DB_QUERY, CC_EXEC));
+	/* Names of real benign servers' tools that merely contain such words. */
+	ASSERT_TRUE(cls_is(c, "simulate-research-query", NULL, 0, CC_DB_QUERY));
+	ASSERT_TRUE(cls_is(c, "get-structured-content", NULL, 0, CC_READ_FILE));
+	ASSERT_TRUE(cls_is(c, "trigger-long-running-operation", NULL, 0, CC_EXEC));
 	ASSERT_TRUE(cls_is(c, "printEnv", NULL, CC_SECRET, 0));
 	ASSERT_TRUE(cls_is(c, "create_entities", NULL, CC_MEMORY_WRITE, CC_NET_SEND));
 	ASSERT_TRUE(cls_is(c, "add_observations", NULL, CC_MEMORY_WRITE, 0));
@@ -150,7 +155,9 @@ TEST(chain_classify_by_description)
 	    "webhook. Returns an id.\"},"
 	    "{\"name\":\"tool_b\",\"description\":\"Reads a file from disk. Never sends "
 	    "anything anywhere.\"},"
-	    "{\"name\":\"tool_c\",\"description\":\"Executes a shell command.\"}]");
+	    "{\"name\":\"tool_c\",\"description\":\"Executes a shell command.\"},"
+	    "{\"name\":\"tool_d\",\"description\":\"Demonstrates a long running "
+	    "operation.\"}]");
 
 	ASSERT_TRUE(tools);
 	/* Unknown names mean nothing before the descriptions are learned. */
@@ -160,6 +167,8 @@ TEST(chain_classify_by_description)
 	/* Only the first sentence counts: a later "sends" does not make a reader a sender. */
 	ASSERT_TRUE(cls_is(c, "tool_b", NULL, CC_READ_FILE, CC_NET_SEND));
 	ASSERT_TRUE(cls_is(c, "tool_c", NULL, CC_EXEC, 0));
+	/* "running" in prose is not running a program. */
+	ASSERT_TRUE(cls_is(c, "tool_d", NULL, 0, CC_EXEC));
 	cJSON_Delete(tools);
 	chain_free(c);
 }

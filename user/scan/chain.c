@@ -65,6 +65,8 @@ enum verb { V_NONE, V_READ, V_LIST, V_WRITE, V_SEND, V_EXEC, V_FETCH };
 #define N_NET (1u << 6)
 #define N_SECRET (1u << 7)
 #define N_MEMORY (1u << 8)
+#define N_QUERY                                                                                    \
+	(1u << 9) /* a query is a database's only when run: "run_query", not "research_query" */
 
 struct word {
 	const char *w;
@@ -95,8 +97,6 @@ static struct word words[] = {
     {"command", V_NONE, N_SHELL},
     {"comment", V_SEND, N_REMOTE},
     {"console", V_NONE, N_SHELL},
-    {"content", V_NONE, N_FILE},
-    {"contents", V_NONE, N_FILE},
     {"copy", V_WRITE, 0},
     {"cp", V_WRITE, N_FILE},
     {"crawl", V_FETCH, N_NET},
@@ -212,7 +212,7 @@ static struct word words[] = {
     {"put", V_WRITE, 0},
     {"pwsh", V_NONE, N_SHELL},
     {"python", V_NONE, N_SHELL},
-    {"query", V_NONE, N_DB},
+    {"query", V_NONE, N_QUERY},
     {"read", V_READ, 0},
     {"redis", V_NONE, N_DB},
     {"relation", V_NONE, N_MEMORY},
@@ -257,7 +257,6 @@ static struct word words[] = {
     {"teams", V_NONE, N_SERVICE},
     {"telegram", V_NONE, N_SERVICE},
     {"terminal", V_NONE, N_SHELL},
-    {"text", V_NONE, N_FILE},
     {"ticket", V_NONE, N_REMOTE},
     {"token", V_NONE, N_SECRET},
     {"touch", V_WRITE, N_FILE},
@@ -387,7 +386,10 @@ static unsigned classify_words(const char *s, size_t maxlen, int stem)
 	}
 	if ((nn & N_DB) && v != V_SEND && v != V_FETCH)
 		c |= CC_DB_QUERY;
-	if (v == V_EXEC && !(nn & N_DB))
+	if (v == V_EXEC && (nn & N_QUERY))
+		c |= CC_DB_QUERY;
+	/* In prose "runs" is loose ("a long running operation"): there, only shells execute. */
+	if (v == V_EXEC && !(nn & (N_DB | N_QUERY)) && (!stem || (nn & N_SHELL)))
 		c |= CC_EXEC;
 	if (v == V_NONE && (nn & N_SHELL) && !(nn & (N_DB | N_FILE | N_DIR)))
 		c |= CC_EXEC;
