@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "findings.h"
 #include "recorder.h"
 #include "t.h"
 #include "xmalloc.h"
@@ -638,6 +639,45 @@ TEST(recorder_fields_cut_and_reserved_names_kept)
 	cJSON_Delete(j);
 	cJSON_Delete(extra);
 	free(big);
+	lines_free(&l);
+	tdir_free(&t);
+}
+
+TEST(recorder_finding_line)
+{
+	struct tdir t;
+	struct rec_verify_result res;
+	struct rec_opts o = {0};
+	struct recorder *r;
+	struct findings fs = {0};
+	struct lines l;
+	char err[256];
+	cJSON *j;
+
+	tdir_init(&t);
+	o.path = t.log;
+	o.source = "proxy";
+	o.key_path = t.key;
+	r = recorder_open(&o, err, sizeof(err));
+	ASSERT_TRUE(r != NULL);
+	findings_add(&fs, "dlp", "github-pat", CONF_HIGH, "params.arguments.body",
+		     "GitHub token %s", "ghp_...(40 chars)");
+	fs.v[0].action = PA_BLOCK;
+	ASSERT_EQ(recorder_finding(r, &fs.v[0], "create_issue", NULL), 0);
+	ASSERT_EQ(recorder_close(r), 0);
+	ASSERT_EQ(verify1(t.log, NULL, &res), REC_INTACT);
+	lines_read(&l, t.log);
+	j = cJSON_Parse(l.v[1]);
+	ASSERT_TRUE(j != NULL);
+	ASSERT_STREQ(cJSON_GetObjectItem(j, "kind")->valuestring, "block");
+	ASSERT_STREQ(cJSON_GetObjectItem(j, "verdict")->valuestring, "block");
+	ASSERT_STREQ(cJSON_GetObjectItem(j, "scanner")->valuestring, "dlp");
+	ASSERT_STREQ(cJSON_GetObjectItem(j, "rule")->valuestring, "github-pat");
+	ASSERT_STREQ(cJSON_GetObjectItem(j, "tool")->valuestring, "create_issue");
+	ASSERT_STREQ(cJSON_GetObjectItem(j, "summary")->valuestring, "GitHub token ghp_...(40 chars)");
+	ASSERT_STREQ(cJSON_GetObjectItem(j, "where")->valuestring, "params.arguments.body");
+	ASSERT_STREQ(cJSON_GetObjectItem(j, "confidence")->valuestring, "high");
+	cJSON_Delete(j);
 	lines_free(&l);
 	tdir_free(&t);
 }

@@ -17,6 +17,8 @@
 #include <sodium.h>
 #include <zlib.h>
 
+#include "findings.h"
+#include "log.h"
 #include "recorder.h"
 #include "recorder_int.h"
 #include "xmalloc.h"
@@ -776,9 +778,30 @@ int recorder_append(struct recorder *r, const struct rec_event *ev)
 		return -1;
 	if (++r->since_cp >= r->every && write_checkpoint(r, NULL) < 0)
 		return -1;
-	if (r->rotate && r->size >= r->rotate && rotate(r, 1) < 0)
-		return -1;
+	if (r->rotate && r->size >= r->rotate && rotate(r, 1) < 0) {
+		/* the event is recorded; only rotation failed: keep the current file */
+		warn("recorder: rotating %s failed; rotation disabled", r->path);
+		r->rotate = 0;
+	}
 	return 0;
+}
+
+int recorder_finding(struct recorder *r, const struct finding *f, const char *tool,
+		     const cJSON *extra)
+{
+	cJSON *x = extra ? cJSON_Duplicate(extra, 1) : cJSON_CreateObject();
+	const char *act = pol_action_name(f->action);
+	struct rec_event ev = {.kind = act, .scanner = f->scanner, .rule = f->rule, .tool = tool,
+			       .verdict = act, .summary = f->detail, .extra = x};
+	int ret;
+
+	if (f->where[0] && !cJSON_GetObjectItemCaseSensitive(x, "where"))
+		cJSON_AddStringToObject(x, "where", f->where);
+	if (!cJSON_GetObjectItemCaseSensitive(x, "confidence"))
+		cJSON_AddStringToObject(x, "confidence", f->confidence == CONF_HIGH ? "high" : "low");
+	ret = recorder_append(r, &ev);
+	cJSON_Delete(x);
+	return ret;
 }
 
 int recorder_checkpoint(struct recorder *r)

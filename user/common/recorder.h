@@ -19,7 +19,8 @@
  * FILE.<last seq, 12 digits>.gz (gzip) and a new FILE starts whose genesis "prev"
  * is the last hash of the old one: seq and chain continue across files.
  *
- * One writer per file (flock); a recorder is not thread-safe.
+ * One writer per file (flock); a recorder is not thread-safe. If rotation fails
+ * (rename, new file) the recorder warns once and keeps writing the current file.
  */
 #ifndef MG_RECORDER_H
 #define MG_RECORDER_H
@@ -66,6 +67,14 @@ struct recorder;
 struct recorder *recorder_open(const struct rec_opts *o, char *err, size_t errlen);
 /* Append one line. Returns 0, or -1 with errno (the file is left without a partial line). */
 int recorder_append(struct recorder *r, const struct rec_event *ev);
+/*
+ * A scanner finding from mcpguard run (findings.h): kind and verdict are the
+ * action's name ("allow", "warn", "strip", "block"), scanner/rule/summary from
+ * the finding, "where" (its JSON path) added; tool and extra may be NULL.
+ */
+struct finding;
+int recorder_finding(struct recorder *r, const struct finding *f, const char *tool,
+		     const cJSON *extra);
 /* Write a signed checkpoint now (also done every checkpoint_every lines). */
 int recorder_checkpoint(struct recorder *r);
 /* Final signed checkpoint, fdatasync, close. NULL is a no-op. Returns 0 or -1. */
