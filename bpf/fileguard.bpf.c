@@ -31,9 +31,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 __u32 probe_tgid = 0;
 __u64 probe_hits = 0;
 
-/* Renaming a directory above protected files: always refused (audit mode aside). */
-const struct mg_file_rule dir_rule = {.rule_id = MG_RULE_NONE, .action = MG_ACT_BLOCK};
-
 struct verdict {
 	struct mg_file_rule *rule;
 	__u64 dev;
@@ -77,7 +74,7 @@ static __always_inline struct mg_file_rule *match_new_name(struct dentry *de)
 	return mg_match_name((const char *)name, len);
 }
 
-static __always_inline int protected_dir(struct dentry *de)
+static __always_inline int protected_dir(struct dentry *de, struct verdict *v)
 {
 	struct inode *ino = BPF_CORE_READ(de, d_inode);
 	struct mg_inode_key key = {};
@@ -86,6 +83,8 @@ static __always_inline int protected_dir(struct dentry *de)
 		return 0;
 	key.dev = BPF_CORE_READ(ino, i_sb, s_dev);
 	key.ino = BPF_CORE_READ(ino, i_ino);
+	v->dev = key.dev;
+	v->ino = key.ino;
 	return bpf_map_lookup_elem(&mg_file_dirs, &key) != 0;
 }
 
@@ -176,8 +175,8 @@ int BPF_PROG(mg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 {
 	struct dentry *named = old_dentry; /* the event names what matched */
 	struct mg_config *cfg = mg_get_config();
+	struct mg_file_rule *r, dir_rule;
 	struct verdict v = {};
-	struct mg_file_rule *r;
 	__u64 sess;
 
 	if (!cfg || !cfg->files_enabled)
@@ -196,8 +195,15 @@ int BPF_PROG(mg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 			named = new_dentry;
 		}
 	}
-	if (!r && protected_dir(old_dentry))
-		r = (struct mg_file_rule *)&dir_rule;
+	if (!r && protected_dir(old_dentry, &v)) {
+		/* Always refused (audit mode aside), under the daemon's rule name for it. */
+		__u32 zero = 0;
+		struct mg_files_conf *fc = bpf_map_lookup_elem(&mg_file_conf, &zero);
+
+		dir_rule.rule_id = fc ? fc->dir_rule_id : MG_RULE_NONE;
+		dir_rule.action = MG_ACT_BLOCK;
+		r = &dir_rule;
+	}
 	if (!r)
 		return 0;
 	return enforce(cfg, sess, MG_HOOK_INODE_RENAME, r, &v, 0, named);

@@ -159,6 +159,8 @@ struct mg_name_key {
 struct mg_files_conf {
 	__u32 nprefix;
 	__u32 nsuffix;
+	__u32 dir_rule_id; /* events for renames of directories above protected files */
+	__u32 pad;
 	__u32 prefix_lens[MG_MAX_AFFIX_LENS];
 	__u32 suffix_lens[MG_MAX_AFFIX_LENS];
 };

@@ -151,7 +151,8 @@ for pat in \
 	'"hook":"file_open","target":"/home/alice/proj/.env","rule":"dotenv","action":"block"' \
 	'"target":"/home/alice/.kube/config","rule":"kube-docker","action":"block"' \
 	'"hook":"path_link","target":"server.pem","rule":"tls-private-keys","action":"block"' \
-	'"hook":"path_rename",.*"action":"block"' \
+	'"hook":"path_rename","target":"credentials","rule":"cloud-credentials","action":"block"' \
+	'"hook":"path_rename","target":".aws","rule":"protected-parent-dir","action":"block"' \
 	'"hook":"path_truncate",.*"action":"block"'; do
 	if grep -q "$pat" "$EV"; then ok "event $pat"; else nok "no event $pat"; fi
 done

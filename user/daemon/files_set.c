@@ -65,6 +65,7 @@ int files_rules_compile(struct daemon *d, struct files_rules *fr, char *err, siz
 		return -1;
 	}
 	fr->names = xcalloc(total + 1, sizeof(*fr->names));
+	fr->conf.dir_rule_id = daemon_rule_id(d, "protected-parent-dir");
 	for (i = 0; i < pol->files.nrules; i++) {
 		const struct pol_file_rule *r = &pol->files.rules[i];
 
