@@ -35,6 +35,7 @@ enum rule_id {
 	R_EXFIL_COPY,
 	R_EXFIL_DEVTCP,
 	R_EXFIL_SUBST,
+	R_EXFIL_CRED,
 	R_REVSHELL,
 	R_RM,
 	R_DISK,
@@ -67,8 +68,10 @@ static const struct {
     [R_EXFIL_DEVTCP] = {"exfil-dev-tcp", CONF_HIGH, "writes to a /dev/tcp socket"},
     [R_EXFIL_SUBST] = {"exfil-substitution", CONF_HIGH,
 		       "puts file contents into a network request"},
+    [R_EXFIL_CRED] = {"exfil-credential", CONF_HIGH,
+		      "reads a credential and sends to the network in one command line"},
     [R_REVSHELL] = {"reverse-shell", CONF_HIGH, "connects a shell to the network"},
-    [R_RM] = {"destructive-rm", CONF_HIGH, "recursively deletes a system or home directory"},
+    [R_RM] = {"destructive-rm", CONF_HIGH, "deletes or moves away a system or home directory"},
     [R_DISK] = {"destructive-disk", CONF_HIGH, "overwrites or formats a disk"},
     [R_FORKBOMB] = {"fork-bomb", CONF_HIGH, "defines a self-replicating function"},
     [R_PERMS] = {"destructive-permissions", CONF_HIGH,
@@ -100,6 +103,7 @@ enum pat_id {
 	P_EXECCODE,
 	P_DECODECODE,
 	P_LOGS,
+	P_CRED_TEXT,
 	P_COUNT
 };
 
@@ -150,6 +154,10 @@ static const char *const pat_src[P_COUNT] = {
 		     "Buffer\\.from\\([^)]*base64|pack\\(\\s*['\"][Hh]|zlib\\.decompress|"
 		     "rot13|codecs\\.decode",
     [P_LOGS] = "^/var/log/|(?:^|/)\\.(?:bash|zsh|sh)_history$|(?:^|/)\\.history$",
+    /* credential paths inside inline code: python -c "open('/etc/shadow')" */
+    [P_CRED_TEXT] = "/etc/g?shadow\\b|\\.ssh/id_[A-Za-z0-9_]+(?![A-Za-z0-9_.])|\\.aws/credentials"
+		    "|\\.git-credentials|\\.kube/config|[._]netrc\\b|/proc/self/environ"
+		    "|\\.docker/config\\.json|\\.config/gcloud/|\\.vault-token",
 };
 
 /* Credential paths a glob might name: "cat /etc/sha*", "cat ~/.ssh/id_*". */
@@ -571,6 +579,10 @@ static int reads_cred(const struct sh_cmd *c, size_t a)
 		if ((!strcmp(c->redir[r].op, "<") || !strcmp(c->redir[r].op, "<>")) &&
 		    re_hit(P_CRED, c->redir[r].text))
 			return 1;
+	if (is_name(c, interpreters))
+		for (size_t i = a + 1; i < c->argc; i++)
+			if (re_hit(P_CRED_TEXT, c->argv[i]))
+				return 1;
 	if (!is_name(c, readers))
 		return 0;
 	for (size_t i = a + 1; i < c->argc; i++) {
@@ -973,6 +985,17 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 			    !strcmp(c->argv[i], "--no-preserve-root"))
 				fire(j, R_RM, CONF_HIGH, k, NULL);
 	}
+	if (!strcmp(n, "mv")) {
+		size_t last = 0;
+
+		for (size_t i = a + 1; i < c->argc; i++)
+			if (c->argv[i][0] != '-')
+				last = i;
+		for (size_t i = a + 1; i < last; i++)
+			if (c->argv[i][0] != '-' &&
+			    danger_dir(c->argv[i], c->wflags[i] & SH_W_GLOB))
+				fire(j, R_RM, CONF_HIGH, k, NULL);
+	}
 	if (!strcmp(n, "find") && a + 1 < c->argc && danger_dir(c->argv[a + 1], 0)) {
 		for (size_t i = a + 2; i < c->argc; i++)
 			if (!strcmp(c->argv[i], "-delete") ||
@@ -1134,8 +1157,7 @@ static void judge(const struct sh_parse *p, const char *where, int strong, struc
 		/* a credential read and a network send in one command line */
 		for (size_t i = 0; i < p->ncmd; i++)
 			if (is_name(&p->cmd[i], net_senders)) {
-				fire(&j, R_EXFIL_SUBST, CONF_HIGH, (int)i,
-				     "(credential read in the same line)");
+				fire(&j, R_EXFIL_CRED, CONF_HIGH, (int)i, NULL);
 				break;
 			}
 	}

@@ -3356,7 +3356,9 @@ size_t sh_render_sel(const struct sh_parse *p, size_t first, size_t last, const 
 		}
 	}
 	n = b.n;
-	if (n && b.p[n - 1] == ';')
+	/* no dangling separator after the last command shown */
+	while (n &&
+	       (b.p[n - 1] == ';' || b.p[n - 1] == '|' || b.p[n - 1] == '&' || b.p[n - 1] == ' '))
 		b.p[--n] = '\0';
 	if (buflen) {
 		mg_strlcpy(buf, b.p ? b.p : "", buflen);
