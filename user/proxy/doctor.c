@@ -31,6 +31,7 @@
 #include <zlib.h>
 
 #include "cmds.h"
+#include "doctor.h"
 #include "probe.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -453,9 +454,7 @@ static void check_userns(void)
 
 /* ---- verdict ---- */
 
-enum mode { M_FULL, M_DEGRADED, M_NONE };
-
-static enum mode decide(const char **desc)
+static enum doctor_mode decide(const char **desc)
 {
 	int base = checks[CG].st == C_OK && checks[BTF].st == C_OK && checks[BPFFS].st == C_OK &&
 		   checks[SOCKADDR].st == C_OK && checks[RINGBUF].st == C_OK;
@@ -463,25 +462,25 @@ static enum mode decide(const char **desc)
 	if (geteuid() != 0) {
 		*desc = "unknown: run as root (sudo mcpguard doctor); the daemon runs as root and "
 			"these checks load BPF programs";
-		return M_NONE;
+		return DOCTOR_NONE;
 	}
 	if (!base) {
 		*desc = "none: the daemon cannot enforce on this kernel (mcpguard run still scans "
 			"content and sandboxes servers with Landlock and seccomp)";
-		return M_NONE;
+		return DOCTOR_NONE;
 	}
 	if (checks[LSM].st == C_OK) {
 		*desc = "full: network egress by cgroup hooks, credential files denied by BPF-LSM";
-		return M_FULL;
+		return DOCTOR_FULL;
 	}
 	if (checks[TPBTF].st == C_OK) {
 		*desc = "degraded: network egress enforced; credential files by the fallback "
 			"kill-on-access (tp_btf sys_enter), which sees path strings, not files";
-		return M_DEGRADED;
+		return DOCTOR_DEGRADED;
 	}
 	*desc = "degraded: network egress enforced; credential files only by the Landlock sandbox "
 		"of mcpguard run";
-	return M_DEGRADED;
+	return DOCTOR_DEGRADED;
 }
 
 /* Print text word-wrapped to 100 columns; continuation lines indented by `indent`. */
@@ -505,7 +504,7 @@ static void wrap(const char *lead, const char *text, int indent)
 	printf("\n");
 }
 
-static void print_text(enum mode m, const char *desc, const struct utsname *u)
+static void print_text(enum doctor_mode m, const char *desc, const struct utsname *u)
 {
 	char lead[128];
 
@@ -533,19 +532,22 @@ static void print_text(enum mode m, const char *desc, const struct utsname *u)
 	printf("exit %d (0 full enforcement, 1 degraded, 2 not possible)\n", (int)m);
 }
 
-static void print_json(enum mode m, const char *desc, const struct utsname *u)
+cJSON *doctor_json(enum doctor_mode m, const char *desc)
 {
 	static const char *const mw[] = {"full", "degraded", "none"};
-	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "checks");
-	char *s;
+	cJSON *o = cJSON_CreateObject(), *a;
+	struct utsname u;
 
-	cJSON_AddStringToObject(o, "kernel", u->release);
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof(u));
+	cJSON_AddStringToObject(o, "kernel", u.release);
 	cJSON_AddStringToObject(o, "mode", geteuid() == 0 ? mw[m] : "unknown");
 	cJSON_AddStringToObject(o, "summary", desc);
 	cJSON_AddNumberToObject(o, "exit", (int)m);
 	cJSON_AddStringToObject(o, "lsm_list", lsm_list);
 	if (cfg_bpf_lsm >= 0)
 		cJSON_AddBoolToObject(o, "config_bpf_lsm", cfg_bpf_lsm);
+	a = cJSON_AddArrayToObject(o, "checks");
 	for (int i = 0; i < NCHECKS; i++) {
 		cJSON *c = cJSON_CreateObject();
 
@@ -559,37 +561,11 @@ static void print_json(enum mode m, const char *desc, const struct utsname *u)
 			cJSON_AddStringToObject(c, "fix", checks[i].fix);
 		cJSON_AddItemToArray(a, c);
 	}
-	s = cJSON_Print(o);
-	if (s)
-		puts(s);
-	free(s);
-	cJSON_Delete(o);
+	return o;
 }
 
-int cmd_doctor(int argc, char **argv)
+enum doctor_mode doctor_run(const char **desc)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct utsname u;
-	const char *desc;
-	enum mode m;
-	int json = 0, c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c != 'j') {
-			fprintf(stderr, "usage: mcpguard doctor [--json]\n"
-					"  exit: 0 full enforcement possible, 1 degraded, 2 not "
-					"possible\n");
-			return 2;
-		}
-		json = 1;
-	}
-	if (uname(&u) < 0)
-		memset(&u, 0, sizeof(u));
 	libbpf_set_print(quiet);
 	read_small("/sys/kernel/security/lsm", lsm_list, sizeof(lsm_list));
 	read_small("/sys/kernel/security/lockdown", lockdown, sizeof(lockdown));
@@ -612,11 +588,43 @@ int cmd_doctor(int argc, char **argv)
 	check_landlock();
 	check_seccomp();
 	check_userns();
+	return decide(desc);
+}
 
-	m = decide(&desc);
-	if (json)
-		print_json(m, desc, &u);
-	else
+int cmd_doctor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct utsname u;
+	const char *desc;
+	enum doctor_mode m;
+	int json = 0, c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c != 'j') {
+			fprintf(stderr, "usage: mcpguard doctor [--json]\n"
+					"  exit: 0 full enforcement possible, 1 degraded, 2 not "
+					"possible\n");
+			return 2;
+		}
+		json = 1;
+	}
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof(u));
+	m = doctor_run(&desc);
+	if (json) {
+		cJSON *o = doctor_json(m, desc);
+		char *out = cJSON_Print(o);
+
+		if (out)
+			puts(out);
+		free(out);
+		cJSON_Delete(o);
+	} else
 		print_text(m, desc, &u);
 	return (int)m;
 }
