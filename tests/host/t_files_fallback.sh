@@ -38,7 +38,8 @@ cleanup() {
 	[ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
 	wait 2>/dev/null
 	"$D" --uninstall --pin-root "$PINS" >/dev/null 2>&1
-	rmdir "$CG" 2>/dev/null
+	"$D" --uninstall --pin-root "$PINS-req" >/dev/null 2>&1
+	rmdir "$CG/s1" "$CG" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -60,7 +61,7 @@ EOF
 
 start_daemon() {
 	"$D" --cgroup "$CGREL" --policy "$T/policy.yaml" --pin-root "$PINS" --events "$EV" \
-		--socket "$T/ctl.sock" >>"$LOG" 2>&1 &
+		--socket "$T/ctl.sock" "$@" >>"$LOG" 2>&1 &
 	DPID=$!
 	i=0
 	while ! grep -q '^mcpguardd: files: ' "$LOG" 2>/dev/null; do
@@ -77,6 +78,14 @@ start_daemon() {
 # Run a command inside the guarded cgroup; prints its output, returns its status.
 inside() {
 	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG" "$@"
+}
+
+# The session cgroup's flags in mg_sessions (first value byte = low byte of flags).
+session_flags() {
+	cgid=$(stat -c %i "$1")
+	key=$(printf '%016x' "$cgid" | sed 's/../& /g' | awk '{for (i = 8; i >= 1; i--) printf "%s ", $i}')
+	bpftool -j map lookup pinned "$PINS/mg_sessions" key hex $key 2>/dev/null |
+		sed -n 's/.*"value":\["\(0x[0-9a-f]*\)".*/\1/p'
 }
 
 start_daemon
@@ -128,15 +137,11 @@ else
 fi
 if [ "$MODE" = fallback ] && command -v bpftool >/dev/null; then
 	# The session of a process directly in the guarded cgroup is the cgroup itself.
-	cgid=$(stat -c %i "$CG")
-	key=$(printf '%016x' "$cgid" | sed 's/../& /g' | awk '{for (i = 8; i >= 1; i--) printf "%s ", $i}')
-	val=$(bpftool -j map lookup pinned "$PINS/mg_sessions" key hex $key 2>/dev/null)
-	# First byte of the value is the low byte of mg_session.flags.
-	fl=$(echo "$val" | sed -n 's/.*"value":\["\(0x[0-9a-f]*\)".*/\1/p')
+	fl=$(session_flags "$CG")
 	if [ -n "$fl" ] && [ $((fl & 2)) -ne 0 ]; then
 		ok "session tainted after the kill (flags $fl)"
 	else
-		nok "session not tainted after the kill: $val"
+		nok "session not tainted after the kill (flags '$fl')"
 	fi
 fi
 [ -e "$H/proj/y" ] && mv "$H/proj/y" "$H/.ssh/id_rsa"
@@ -181,5 +186,42 @@ DPID=
 "$D" --uninstall --pin-root "$PINS" >/dev/null 2>&1
 out=$(inside cat "$H/.ssh/id_rsa" 2>&1)
 check "--uninstall turns file enforcement off" [ "$out" = "PRIVATE KEY TEST" ]
+
+# --audit: the read goes through, is reported, and taints the session.
+: >"$LOG"
+start_daemon --audit
+mkdir -p "$CG/s1"
+out=$(sh -c 'echo $$ >"$0/cgroup.procs" && exec cat "$1"' "$CG/s1" "$H/.ssh/id_rsa" 2>&1)
+check "--audit: the guarded read is allowed" [ "$out" = "PRIVATE KEY TEST" ]
+i=0
+while [ $i -lt 30 ] && ! grep -q '"action":"audit"' "$EV"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "--audit: audit event for the key" grep -q '"target":"[^"]*/.ssh/id_rsa".*"rule":"t-keys".*"action":"audit"' "$EV"
+if command -v bpftool >/dev/null; then
+	fl=$(session_flags "$CG/s1")
+	if [ -n "$fl" ] && [ $((fl & 2)) -ne 0 ]; then
+		ok "--audit: the session is tainted (flags $fl)"
+	else
+		nok "--audit: session not tainted (flags '$fl')"
+	fi
+fi
+kill "$DPID"
+wait "$DPID" 2>/dev/null
+DPID=
+"$D" --uninstall --pin-root "$PINS" >/dev/null 2>&1
+
+# --require-lsm: where BPF-LSM is unavailable the daemon refuses to start.
+if [ "$MODE" = fallback ]; then
+	out=$("$D" --cgroup "$CGREL" --policy "$T/policy.yaml" --pin-root "$PINS-req" --require-lsm \
+		--events "$T/ev2" --socket "$T/ctl2.sock" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && echo "$out" | grep -q 'require-lsm.*BPF-LSM unavailable'; then
+		ok "--require-lsm refuses to start without BPF-LSM (status $rc)"
+	else
+		nok "--require-lsm: status $rc: $out"
+	fi
+fi
 
 [ "$fails" -eq 0 ]
