@@ -64,8 +64,9 @@ await check("relay: a server killed by a signal gives 128+signal", async () => {
 });
 
 await check("relay: SIGTERM to the proxy is forwarded to the server", async () => {
-	const r = await proxy(["sh", "-c", "trap 'echo got-term >&2; exit 7' TERM; while :; do sleep 0.05; done"], {
-		onSpawn: (p) => setTimeout(() => p.kill("SIGTERM"), 2000), // after the trap is set
+	const r = await proxy(["sh", "-c", "trap 'echo got-term >&2; exit 7' TERM; echo trap-set >&2; while :; do sleep 0.05; done"], {
+		// Once the server has its trap: the scanners compile first, which takes a while.
+		onSpawn: (p) => p.stderr.on("data", (d) => { if (String(d).includes("trap-set")) p.kill("SIGTERM"); }),
 	});
 	assert.equal(r.code, 7);
 	assert.match(r.err, /got-term/); // the server's stderr passes through
@@ -83,19 +84,35 @@ await check("relay: a server that cannot start is reported, exit 127", async () 
 	assert.match(r.err, /cannot start '\/nonexistent\/mcp-server'/);
 });
 
-await check("relay: bytes of allowed messages reach the server unchanged, by splice", async () => {
+await check("relay: bytes of allowed messages reach the server unchanged; large ones by splice", async () => {
 	const file = join(tmp, "seen.bin"), input = join(tmp, "input.bin");
 	// Odd but valid JSON: spacing, escapes, key order must survive (no re-serialisation).
+	const big = "lorem ipsum dolor sit amet ".repeat(20000); // 540 KB: more than one read
 	const msgs = ' {"method" : "tools/call","params":{"name":"x","arguments":{"s":"caf\\u00e9 \\/ ok"}}, "id":1,"jsonrpc":"2.0"}\n' +
-		'{"jsonrpc":"2.0","method":"notifications/initialized"}\r\n';
+		'{"jsonrpc":"2.0","method":"notifications/initialized"}\r\n' +
+		`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"${big}"}}\n`;
 	writeFileSync(input, msgs);
 	// Through a shell pipeline so the proxy's stdin is a pipe (node gives children sockets).
 	const r = await proxy(["sh", "-c", `cat > ${file}`], { args: ["-v"], wrap: `cat ${input} |` });
 	assert.equal(readFileSync(file, "utf8"), msgs);
-	assert.match(r.err, new RegExp(`; ${Buffer.byteLength(msgs)} bytes spliced`), r.err);
+	const spliced = Number(/; (\d+) bytes spliced/.exec(r.err)?.[1]);
+	assert.ok(spliced >= big.length - 128 * 1024 && spliced <= Buffer.byteLength(msgs), r.err);
 	// The server left without answering id 1: the client gets an error for it.
 	assert.equal(r.lines.length, 1, r.out);
 	assert.equal(JSON.parse(r.lines[0]).error.code, -32002);
+});
+
+await check("relay: messages larger than the hold pipe arrive intact (copy + splice + copy)", async () => {
+	const file = join(tmp, "seen3.bin"), input = join(tmp, "input3.bin");
+	let msgs = "";
+	for (let i = 0; i < 3; i++) {
+		const body = Array.from({ length: 120000 * (i + 1) }, (_, j) => `w${(j * 7919 + i) % 100000}`).join(" ");
+		msgs += `{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"${body}"}}\n`;
+	}
+	writeFileSync(input, msgs);
+	const r = await proxy(["sh", "-c", `cat > ${file}`], { args: ["-v"], wrap: `cat ${input} |`, timeout: 60000 });
+	assert.ok(readFileSync(file, "utf8") === msgs, `server got ${readFileSync(file).length} bytes of ${msgs.length}`);
+	assert.match(r.err, /3 messages from the client \(0 blocked\)/, r.err);
 });
 
 await check("relay: malformed client input is answered with -32700 and never reaches the server", async () => {
@@ -108,8 +125,9 @@ await check("relay: malformed client input is answered with -32700 and never rea
 });
 
 await check("relay: notifications and the response written together arrive in order", async () => {
-	const r = await proxy(echoServer(10, 3), { args: ["-v"], input: req(1, "tools/call", { name: "t" }) + req(2, "tools/call", { name: "t" }) });
-	assert.match(r.err, /; [1-9]\d* bytes spliced/, r.err); // server stdout is a pipe: splice to the client
+	const r = await proxy(echoServer(300000, 3), { args: ["-v"], input: req(1, "tools/call", { name: "t" }) + req(2, "tools/call", { name: "t" }) });
+	// Server stdout is a pipe: large responses are spliced to the client.
+	assert.match(r.err, /; [1-9]\d* bytes spliced/, r.err);
 	const ms = r.lines.map((l) => JSON.parse(l));
 	assert.deepEqual(ms.map((m) => m.id ?? `p${m.params.progressToken}.${m.params.progress}`),
 		["p1.1", "p1.2", "p1.3", 1, "p2.1", "p2.2", "p2.3", 2]);

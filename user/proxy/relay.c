@@ -19,6 +19,8 @@
 #define HOLD_PIPE_SIZE (1024 * 1024)
 /* Stop reading a source while its destinations have this much queued in memory. */
 #define QUEUE_HIGH (1024 * 1024)
+/* First read of a message: messages up to this size are copied, not spliced. */
+#define SMALL_READ (64 * 1024)
 
 enum chunk_kind {
 	CH_MEM,	 /* bytes in memory */
@@ -172,23 +174,15 @@ static void hold_skip(struct side *s, uint64_t b)
 	}
 }
 
-static void forward(struct relay *r, struct side *s, const struct frame *f)
+/* Queue n bytes from the scan buffer; written at once when nothing is queued ahead. */
+static void send_mem(struct relay *r, struct outq *q, const char *p, size_t n)
 {
-	uint64_t a = f->off, b = f->off + f->total;
-	struct outq *q = s->fwd;
 	size_t done = 0;
 
-	if (s->hold[0] >= 0 && s->hold_lo == a && s->hold_hi >= b) {
-		q_push(q, CH_HOLD, NULL, f->total);
-		s->hold_lo = b;
-		return;
-	}
-	hold_skip(s, b);
-	if (q->broken)
+	if (n == 0 || q->broken)
 		return;
 	if (!q->head) {
-		/* Nothing queued ahead: write straight from the scan buffer. */
-		ssize_t k = write(q->fd, f->p, f->total);
+		ssize_t k = write(q->fd, p, n);
 
 		if (k > 0) {
 			done = (size_t)k;
@@ -198,12 +192,35 @@ static void forward(struct relay *r, struct side *s, const struct frame *f)
 			return;
 		}
 	}
-	if (done < f->total) {
-		char *copy = xmalloc(f->total - done);
+	if (done < n) {
+		char *copy = xmalloc(n - done);
 
-		memcpy(copy, f->p + done, f->total - done);
-		q_push(q, CH_MEM, copy, f->total - done);
+		memcpy(copy, p + done, n - done);
+		q_push(q, CH_MEM, copy, n - done);
 	}
+}
+
+/*
+ * Send an allowed line [a, b) on. Whatever part of it is in the hold pipe goes
+ * by splice; the parts before and after (read while the hold pipe was out of
+ * step or full) go from the scan buffer.
+ */
+static void forward(struct relay *r, struct side *s, const struct frame *f)
+{
+	uint64_t a = f->off, b = f->off + f->total, lo, end;
+	struct outq *q = s->fwd;
+
+	hold_skip(s, a); /* nothing of earlier lines may be left; keeps the pipe in step if so */
+	lo = s->hold_lo;
+	if (s->hold[0] < 0 || lo >= s->hold_hi || lo >= b) {
+		send_mem(r, q, f->p, f->total);
+		return;
+	}
+	end = b < s->hold_hi ? b : s->hold_hi;
+	send_mem(r, q, f->p, (size_t)(lo - a));
+	q_push(q, CH_HOLD, NULL, (size_t)(end - lo));
+	s->hold_lo = end;
+	send_mem(r, q, f->p + (end - a), (size_t)(b - end));
 }
 
 static void apply(struct relay *r, struct side *s, const struct frame *f, struct verdict *v)
@@ -250,9 +267,15 @@ static void fill(struct side *s)
 	char *buf = framer_space(&s->fr, &avail);
 	ssize_t k;
 
+	/*
+	 * A message that fits one read is cheaper to copy than to tee and splice:
+	 * the hold pipe is used once a message has proved larger than that.
+	 */
+	int mid = framer_pending(&s->fr) > 0;
+
 	if (s->hold[0] >= 0 && s->hold_lo == s->hold_hi)
 		s->hold_lo = s->hold_hi = s->rpos; /* nothing unjudged in the pipe: back in step */
-	if (s->hold[0] >= 0 && s->hold_hi == s->rpos && !s->fr.discarding) {
+	if (s->hold[0] >= 0 && s->hold_hi == s->rpos && !s->fr.discarding && mid) {
 		k = tee(s->in, s->hold[1], avail, SPLICE_F_NONBLOCK);
 		if (k > 0) {
 			/* The same bytes, now read once for scanning. */
@@ -280,7 +303,7 @@ static void fill(struct side *s)
 		}
 		/* EAGAIN (hold full or nothing there) or 0 (EOF): a plain read tells which. */
 	}
-	k = read(s->in, buf, avail);
+	k = read(s->in, buf, mid || avail < SMALL_READ ? avail : SMALL_READ);
 	if (k < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
