@@ -4,9 +4,12 @@
  *
  *   kernel open FILE N          open(FILE, O_RDONLY) + close, N times
  *   kernel connect ADDR PORT N  socket + connect (TCP, IPv4 loopback) + close, N times
+ *   kernel pair BASE_CG GUARD_CG FILE ADDR PORT NOPEN NCONN BATCHES
+ *       both loops in BATCHES small batches, the process moving itself between the
+ *       unguarded and the guarded cgroup before each batch (order alternating), so
+ *       the noise of a shared machine falls on both sides alike.
  *
- * Prints "<what> <ns per op>". bench/kernel.sh runs it inside the guarded cgroup and
- * in an unguarded one, alternately, and prints the ratios.
+ * Prints "<what> <ns per op>" (pair: "<what> <side> <median of the batches>").
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -26,7 +29,8 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static int bench_open(const char *path, long n)
+/* ns per op, or -1 on error. */
+static double loop_open(const char *path, long n)
 {
 	double t0 = now_ns();
 
@@ -35,46 +39,131 @@ static int bench_open(const char *path, long n)
 
 		if (fd < 0) {
 			perror(path);
-			return 1;
+			return -1;
 		}
 		close(fd);
 	}
-	printf("open_close %.1f\n", (now_ns() - t0) / (double)n);
-	return 0;
+	return (now_ns() - t0) / (double)n;
 }
 
-static int bench_connect(const char *addr, int port, long n)
+static double loop_connect(const struct sockaddr_in *sin, long n)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	/* RST on close: no TIME_WAIT pile-up eating the ephemeral ports. */
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-	double t0;
+	double t0 = now_ns();
 
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "bad address %s\n", addr);
-		return 2;
-	}
-	t0 = now_ns();
 	for (long i = 0; i < n; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0 ||
-		    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		    connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
 			perror("connect");
-			return 1;
+			if (fd >= 0)
+				close(fd);
+			return -1;
 		}
 		close(fd);
 	}
-	printf("connect %.1f\n", (now_ns() - t0) / (double)n);
+	return (now_ns() - t0) / (double)n;
+}
+
+static int parse_addr(const char *addr, const char *port, struct sockaddr_in *sin)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)atoi(port));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1) {
+		fprintf(stderr, "bad address %s\n", addr);
+		return -1;
+	}
+	return 0;
+}
+
+static int join(const char *cg)
+{
+	char path[4096], pid[32];
+	int fd, n, rc;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+		perror(path);
+		return -1;
+	}
+	rc = write(fd, pid, (size_t)n) == n ? 0 : -1;
+	if (rc < 0)
+		perror(path);
+	close(fd);
+	return rc;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return (a > b) - (a < b);
+}
+
+static double median(double *v, long n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Median over batches: a stray 1 s SYN retransmit on a loaded machine skews a mean. */
+static int bench_pair(char **a)
+{
+	const char *cg[2] = {a[0], a[1]}, *file = a[2];
+	long nopen = atol(a[5]), nconn = atol(a[6]), batches = atol(a[7]);
+	double *v[2][2];
+	struct sockaddr_in sin;
+
+	if (parse_addr(a[3], a[4], &sin) < 0 || batches <= 0 || batches > 100000)
+		return 2;
+	for (int i = 0; i < 4; i++)
+		if ((v[i / 2][i % 2] = calloc((size_t)batches, sizeof(double))) == NULL)
+			return 1;
+	for (long b = 0; b < batches; b++) {
+		for (int k = 0; k < 2; k++) {
+			int side = (int)((b + k) % 2); /* alternate which side goes first */
+
+			if (join(cg[side]) < 0 ||
+			    (v[side][0][b] = loop_open(file, nopen / batches)) < 0 ||
+			    (v[side][1][b] = loop_connect(&sin, nconn / batches)) < 0)
+				return 1;
+		}
+	}
+	for (int side = 0; side < 2; side++) {
+		const char *name = side ? "guarded" : "base";
+
+		printf("open_close %s %.1f\n", name, median(v[side][0], batches));
+		printf("connect %s %.1f\n", name, median(v[side][1], batches));
+	}
+	for (int i = 0; i < 4; i++)
+		free(v[i / 2][i % 2]);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc == 4 && strcmp(argv[1], "open") == 0)
-		return bench_open(argv[2], atol(argv[3]));
-	if (argc == 5 && strcmp(argv[1], "connect") == 0)
-		return bench_connect(argv[2], atoi(argv[3]), atol(argv[4]));
-	fprintf(stderr, "usage: kernel open FILE N | kernel connect ADDR PORT N\n");
+	struct sockaddr_in sin;
+	double r;
+
+	if (argc == 4 && strcmp(argv[1], "open") == 0) {
+		if ((r = loop_open(argv[2], atol(argv[3]))) < 0)
+			return 1;
+		printf("open_close %.1f\n", r);
+		return 0;
+	}
+	if (argc == 5 && strcmp(argv[1], "connect") == 0) {
+		if (parse_addr(argv[2], argv[3], &sin) < 0 || (r = loop_connect(&sin, atol(argv[4]))) < 0)
+			return 1;
+		printf("connect %.1f\n", r);
+		return 0;
+	}
+	if (argc == 10 && strcmp(argv[1], "pair") == 0)
+		return bench_pair(argv + 2);
+	fprintf(stderr, "usage: kernel open FILE N | kernel connect ADDR PORT N |\n"
+			"       kernel pair BASE_CG GUARD_CG FILE ADDR PORT NOPEN NCONN BATCHES\n");
 	return 2;
 }

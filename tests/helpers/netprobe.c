@@ -188,7 +188,7 @@ static int serve(int argc, char **argv)
 		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 		    (t.ss.ss_family == AF_INET6 &&
 		     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
-		    bind(fd, (struct sockaddr *)&t.ss, t.len) < 0 || (!dgram && listen(fd, 128) < 0)) {
+		    bind(fd, (struct sockaddr *)&t.ss, t.len) < 0 || (!dgram && listen(fd, 4096) < 0)) {
 			fprintf(stderr, "netprobe: %s: %s\n", argv[i], strerror(errno));
 			return 1;
 		}
