@@ -338,14 +338,28 @@ static void expand(struct xst *x, const char *s, size_t n, int depth, const char
 static int layer(struct xst *x, const char *kind, const char *p, size_t len, int depth,
 		 const char *chain)
 {
-	unsigned char *buf;
+	unsigned char stackbuf[4096], *buf;
 	size_t m, cap = len;
 	char ch[96];
 	int visited = 0;
 
 	if (cap == 0 || cap > x->left)
 		return 0;
-	buf = xmalloc(cap);
+	/* Most runs in ordinary text are words and paths: one quantum tells. */
+	if (len >= 16 && (kind[0] == 'b' || kind[0] == 'h')) {
+		unsigned char probe[16];
+		size_t pn;
+
+		if (strcmp(kind, "base64") == 0)
+			pn = dec_base64(p, 16, probe, sizeof(probe), DEC_B64_ANY);
+		else if (strcmp(kind, "hex") == 0)
+			pn = dec_hex(p, 16, probe, sizeof(probe));
+		else
+			pn = dec_base32(p, 16, probe, sizeof(probe));
+		if (pn == DEC_ERR || !dec_is_text(probe, pn))
+			return 0;
+	}
+	buf = cap <= sizeof(stackbuf) ? stackbuf : xmalloc(cap);
 	if (strcmp(kind, "base64") == 0)
 		m = dec_base64(p, len, buf, cap, DEC_B64_ANY);
 	else if (strcmp(kind, "hex") == 0)
@@ -366,15 +380,16 @@ static int layer(struct xst *x, const char *kind, const char *p, size_t len, int
 		if (depth + 1 < x->lim->maxdepth)
 			expand(x, (const char *)buf, m, depth + 1, ch);
 	}
-	free(buf);
+	if (buf != stackbuf)
+		free(buf);
 	return visited;
 }
 
-static int is_b64c(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '+' || c == '/' || c == '-' || c == '_';
-}
+/* The base64 alphabets, both: what a run of encoded text is made of. */
+static const unsigned char B64T[256] = {
+	['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1,
+	['+'] = 1,	   ['/'] = 1,	      ['-'] = 1,	['_'] = 1,
+};
 
 static int all_b32(const char *p, size_t n)
 {
@@ -435,22 +450,34 @@ static void expand(struct xst *x, const char *s, size_t n, int depth, const char
 		layer(x, "url", s, n, depth, chain);
 	if (dec_has_json_escape(s, n))
 		layer(x, "escape", s, n, depth, chain);
-	while (i < n && x->left > 0) {
-		size_t j, k;
+	/*
+	 * Runs shorter than minrun are ignored, so look only at every minrun-th
+	 * byte: if it is not in the alphabet, no long run covers it (Horspool-like
+	 * skip); else find the run around it. Invariant: s[i - 1] is not in a run.
+	 */
+	{
+		size_t m = x->lim->minrun ? x->lim->minrun : 1;
 
-		if (!is_b64c((unsigned char)s[i])) {
-			i++;
-			continue;
+		while (i + m <= n && x->left > 0) {
+			size_t k = i + m - 1, a, b, e;
+
+			if (!B64T[(unsigned char)s[k]]) {
+				i = k + 1;
+				continue;
+			}
+			a = k;
+			while (a > i && B64T[(unsigned char)s[a - 1]])
+				a--;
+			b = k + 1;
+			while (b < n && B64T[(unsigned char)s[b]])
+				b++;
+			e = b;
+			while (e < n && e - b < 2 && s[e] == '=')
+				e++;
+			if (b - a >= m)
+				try_run(x, s + a, e - a, depth, chain);
+			i = e > b ? e : b + 1;
 		}
-		j = i;
-		while (j < n && is_b64c((unsigned char)s[j]))
-			j++;
-		k = j;
-		while (k < n && k - j < 2 && s[k] == '=')
-			k++;
-		if (j - i >= x->lim->minrun)
-			try_run(x, s + i, k - i, depth, chain);
-		i = k > j ? k : j;
 	}
 }
 

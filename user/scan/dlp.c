@@ -1,5 +1,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
+#include <hs/hs.h>
 #include <math.h>
 #include <pcre2.h>
 #include <stdint.h>
@@ -35,9 +36,27 @@ struct envsec {
 static struct {
 	struct mpm *db;
 	pcre2_code **re; /* per rule, NULL when the rule has no confirmation */
+	unsigned *width; /* per rule: fixed match width (start = end - width), 0: see mode */
+	unsigned *minw, *maxw;
+	unsigned char *mode; /* enum from_mode */
+	pcre2_code **reu;    /* M_WINDOW: the prefilter, unanchored, to find where it started */
 	struct envsec *env;
 	size_t nenv;
 } G;
+
+/*
+ * How the start of a prefilter match is found. Asking Vectorscan for it (SOM)
+ * made the whole database five times slower, so it is the exception.
+ */
+enum from_mode {
+	M_FIXED,  /* end - width */
+	M_VALUE,  /* generic rules: the match ends at the assignment; the value follows */
+	M_SCHEME, /* back from userinfo's '@' to the scheme */
+	M_WINDOW, /* the prefilter searched with PCRE2 a little before the end */
+	M_SOM,	  /* Vectorscan reports it: card numbers (all digits, no anchor) */
+};
+
+#define BACK_MAX 256 /* how far before the end a variable-width match may start */
 
 struct span {
 	size_t a, b;
@@ -551,6 +570,16 @@ static int v_urlpass(const struct scan *c, const struct dlp_rule *r, size_t from
 {
 	if (n < 3 || placeholder(pw, n))
 		return -1;
+	if (strcmp(r->name, "odbc-connection-string") == 0) {
+		size_t back = from > 400 ? from - 400 : 0;
+		const char *b = c->buf + back;
+		size_t bn = from - back;
+
+		if (!ci_contains(b, bn, "server=") && !ci_contains(b, bn, "data source=") &&
+		    !ci_contains(b, bn, "host=") && !ci_contains(b, bn, "dsn=") &&
+		    !ci_contains(b, bn, "user id=") && !ci_contains(b, bn, "uid="))
+			return -1;
+	}
 	if (strcmp(r->name, "url-credentials") == 0) {
 		for (size_t i = 0; i < sizeof(db_schemes) / sizeof(db_schemes[0]); i++)
 			if (strncasecmp(c->buf + from, db_schemes[i], strlen(db_schemes[i])) == 0)
@@ -648,6 +677,12 @@ static void candidate(struct scan *c, unsigned id, size_t from, size_t to)
 		}
 		if ((r->len_max && s1 - s0 > r->len_max) || (r->len_min && s1 - s0 < r->len_min))
 			return;
+	}
+	if (r->val == V_GENERIC || r->val == V_PASSWORD) {
+		/* from is where the value starts (after the assignment) */
+		while (s1 < c->len && s1 - s0 < 256 && !isspace((unsigned char)c->buf[s1]) &&
+		       !strchr("\"',;&<>", c->buf[s1]))
+			s1++;
 	}
 	if (G.re[id]) {
 		size_t win = c->len - from < PCRE_WINDOW ? c->len - from : PCRE_WINDOW;
@@ -766,7 +801,44 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 			     c->chain ? ")" : "", c->note ? c->note : "");
 		return 0;
 	}
-	if (id >= dlp_nrules || c->last_from[id] == (size_t)from)
+	if (id >= dlp_nrules)
+		return 0;
+	if (G.mode[id] == M_FIXED) {
+		from = to - G.width[id];
+	} else if (G.mode[id] == M_WINDOW) {
+		size_t back = G.maxw[id] < BACK_MAX ? G.maxw[id] : BACK_MAX;
+		size_t w0 = to > back ? (size_t)to - back : 0;
+		size_t wend = c->len - to < PCRE_WINDOW ? c->len : (size_t)to + PCRE_WINDOW;
+		int rc = pcre2_match(G.reu[id], (PCRE2_SPTR)c->buf, wend, w0, 0, c->md, NULL);
+		PCRE2_SIZE *ov;
+
+		if (rc < 0)
+			return 0;
+		ov = pcre2_get_ovector_pointer(c->md);
+		if (ov[0] + G.minw[id] > to)
+			return 0; /* a later match: this end belongs to one that started too early */
+		from = ov[0];
+	} else if (G.mode[id] == M_SCHEME) {
+		/* back from '@' to "://", then over the scheme */
+		size_t k = (size_t)to, lim = to > 256 ? (size_t)to - 256 : 0;
+
+		while (k >= lim + 3 && memcmp(c->buf + k - 3, "://", 3) != 0)
+			k--;
+		if (k < lim + 3)
+			return 0;
+		k -= 3;
+		while (k > 0 && (isalnum((unsigned char)c->buf[k - 1]) || c->buf[k - 1] == '+' ||
+				 c->buf[k - 1] == '.' || c->buf[k - 1] == '-'))
+			k--;
+		from = k;
+	} else if (G.mode[id] == M_VALUE) {
+		/* matched up to the assignment: the value starts after blanks and quotes */
+		from = to;
+		while (from < c->len && strchr(" \t\"'=>", c->buf[from]) && c->buf[from])
+			from++;
+		to = from;
+	}
+	if (c->last_from[id] == (size_t)from)
 		return 0;
 	c->last_from[id] = (size_t)from;
 	if (dlp_rules[id].conf == CONF_LOW || dlp_rules[id].val == V_GENERIC ||
@@ -1142,10 +1214,73 @@ int dlp_init(char **envp, char *err, size_t errlen)
 		snprintf(err, errlen, "dlp: too many rules (%zu)", dlp_nrules);
 		return -1;
 	}
-	load_env(envp);
+	if (!G.width) {
+		G.width = xcalloc(dlp_nrules, sizeof(*G.width));
+		G.minw = xcalloc(dlp_nrules, sizeof(*G.minw));
+		G.maxw = xcalloc(dlp_nrules, sizeof(*G.maxw));
+		G.mode = xcalloc(dlp_nrules, sizeof(*G.mode));
+		G.reu = xcalloc(dlp_nrules, sizeof(*G.reu));
+		for (size_t i = 0; i < dlp_nrules; i++) {
+			const struct dlp_rule *r = &dlp_rules[i];
+			hs_expr_info_t *info = NULL;
+			hs_compile_error_t *ce = NULL;
+
+			if (hs_expression_info(r->hs, 0, &info, &ce) != HS_SUCCESS) {
+				snprintf(err, errlen, "dlp rule %s: %s", r->name,
+					 ce && ce->message ? ce->message : "bad pattern");
+				hs_free_compile_error(ce);
+				return -1;
+			}
+			G.minw[i] = info->min_width;
+			G.maxw[i] = info->max_width;
+			free(info);
+			if (r->val == V_GENERIC || r->val == V_PASSWORD) {
+				G.mode[i] = M_VALUE;
+			} else if (DLP_FROM_SCHEME(r)) {
+				G.mode[i] = M_SCHEME;
+			} else if (G.minw[i] == G.maxw[i]) {
+				G.mode[i] = M_FIXED;
+				G.width[i] = G.minw[i];
+			} else if (r->val == V_CARD) {
+				G.mode[i] = M_SOM;
+			} else {
+				int ec;
+				PCRE2_SIZE eo;
+
+				G.mode[i] = M_WINDOW;
+				G.reu[i] = pcre2_compile((PCRE2_SPTR)r->hs, PCRE2_ZERO_TERMINATED, 0,
+							 &ec, &eo, NULL);
+				if (!G.reu[i]) {
+					snprintf(err, errlen, "dlp rule %s: prefilter is not PCRE2 (%d)",
+						 r->name, ec);
+					return -1;
+				}
+				(void)pcre2_jit_compile(G.reu[i], PCRE2_JIT_COMPLETE);
+			}
+		}
+	}
+	{
+		/* The same secrets as the database has already: nothing to compile. */
+		struct envsec *old = G.env;
+		size_t nold = G.nenv;
+		int same;
+
+		G.env = NULL;
+		G.nenv = 0;
+		load_env(envp);
+		same = G.db && nold == G.nenv;
+		for (size_t i = 0; same && i < nold; i++)
+			same = old[i].n == G.env[i].n && memcmp(old[i].v, G.env[i].v, old[i].n) == 0 &&
+			       strcmp(old[i].name, G.env[i].name) == 0;
+		for (size_t i = 0; i < nold; i++)
+			free(old[i].v);
+		free(old);
+		if (same)
+			return 0;
+	}
 	m = mpm_new();
 	for (size_t i = 0; i < dlp_nrules; i++)
-		mpm_add(m, (unsigned)i, dlp_rules[i].hs, MPM_SOM);
+		mpm_add(m, (unsigned)i, dlp_rules[i].hs, G.mode[i] == M_SOM ? MPM_SOM : 0);
 	for (size_t i = 0; i < G.nenv; i++) {
 		char *re = literal_re(G.env[i].v, G.env[i].n);
 
@@ -1154,6 +1289,8 @@ int dlp_init(char **envp, char *err, size_t errlen)
 	}
 	if (mpm_compile(m, err, errlen) != 0) {
 		mpm_free(m);
+		mpm_free(G.db); /* its ids name the old environment: scans fail closed */
+		G.db = NULL;
 		return -1;
 	}
 	mpm_free(G.db);

@@ -15,6 +15,8 @@
 
 /* Key = value with optional quotes, the value captured. */
 #define ASSIGN "[A-Za-z0-9_.-]{0,24}[\"']?\\s*(?:[:=]|=>|:=)\\s*[\"']?"
+/* The same, for a prefilter that ends where the value starts. */
+#define VALUE_AT "[A-Za-z0-9_.-]{0,24}[\"']?[ \\t]*(?:[:=]|=>)"
 
 const struct dlp_rule dlp_rules[] = {
 	/* ---- cloud ---- */
@@ -44,9 +46,9 @@ const struct dlp_rule dlp_rules[] = {
 	 "[?&]sig=((?:[A-Za-z0-9+/]|%2[BbFf]){40,100}(?:%3[Dd]|=){0,2})", "Azure SAS token"},
 	{"azure-ad-client-secret", "[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}", X_NONE, V_NONE, H,
 	 40, 40, NULL, "Azure AD (Entra) client secret"},
-	{"azure-devops-pat", "(?i)(?:azure_?devops|ado|vsts|azdo)_?(?:pat|token)", X_NONE, V_NONE, H,
+	{"azure-devops-pat", "(?i)(?:azure_?devops_?|vsts_?|azdo_?|ado_)(?:pat|token)", X_NONE, V_NONE, H,
 	 0, 0,
-	 "(?i)(?:azure_?devops|ado|vsts|azdo)_?(?:pat|token)" ASSIGN "([a-z2-7]{52}|[A-Za-z0-9]{84})(?![A-Za-z0-9])",
+	 "(?i)(?:azure_?devops_?|vsts_?|azdo_?|ado_)(?:pat|token)" ASSIGN "([a-z2-7]{52}|[A-Za-z0-9]{84})(?![A-Za-z0-9])",
 	 "Azure DevOps personal access token"},
 	{"digitalocean-pat", "dop_v1_[a-f0-9]{64}", X_ALNUM, V_NONE, H, 71, 71, NULL,
 	 "DigitalOcean personal access token"},
@@ -63,17 +65,17 @@ const struct dlp_rule dlp_rules[] = {
 	{"ibm-cloud-api-key", "(?i)ibm_?(?:cloud_?)?api_?key", X_NONE, V_ENTROPY, H, 0, 0,
 	 "(?i)ibm_?(?:cloud_?)?api_?key" ASSIGN "([A-Za-z0-9_-]{44})(?![A-Za-z0-9_-])",
 	 "IBM Cloud API key"},
-	{"oracle-oci-api-key", "(?i)oci_?(?:cli_?)?(?:api_?)?(?:key|auth_?token)", X_NONE, V_ENTROPY,
+	{"oracle-oci-api-key", "(?i)oci_(?:cli_)?(?:api_key|auth_token|key)", X_NONE, V_ENTROPY,
 	 H, 0, 0,
-	 "(?i)oci_?(?:cli_?)?(?:api_?)?(?:key|auth_?token)" ASSIGN "([A-Za-z0-9+:;.()<>\\[\\]{}_-]{20})(?![A-Za-z0-9])",
+	 "(?i)oci_(?:cli_)?(?:api_key|auth_token|key)" ASSIGN "([A-Za-z0-9+:;.()<>\\[\\]{}_-]{20})(?![A-Za-z0-9])",
 	 "Oracle Cloud auth token"},
 	{"tencent-secret-id", "AKID[A-Za-z0-9]{32}", X_ALNUM, V_MIXED, L, 36, 36, NULL,
 	 "Tencent Cloud SecretId"},
 	{"cloudflare-origin-ca-key", "v1\\.0-[a-f0-9]{24}-[a-f0-9]{146}", X_HEX, V_NONE, H, 176, 176,
 	 NULL, "Cloudflare Origin CA key"},
-	{"cloudflare-api-token", "(?i)(?:cloudflare|cf)_?(?:api_?)?(?:token|key)", X_NONE, V_ENTROPY,
+	{"cloudflare-api-token", "(?i)(?:cloudflare_?|cf_)(?:api_?)?(?:token|key)", X_NONE, V_ENTROPY,
 	 H, 0, 0,
-	 "(?i)(?:cloudflare|cf)_?(?:api_?)?(?:token|key)" ASSIGN "([A-Za-z0-9_-]{40}|[a-f0-9]{37})(?![A-Za-z0-9_-])",
+	 "(?i)(?:cloudflare_?|cf_)(?:api_?)?(?:token|key)" ASSIGN "([A-Za-z0-9_-]{40}|[a-f0-9]{37})(?![A-Za-z0-9_-])",
 	 "Cloudflare API token"},
 	{"heroku-api-key", "HRKU-[A-Za-z0-9_-]{20}", X_B64URL, V_NONE, H, 30, 0, NULL,
 	 "Heroku API key"},
@@ -219,8 +221,8 @@ const struct dlp_rule dlp_rules[] = {
 	 "Hugging Face access token"},
 	{"huggingface-org-token", "api_org_[A-Za-z]{34}", X_ALNUM, V_MIXED, H, 42, 42, NULL,
 	 "Hugging Face organization token"},
-	{"cohere-api-key", "(?i)(?:cohere|co)_?api_?key", X_NONE, V_ENTROPY, H, 0, 0,
-	 "(?i)(?:cohere|co)_?api_?key" ASSIGN "([A-Za-z0-9]{40})(?![A-Za-z0-9])", "Cohere API key"},
+	{"cohere-api-key", "(?i)(?:cohere_?|co_)api_?key", X_NONE, V_ENTROPY, H, 0, 0,
+	 "(?i)(?:cohere_?|co_)api_?key" ASSIGN "([A-Za-z0-9]{40})(?![A-Za-z0-9])", "Cohere API key"},
 	{"replicate-token", "r8_[A-Za-z0-9]{37}", X_ALNUM, V_MIXED, H, 40, 40, NULL,
 	 "Replicate API token"},
 	{"groq-api-key", "gsk_[A-Za-z0-9]{52}", X_ALNUM, V_MIXED, H, 56, 56, NULL, "Groq API key"},
@@ -259,10 +261,10 @@ const struct dlp_rule dlp_rules[] = {
 	 "Linear API key"},
 	{"notion-token", "(?:secret_[A-Za-z0-9]{43}|ntn_[0-9]{11}[A-Za-z0-9]{35})", X_ALNUM, V_MIXED,
 	 H, 0, 50, NULL, "Notion integration token"},
-	{"datadog-api-key", "(?i)(?:datadog|dd)_?api_?key", X_NONE, V_ENTROPY, H, 0, 0,
-	 "(?i)(?:datadog|dd)_?api_?key" ASSIGN "([a-f0-9]{32})(?![A-Za-z0-9])", "Datadog API key"},
-	{"datadog-app-key", "(?i)(?:datadog|dd)_?app(?:lication)?_?key", X_NONE, V_ENTROPY, H, 0, 0,
-	 "(?i)(?:datadog|dd)_?app(?:lication)?_?key" ASSIGN "([a-f0-9]{40})(?![A-Za-z0-9])",
+	{"datadog-api-key", "(?i)(?:datadog_?|dd_)api_?key", X_NONE, V_ENTROPY, H, 0, 0,
+	 "(?i)(?:datadog_?|dd_)api_?key" ASSIGN "([a-f0-9]{32})(?![A-Za-z0-9])", "Datadog API key"},
+	{"datadog-app-key", "(?i)(?:datadog_?|dd_)app(?:lication)?_?key", X_NONE, V_ENTROPY, H, 0, 0,
+	 "(?i)(?:datadog_?|dd_)app(?:lication)?_?key" ASSIGN "([a-f0-9]{40})(?![A-Za-z0-9])",
 	 "Datadog application key"},
 	{"newrelic-user-key", "NRAK-[A-Z0-9]{27}", X_ALNUM, V_NONE, H, 32, 32, NULL,
 	 "New Relic user API key"},
@@ -372,12 +374,12 @@ const struct dlp_rule dlp_rules[] = {
 	{"jdbc-password", "(?i)jdbc:[a-z0-9]+:", X_NONE, V_URLPASS, H, 0, 0,
 	 "(?i)jdbc:[a-z0-9]+:[^\\s\"']{0,300}?[?&;:](?:password|pwd)=([^&;\\s\"']{1,128})",
 	 "JDBC URL with password"},
-	{"odbc-connection-string", "(?i)(?:server|data source|host|dsn)\\s*=",
-	 X_NONE, V_URLPASS, H, 0, 0,
-	 "(?i)(?:server|data source|host|dsn)\\s*=[^;\\n]{1,128};[^\"\\n]{0,400}?(?:password|pwd)\\s*=\\s*([^;\"\\n]{1,128})",
+	/* ADO.NET/ODBC: the password key; the validator wants a server/host key before it. */
+	{"odbc-connection-string", "(?i);[ \\t]*(?:password|pwd)[ \\t]*=", X_NONE, V_URLPASS, H, 0, 0,
+	 "(?i);[ \\t]*(?:password|pwd)[ \\t]*=[ \\t]*([^;\"\\n]{1,128})",
 	 "connection string with password"},
-	{"url-credentials", "[A-Za-z][A-Za-z0-9+.-]{1,15}://", X_NONE, V_URLPASS,
-	 H, 0, 0, "[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\\s:@/?#]{1,64}:([^\\s@/?#]{1,128})@",
+	{"url-credentials", "://[^\\s:@/?#]+:[^\\s@/?#]+@", X_NONE, V_URLPASS, H, 0, 0,
+	 "[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\\s:@/?#]{1,64}:([^\\s@/?#]{1,128})@",
 	 "URL with user:password"},
 	{"http-basic-auth", "(?i)authorization\\s*[:=]\\s*[\"']?basic\\s+", X_NONE, V_BASIC, H, 0, 0,
 	 "(?i)authorization\\s*[:=]\\s*[\"']?basic\\s+([A-Za-z0-9+/]{6,}={0,2})",
@@ -387,13 +389,12 @@ const struct dlp_rule dlp_rules[] = {
 	 "bearer token"},
 
 	/* ---- generic (entropy-judged, heuristic) ---- */
+	/* These two match up to the assignment; the value after it is taken in C. */
 	{"generic-secret",
-	 "(?i)(?:api[_.-]?key|apikey|secret|token|access[_.-]?key|private[_.-]?key|client[_.-]?secret|auth[_.-]?key|credentials?)",
-	 X_NONE, V_GENERIC, L, 0, 0,
-	 "(?i)(?:api[_.-]?key|apikey|secret|token|access[_.-]?key|private[_.-]?key|client[_.-]?secret|auth[_.-]?key|credentials?)" ASSIGN "([^\\s\"',;&<>]{12,256})",
-	 "secret-looking value"},
-	{"password-assignment", "(?i)(?:passw(?:or)?d|passwd|pwd)", X_NONE, V_PASSWORD, L, 0, 0,
-	 "(?i)(?:passw(?:or)?d|passwd|pwd)" ASSIGN "([^\\s\"',;&<>]{8,128})", "password"},
+	 "(?i)(?:api[_.-]?key|apikey|secret|token|access[_.-]?key|private[_.-]?key|client[_.-]?secret|auth[_.-]?key|credentials?)" VALUE_AT,
+	 X_NONE, V_GENERIC, L, 0, 0, NULL, "secret-looking value"},
+	{"password-assignment", "(?i)(?:passw(?:or)?d|passwd|pwd)" VALUE_AT, X_NONE, V_PASSWORD, L,
+	 0, 0, NULL, "password"},
 };
 
 const size_t dlp_nrules = sizeof(dlp_rules) / sizeof(dlp_rules[0]);

@@ -51,6 +51,13 @@ struct dlp_rule {
 	const char *what;
 };
 
+/*
+ * Where a match starts: end minus the width for fixed-width patterns, else
+ * Vectorscan reports it (SOM), except for prefilters that begin with "://":
+ * those end at userinfo's '@' and the start is found walking back to the scheme.
+ */
+#define DLP_FROM_SCHEME(r) ((r)->hs[0] == ':')
+
 extern const struct dlp_rule dlp_rules[];
 extern const size_t dlp_nrules;
 
