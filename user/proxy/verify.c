@@ -1,5 +1,6 @@
 /*
  * mcpguard verify [--pubkey FILE] [--json] FILE...
+ * mcpguard verify --report PREFIX.json [--pubkey FILE]  (a signed `mcpguard assess` report)
  * Checks a flight-recorder log (files in order, plain or .gz): the hash chain,
  * every signature, and says which line is the first bad one.
  * Exit: 0 intact, 1 tampered, 2 usage or unreadable file, 3 truncated (no
@@ -13,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "assess.h"
 #include "cmds.h"
 #include "recorder.h"
 
@@ -35,6 +37,7 @@ static const char *status_word(enum rec_status st)
 static int usage(void)
 {
 	fprintf(stderr, "usage: mcpguard verify [--pubkey FILE] [--json] FILE...\n"
+			"       mcpguard verify [--pubkey FILE] --report PREFIX.json\n"
 			"  files in order, oldest first (rotated .gz files, then the live one)\n"
 			"  exit: 0 intact, 1 tampered, 2 error, 3 truncated, 4 torn tail\n");
 	return REC_ERROR;
@@ -108,6 +111,7 @@ int cmd_verify(int argc, char **argv)
 	static const struct option opts[] = {
 		{"pubkey", required_argument, NULL, 'k'},
 		{"json", no_argument, NULL, 'j'},
+		{"report", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -115,16 +119,19 @@ int cmd_verify(int argc, char **argv)
 	unsigned char pk[32];
 	char err[256];
 	struct rec_verify_result res;
-	int json = 0, c;
+	int json = 0, report = 0, c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:jrh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			pubfile = optarg;
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'r':
+			report = 1;
 			break;
 		default:
 			return usage();
@@ -135,6 +142,19 @@ int cmd_verify(int argc, char **argv)
 	if (pubfile && rec_read_pubkey(pubfile, pk, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mcpguard verify: %s\n", err);
 		return REC_ERROR;
+	}
+	if (report) {
+		char msg[512];
+		int rc = 0;
+
+		for (int i = optind; i < argc; i++) {
+			int r = assess_verify(argv[i], pubfile ? pk : NULL, msg, sizeof(msg));
+
+			printf("%s%s\n", r ? "BAD: " : "", msg);
+			if (r > rc)
+				rc = r;
+		}
+		return rc;
 	}
 	rec_verify_files((const char *const *)argv + optind, (size_t)(argc - optind),
 			 pubfile ? pk : NULL, &res);
