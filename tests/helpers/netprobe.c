@@ -3,8 +3,9 @@
  *
  *   netprobe serve [-t SECS] SPEC...   bind listeners (tcp: accept+close, udp: echo),
  *                                      fork, print the server pid, exit once bound.
- *   netprobe probe SPEC...             try each SPEC, print "SPEC RESULT" per line,
- *                                      RESULT = OK or the errno name (EPERM, ...).
+ *   netprobe probe [-n N] SPEC...      try each SPEC (N times), print "SPEC RESULT" per
+ *                                      line, RESULT = OK or the errno name (EPERM, ...),
+ *                                      MIXED when the N tries disagreed.
  * SPEC: tcp:ADDR:PORT   connect (cgroup connect4/6)
  *       udp:ADDR:PORT   unconnected sendto, then wait for the echo (sendmsg4/6)
  *       udpc:ADDR:PORT  connect, then send (connect4/6 on a UDP socket)
@@ -249,11 +250,21 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0)
 		return serve(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "probe") == 0) {
-		printf("pid %d\n", (int)getpid());
-		for (int i = 2; i < argc; i++) {
-			int e = probe(argv[i]);
+		long repeat = 1;
+		int first = 2;
 
-			printf("%s %s\n", argv[i], e ? ename(e) : "OK");
+		if (argc >= 4 && strcmp(argv[2], "-n") == 0) {
+			repeat = atol(argv[3]);
+			first = 4;
+		}
+		printf("pid %d\n", (int)getpid());
+		for (int i = first; i < argc; i++) {
+			int e = probe(argv[i]), mixed = 0;
+
+			/* -n N: the same probe N times (floods for ring-buffer tests). */
+			for (long r = 1; r < repeat; r++)
+				mixed |= probe(argv[i]) != e;
+			printf("%s %s\n", argv[i], mixed ? "MIXED" : e ? ename(e) : "OK");
 			fflush(stdout);
 		}
 		return 0;

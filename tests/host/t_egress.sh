@@ -318,10 +318,13 @@ fi
 kill -9 "$DPID"
 wait "$DPID" 2>/dev/null
 DPID=
-netrun "$CGP" tcp:127.0.0.2:18080 tcp:127.0.0.1:18080 tcp:169.254.169.254:80
+netrun "$CGP" tcp:127.0.0.2:18080 tcp:127.0.0.1:18080 tcp:169.254.169.254:80 tcp:10.9.9.9:80
 expect "after kill -9: denied still EPERM" tcp:127.0.0.2:18080 EPERM
 expect "after kill -9: metadata still EPERM" tcp:169.254.169.254:80 EPERM
 expect "after kill -9: allowed still connects" tcp:127.0.0.1:18080 OK
+# With nobody reading, 1 MB of ring buffer holds about 3000 events: overflow it.
+netrun "$CGP" -n 5000 tcp:127.0.0.5:18080
+expect "after kill -9: a flood of denied connects" tcp:127.0.0.5:18080 EPERM
 
 # --- restart adopts the pinned links and swaps in the new policy's programs
 sed 's#cidr: \[127.0.0.1/32, "::1/128"\]#cidr: [127.0.0.1/32, 127.0.0.2/32, "::1/128"]#' "$POL" >"$TMP/pol2.yaml"
@@ -335,6 +338,11 @@ if start_daemon --policy "$TMP/pol2.yaml"; then
 	expect "adopted: new policy in force (127.0.0.2 now allowed)" tcp:127.0.0.2:18080 OK
 	expect "adopted: port miss still denied" tcp:127.0.0.2:18081 EPERM
 	expect_event "adopted daemon reports events" connect4 169.254.169.254:80 t-metadata block
+	expect_event "events from while no daemon ran are delivered" connect4 10.9.9.9:80 \
+		t-private block
+	grep -q 'ring buffer full: [0-9]* events lost' "$TMP/daemon.err" &&
+		ok "ring-buffer drops are counted and reported" ||
+		nok "ring-buffer drops are counted and reported" "$(cat "$TMP/daemon.err")"
 	stop_daemon
 else
 	nok "restart adopts pinned links" "daemon did not start"
