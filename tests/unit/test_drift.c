@@ -52,6 +52,8 @@ __attribute__((destructor)) static void drift_tmp_cleanup(void)
 		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static char *read_text(const char *path);
+
 struct run {
 	enum drift_verdict v[16];
 	struct findings f;
@@ -253,8 +255,12 @@ TEST(drift_persists_across_runs)
 	ASSERT_EQ(st.st_mode & 0777, 0600);
 	ASSERT_EQ(stat(dirpath, &st), 0);
 	ASSERT_EQ(st.st_mode & 0777, 0700);
-	/* Named by a hash of the identity, not by the identity (which may hold secrets). */
+	/* Named by a hash of the identity, not by the identity (a command line may hold secrets).
+	 */
 	ASSERT_TRUE(strstr(path, "acme") == NULL);
+	char *text = read_text(path);
+	ASSERT_TRUE(strstr(text, "send_email") != NULL && strstr(text, "acme") == NULL);
+	free(text);
 
 	/* The next run: the server now serves a changed tool. */
 	d = drift_open("npx -y @acme/mail-server", dirpath);
@@ -443,4 +449,47 @@ TEST(drift_default_dir_from_xdg)
 	ASSERT_TRUE(strncmp(path, want, strlen(want)) == 0);
 	free(path);
 	drift_close(d);
+}
+
+TEST(drift_baseline_bounded)
+{
+	char dirpath[64];
+	struct drift *d;
+
+	mg_strlcpy(dirpath, tmpdir(), sizeof(dirpath));
+	d = drift_open("srv-flood", dirpath);
+	cJSON *tools = cJSON_CreateArray();
+	enum drift_verdict *v = calloc(4200, sizeof(*v));
+	struct findings f = {0};
+	int full = 0;
+
+	ASSERT_TRUE(d && v);
+	for (int i = 0; i < 4200; i++) {
+		cJSON *t = cJSON_CreateObject();
+		char name[32];
+
+		snprintf(name, sizeof(name), "t%d", i);
+		cJSON_AddStringToObject(t, "name", name);
+		cJSON_AddItemToArray(tools, t);
+	}
+	drift_check(d, tools, v, &f);
+	for (size_t i = 0; i < f.n; i++)
+		full += strcmp(f.v[i].rule, "baseline-full") == 0;
+	ASSERT_EQ(full, 1); /* said once, not 104 times */
+	ASSERT_EQ(v[4095], DRIFT_NEW);
+	ASSERT_EQ(v[4199], DRIFT_NEW);
+	drift_close(d);
+	/* What was saved loads again: the next run sees the pinned ones as the same. */
+	d = drift_open("srv-flood", dirpath);
+	ASSERT_TRUE(d);
+	f.n = f.dropped = 0;
+	drift_check(d, tools, v, &f);
+	ASSERT_EQ(v[0], DRIFT_SAME);
+	ASSERT_EQ(v[4095], DRIFT_SAME);
+	ASSERT_EQ(v[4096], DRIFT_NEW);
+	ASSERT_EQ(f.n, 1);
+	ASSERT_STREQ(f.v[0].rule, "baseline-full");
+	drift_close(d);
+	cJSON_Delete(tools);
+	free(v);
 }

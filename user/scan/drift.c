@@ -18,7 +18,9 @@
 #include "xmalloc.h"
 
 #define BASELINE_VERSION 1
-#define BASELINE_MAX_BYTES (64u << 20)
+#define BASELINE_MAX_BYTES (64u << 20) /* the file */
+#define BASELINE_MAX_DEFS (32u << 20)  /* canonical definitions kept, in memory and on disk */
+#define BASELINE_MAX_TOOLS 4096
 #define DETAIL_MAX 240
 
 struct btool {
@@ -27,17 +29,21 @@ struct btool {
 	unsigned char fp[32];  /* canonical JSON of def */
 	unsigned char sfp[32]; /* canonical JSON of its structure */
 	long long first_seen;
+	size_t clen; /* canonical size of def */
 };
 
 struct drift {
-	char *server_id;
-	char *path; /* baseline file */
+	char
+	    server_hash[65]; /* the id may hold secrets (a command line): only its hash is stored */
+	char *path;	     /* baseline file */
 	struct btool *t;
 	size_t n, cap;
 	int corrupt; /* the file on disk failed validation: never overwritten */
 	char why[200];
 	int corrupt_reported;
 	int unsaved_reported;
+	int full_reported;
+	size_t bytes; /* canonical size of the definitions held */
 };
 
 /* ---- structure: what a client can call, without the prose ---- */
@@ -128,19 +134,26 @@ static cJSON *schema_struct(const cJSON *s, int depth)
 	return o;
 }
 
-/* Fingerprints of a tool definition; -1 if it has no canonical form. */
-static int fingerprint(const cJSON *tool, unsigned char fp[32], unsigned char sfp[32])
+/* Fingerprints of a tool definition and its canonical size; -1 if it has no canonical form. */
+static int fingerprint(const cJSON *tool, unsigned char fp[32], unsigned char sfp[32], size_t *clen)
 {
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(tool, "name");
-	cJSON *st = cJSON_CreateObject();
+	cJSON *st;
+	char *canon = canonjson(tool, clen);
 	int rc;
+
+	if (!canon)
+		return -1;
+	crypto_hash_sha256(fp, (const unsigned char *)canon, *clen);
+	free(canon);
+	st = cJSON_CreateObject();
 
 	cJSON_AddItemToObject(st, "name", cJSON_Duplicate(name, 1) ?: cJSON_CreateNull());
 	cJSON_AddItemToObject(
 	    st, "input", schema_struct(cJSON_GetObjectItemCaseSensitive(tool, "inputSchema"), 0));
 	cJSON_AddItemToObject(
 	    st, "output", schema_struct(cJSON_GetObjectItemCaseSensitive(tool, "outputSchema"), 0));
-	rc = canonjson_sha256(tool, fp) == 0 && canonjson_sha256(st, sfp) == 0 ? 0 : -1;
+	rc = canonjson_sha256(st, sfp);
 	cJSON_Delete(st);
 	return rc;
 }
@@ -338,10 +351,11 @@ static struct btool *find(struct drift *d, const char *name)
 }
 
 static struct btool *add(struct drift *d, const char *name, cJSON *def, const unsigned char fp[32],
-			 const unsigned char sfp[32], long long first_seen)
+			 const unsigned char sfp[32], long long first_seen, size_t clen)
 {
 	struct btool *b;
 
+	d->bytes += clen;
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 16;
 		d->t = xreallocarray(d->t, d->cap, sizeof(*d->t));
@@ -352,6 +366,7 @@ static struct btool *add(struct drift *d, const char *name, cJSON *def, const un
 	memcpy(b->fp, fp, 32);
 	memcpy(b->sfp, sfp, 32);
 	b->first_seen = first_seen;
+	b->clen = clen;
 	return b;
 }
 
@@ -415,7 +430,7 @@ static int unhex32(const char *s, unsigned char out[32])
  * file may be absent: empty list), or -1 with why filled: the file exists but
  * is not a baseline we wrote for this server, or was edited by hand.
  */
-static int load_file(const char *path, const char *server_id, struct drift *into, char *why,
+static int load_file(const char *path, const char *server_hash, struct drift *into, char *why,
 		     size_t whylen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -455,9 +470,9 @@ static int load_file(const char *path, const char *server_id, struct drift *into
 		snprintf(why, whylen, "missing or unknown 'mcpguard_baseline' version");
 		goto out;
 	}
-	v = cJSON_GetObjectItemCaseSensitive(root, "server_id");
-	if (!cJSON_IsString(v) || strcmp(v->valuestring, server_id) != 0) {
-		snprintf(why, whylen, "'server_id' does not name this server");
+	v = cJSON_GetObjectItemCaseSensitive(root, "server_id_sha256");
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, server_hash) != 0) {
+		snprintf(why, whylen, "'server_id_sha256' does not name this server");
 		goto out;
 	}
 	tools = cJSON_GetObjectItemCaseSensitive(root, "tools");
@@ -474,6 +489,7 @@ static int load_file(const char *path, const char *server_id, struct drift *into
 		cJSON *def = cJSON_GetObjectItemCaseSensitive(t, "definition");
 		const cJSON *dn = cJSON_GetObjectItemCaseSensitive(def, "name");
 		unsigned char fp[32], sfp[32], cfp[32], csfp[32];
+		size_t clen = 0;
 
 		if (!cJSON_IsString(name) || !cJSON_IsObject(def) || !cJSON_IsString(dn) ||
 		    strcmp(dn->valuestring, name->valuestring) != 0 ||
@@ -483,7 +499,7 @@ static int load_file(const char *path, const char *server_id, struct drift *into
 			goto out;
 		}
 		/* A definition edited without its hash, or a hash edited alone. */
-		if (fingerprint(def, cfp, csfp) != 0 || sodium_memcmp(cfp, fp, 32) != 0 ||
+		if (fingerprint(def, cfp, csfp, &clen) != 0 || sodium_memcmp(cfp, fp, 32) != 0 ||
 		    sodium_memcmp(csfp, sfp, 32) != 0) {
 			snprintf(why, whylen, "tools[%d] ('%.64s') does not match its fingerprint",
 				 i, name->valuestring);
@@ -494,7 +510,7 @@ static int load_file(const char *path, const char *server_id, struct drift *into
 			goto out;
 		}
 		add(into, name->valuestring, cJSON_Duplicate(def, 1), fp, sfp,
-		    cJSON_IsNumber(fs) ? (long long)fs->valuedouble : 0);
+		    cJSON_IsNumber(fs) ? (long long)fs->valuedouble : 0, clen);
 	}
 	rc = 0;
 out:
@@ -604,7 +620,7 @@ static int save(struct drift *d, char *why, size_t whylen)
 			close(lfd);
 		return -1;
 	}
-	if (load_file(d->path, d->server_id, &disk, d->why, sizeof(d->why)) != 0) {
+	if (load_file(d->path, d->server_hash, &disk, d->why, sizeof(d->why)) != 0) {
 		/* Turned bad since we loaded it: keep it for inspection, report. */
 		d->corrupt = 1;
 		d->corrupt_reported = 0;
@@ -613,14 +629,20 @@ static int save(struct drift *d, char *why, size_t whylen)
 	}
 	root = cJSON_CreateObject();
 	cJSON_AddNumberToObject(root, "mcpguard_baseline", BASELINE_VERSION);
-	cJSON_AddStringToObject(root, "server_id", d->server_id);
+	cJSON_AddStringToObject(root, "server_id_sha256", d->server_hash);
 	arr = cJSON_AddArrayToObject(root, "tools");
 	for (size_t i = 0; i < disk.n; i++)
 		cJSON_AddItemToArray(arr, tool_entry(&disk.t[i]));
-	for (size_t i = 0; i < d->n; i++)
-		if (!find(&disk, d->t[i].name))
-			cJSON_AddItemToArray(arr, tool_entry(&d->t[i]));
-	text = cJSON_Print(root);
+	/* Within the same bound as in memory, so the file always loads again. */
+	for (size_t i = 0, n = disk.n; i < d->n; i++) {
+		if (find(&disk, d->t[i].name) || n >= BASELINE_MAX_TOOLS ||
+		    disk.bytes + d->t[i].clen > BASELINE_MAX_DEFS)
+			continue;
+		cJSON_AddItemToArray(arr, tool_entry(&d->t[i]));
+		disk.bytes += d->t[i].clen;
+		n++;
+	}
+	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (!text) {
 		snprintf(why, whylen, "out of memory");
@@ -640,7 +662,6 @@ struct drift *drift_open(const char *server_id, const char *baseline_dir)
 	struct drift *d;
 	char *dir = baseline_dir ? xstrdup(baseline_dir) : default_dir();
 	unsigned char h[32];
-	char hex[65];
 	struct stat st;
 
 	if (!server_id || !dir || dir[0] != '/') {
@@ -667,21 +688,20 @@ struct drift *drift_open(const char *server_id, const char *baseline_dir)
 		return NULL;
 	}
 	d = xcalloc(1, sizeof(*d));
-	d->server_id = xstrdup(server_id);
 	crypto_hash_sha256(h, (const unsigned char *)server_id, strlen(server_id));
-	canonjson_hex(h, hex);
-	xasprintf(&d->path, "%s/%s.json", dir, hex);
+	canonjson_hex(h, d->server_hash);
+	xasprintf(&d->path, "%s/%s.json", dir, d->server_hash);
 	free(dir);
-	if (load_file(d->path, server_id, d, d->why, sizeof(d->why)) != 0) {
+	if (load_file(d->path, d->server_hash, d, d->why, sizeof(d->why)) != 0) {
 		/* Start empty in memory; the file stays as found. */
 		free_tools(d->t, d->n);
 		d->t = NULL;
 		d->n = d->cap = 0;
 		d->corrupt = 1;
-		warnx("drift: baseline %s for '%s' is corrupt or was tampered with (%s); "
-		      "it is kept, not replaced, and this session compares against its own "
-		      "first tools/list only",
-		      d->path, server_id, d->why);
+		warnx("drift: baseline %s is corrupt or was tampered with (%s); it is kept, "
+		      "not replaced, and this session compares against its own first tools/list "
+		      "only",
+		      d->path, d->why);
 	}
 	return d;
 }
@@ -708,6 +728,7 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 	for (const cJSON *t = cJSON_IsArray(tools) ? tools->child : NULL; t; t = t->next, i++) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
 		unsigned char fp[32], sfp[32];
+		size_t clen = 0;
 		struct btool *b;
 		char where[48];
 		struct notes nt = {0};
@@ -720,7 +741,7 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 		b = find(d, name->valuestring);
 		if (b && b < d->t + nbase)
 			seen[b - d->t] = 1;
-		if (fingerprint(t, fp, sfp) != 0) {
+		if (fingerprint(t, fp, sfp, &clen) != 0) {
 			/* e.g. a number cJSON read as infinity: cannot be pinned, so not trusted.
 			 */
 			verdict[i] = b ? DRIFT_CHANGED_STRUCT : DRIFT_NEW;
@@ -730,8 +751,19 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 			continue;
 		}
 		if (!b) {
+			/* Bounded: a server cannot grow its baseline file without limit. */
+			if (d->n >= BASELINE_MAX_TOOLS || d->bytes + clen > BASELINE_MAX_DEFS) {
+				if (!d->full_reported)
+					findings_add(out, "drift", "baseline-full", CONF_HIGH,
+						     where,
+						     "baseline holds %zu tools (%zu bytes); tool "
+						     "'%.64s' and later new ones are not pinned",
+						     d->n, d->bytes, name->valuestring);
+				d->full_reported = 1;
+				continue;
+			}
 			add(d, name->valuestring, cJSON_Duplicate(t, 1), fp, sfp,
-			    (long long)time(NULL));
+			    (long long)time(NULL), clen);
 			added = 1;
 			continue;
 		}
@@ -794,7 +826,6 @@ void drift_close(struct drift *d)
 	if (!d)
 		return;
 	free_tools(d->t, d->n);
-	free(d->server_id);
 	free(d->path);
 	free(d);
 }
