@@ -27,7 +27,8 @@ int main(int argc, char **argv)
 	unsigned delay;
 
 	if (argc != 7 && argc != 8) {
-		fprintf(stderr, "usage: recwriter LOG KEY COUNT EVERY ROTATE_BYTES PAD [DELAY_US]\n");
+		fprintf(stderr,
+			"usage: recwriter LOG KEY COUNT EVERY ROTATE_BYTES PAD [DELAY_US]\n");
 		return 2;
 	}
 	o.path = argv[1];
@@ -48,8 +49,11 @@ int main(int argc, char **argv)
 	extra = cJSON_CreateObject();
 	cJSON_AddStringToObject(extra, "pad", pad);
 	for (i = 0; count == 0 || i < count; i++) {
-		struct rec_event ev = {.kind = "kernel-deny", .scanner = "lsm", .rule = "ssh-keys",
-				       .verdict = "block", .summary = "open ~/.ssh/id_ed25519",
+		struct rec_event ev = {.kind = "kernel-deny",
+				       .scanner = "lsm",
+				       .rule = "ssh-keys",
+				       .verdict = "block",
+				       .summary = "open ~/.ssh/id_ed25519",
 				       .extra = extra};
 
 		if (recorder_append(r, &ev) < 0) {

@@ -58,28 +58,35 @@ TEST(metrics_exposition_format)
 	char *t = render(m);
 
 	ASSERT_TRUE(strstr(t, "# TYPE mcpguard_kernel_decisions_total counter\n") != NULL);
-	ASSERT_TRUE(strstr(t, "mcpguard_kernel_decisions_total{hook=\"file_open\",rule=\"ssh-keys\","
-			      "action=\"block\"} 3\n") != NULL);
+	ASSERT_TRUE(strstr(t,
+			   "mcpguard_kernel_decisions_total{hook=\"file_open\",rule=\"ssh-keys\","
+			   "action=\"block\"} 3\n") != NULL);
 	ASSERT_TRUE(strstr(t, "mcpguard_ringbuf_dropped_events_total 0\n") != NULL);
 	ASSERT_TRUE(strstr(t, "mcpguard_sessions{state=\"live\"} 2\n") != NULL);
 	ASSERT_TRUE(strstr(t, "mcpguard_sessions{state=\"quarantined\"} 0\n") != NULL);
 	/* label values are escaped */
 	ASSERT_TRUE(strstr(t, "server=\"npx @mcp/fs \\\"quoted\\\" \\\\ path\"} 2\n") != NULL);
 	/* histogram: cumulative buckets, +Inf equals count, sum of observations */
-	ASSERT_TRUE(strstr(t, "mcpguard_scan_duration_seconds_bucket{direction=\"client_to_server\","
-			      "le=\"1e-05\"} 0\n") != NULL);
-	ASSERT_TRUE(strstr(t, "mcpguard_scan_duration_seconds_bucket{direction=\"client_to_server\","
-			      "le=\"5e-05\"} 1\n") != NULL);
-	ASSERT_TRUE(strstr(t, "mcpguard_scan_duration_seconds_bucket{direction=\"client_to_server\","
-			      "le=\"0.0025\"} 2\n") != NULL);
-	ASSERT_TRUE(strstr(t, "mcpguard_scan_duration_seconds_bucket{direction=\"client_to_server\","
-			      "le=\"1\"} 2\n") != NULL);
-	ASSERT_TRUE(strstr(t, "mcpguard_scan_duration_seconds_bucket{direction=\"client_to_server\","
-			      "le=\"+Inf\"} 3\n") != NULL);
+	ASSERT_TRUE(strstr(t,
+			   "mcpguard_scan_duration_seconds_bucket{direction=\"client_to_server\","
+			   "le=\"1e-05\"} 0\n") != NULL);
+	ASSERT_TRUE(strstr(t,
+			   "mcpguard_scan_duration_seconds_bucket{direction=\"client_to_server\","
+			   "le=\"5e-05\"} 1\n") != NULL);
+	ASSERT_TRUE(strstr(t,
+			   "mcpguard_scan_duration_seconds_bucket{direction=\"client_to_server\","
+			   "le=\"0.0025\"} 2\n") != NULL);
+	ASSERT_TRUE(strstr(t,
+			   "mcpguard_scan_duration_seconds_bucket{direction=\"client_to_server\","
+			   "le=\"1\"} 2\n") != NULL);
+	ASSERT_TRUE(strstr(t,
+			   "mcpguard_scan_duration_seconds_bucket{direction=\"client_to_server\","
+			   "le=\"+Inf\"} 3\n") != NULL);
 	ASSERT_TRUE(strstr(t, "mcpguard_scan_duration_seconds_sum{direction=\"client_to_server\"} "
 			      "3.00203\n") != NULL);
-	ASSERT_TRUE(strstr(t, "mcpguard_scan_duration_seconds_count{direction=\"client_to_server\"} "
-			      "3\n") != NULL);
+	ASSERT_TRUE(strstr(t,
+			   "mcpguard_scan_duration_seconds_count{direction=\"client_to_server\"} "
+			   "3\n") != NULL);
 	/* a family's series come together, right after its TYPE line */
 	{
 		char *a = strstr(t, "# TYPE mcpguard_kernel_decisions_total");
@@ -115,7 +122,8 @@ TEST(metrics_rejects_bad_names_labels_and_types)
 	ASSERT_EQ(metrics_counter_add(m, "bad-name", "h", NULL, 1), -1);
 	ASSERT_EQ(metrics_counter_add(m, "__reserved", "h", NULL, 1), -1);
 	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "a=b", 1), -1);
-	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "a=\"b\",", 1), 0); /* trailing comma ok */
+	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "a=\"b\",", 1),
+		  0); /* trailing comma ok */
 	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "a=\"b\"c=\"d\"", 1), -1);
 	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "a=\"unterminated", 1), -1);
 	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "a=\"bad \\x escape\"", 1), -1);
@@ -125,8 +133,9 @@ TEST(metrics_rejects_bad_names_labels_and_types)
 	ASSERT_EQ(metrics_gauge_set(m, "ok_total", "h", NULL, 1), -1);
 	ASSERT_EQ(metrics_histogram_observe(m, "lat_seconds", "h", "le=\"1\"", 1), -1);
 	ASSERT_EQ(metrics_histogram_observe(m, "lat_seconds", "h", NULL, NAN), -1);
-	ASSERT_EQ(metrics_histogram_define(m, "custom_seconds", "h", b, 2), -1); /* not increasing */
-	ASSERT_EQ(metrics_histogram_define(m, "ok_total", "h", b, 1), -1);	  /* exists */
+	ASSERT_EQ(metrics_histogram_define(m, "custom_seconds", "h", b, 2),
+		  -1);							   /* not increasing */
+	ASSERT_EQ(metrics_histogram_define(m, "ok_total", "h", b, 1), -1); /* exists */
 	ASSERT_EQ(metrics_histogram_define(m, "custom_seconds", "h", b + 1, 1), 0);
 	ASSERT_EQ(metrics_histogram_observe(m, "custom_seconds", NULL, NULL, 0.01), 0);
 	{
@@ -154,8 +163,9 @@ static int promtool_check(const char *text, char *out, size_t outlen)
 	ssize_t r;
 
 	if (access("/usr/bin/promtool", X_OK) != 0) {
-		snprintf(out, outlen, "promtool missing: install the prometheus package "
-				      "(scripts/deps.sh)");
+		snprintf(out, outlen,
+			 "promtool missing: install the prometheus package "
+			 "(scripts/deps.sh)");
 		return -1;
 	}
 	if (pipe(in) < 0 || pipe(res) < 0)
@@ -227,7 +237,8 @@ static int fetch(struct metrics *m, int fd, const char *req, char *resp, size_t 
 
 static int connect_tcp(int port)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 

@@ -43,8 +43,11 @@ static void tdir_free(struct tdir *t)
 /* Write n events with a checkpoint every `every` lines; returns 0 on success. */
 static int write_log(const struct tdir *t, const char *key, int n, unsigned every, uint64_t rot)
 {
-	struct rec_opts o = {.path = t->log, .source = "proxy", .key_path = key,
-			     .checkpoint_every = every, .rotate_bytes = rot};
+	struct rec_opts o = {.path = t->log,
+			     .source = "proxy",
+			     .key_path = key,
+			     .checkpoint_every = every,
+			     .rotate_bytes = rot};
 	char err[256], sum[64];
 	struct recorder *r = recorder_open(&o, err, sizeof(err));
 
@@ -53,8 +56,10 @@ static int write_log(const struct tdir *t, const char *key, int n, unsigned ever
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		struct rec_event ev = {.kind = i % 3 ? "allow" : "block", .scanner = "dlp",
-				       .rule = "github-pat", .tool = "write_file",
+		struct rec_event ev = {.kind = i % 3 ? "allow" : "block",
+				       .scanner = "dlp",
+				       .rule = "github-pat",
+				       .tool = "write_file",
 				       .verdict = i % 3 ? "allow" : "block"};
 
 		snprintf(sum, sizeof(sum), "argument content matched ghp_...(40 chars) #%d", i);
@@ -313,7 +318,8 @@ TEST(recorder_truncated_log_is_not_intact)
 	tdir_init(&t);
 	ASSERT_EQ(write_log(&t, t.key, 25, 10, 0), 0);
 	lines_read(&l, t.log);
-	/* cut after line 15: lines 1..15 hold genesis, events 1-10, checkpoint (12), events 11-13 */
+	/* cut after line 15: lines 1..15 hold genesis, events 1-10, checkpoint (12), events 11-13
+	 */
 	for (size_t i = 15; i < l.n; i++)
 		free(l.v[i]);
 	l.n = 15;
@@ -674,7 +680,8 @@ TEST(recorder_finding_line)
 	ASSERT_STREQ(cJSON_GetObjectItem(j, "scanner")->valuestring, "dlp");
 	ASSERT_STREQ(cJSON_GetObjectItem(j, "rule")->valuestring, "github-pat");
 	ASSERT_STREQ(cJSON_GetObjectItem(j, "tool")->valuestring, "create_issue");
-	ASSERT_STREQ(cJSON_GetObjectItem(j, "summary")->valuestring, "GitHub token ghp_...(40 chars)");
+	ASSERT_STREQ(cJSON_GetObjectItem(j, "summary")->valuestring,
+		     "GitHub token ghp_...(40 chars)");
 	ASSERT_STREQ(cJSON_GetObjectItem(j, "where")->valuestring, "params.arguments.body");
 	ASSERT_STREQ(cJSON_GetObjectItem(j, "confidence")->valuestring, "high");
 	cJSON_Delete(j);

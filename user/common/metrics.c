@@ -23,7 +23,7 @@ enum mtype { MT_COUNTER, MT_GAUGE, MT_HISTOGRAM };
 
 struct series {
 	struct family *fam;
-	char *labels; /* exposition syntax, "" for none */
+	char *labels;	  /* exposition syntax, "" for none */
 	uint64_t count;	  /* counter value; histogram observation count */
 	double value;	  /* gauge value; histogram sum */
 	uint64_t *bucket; /* histogram: per-bound counts (not cumulative) */
@@ -290,7 +290,8 @@ static struct series *series_get(struct metrics *m, const char *name, const char
 
 	if (!labels)
 		labels = "";
-	for (j = hash2(name, labels) & (m->tabcap - 1); (s = m->tab[j]); j = (j + 1) & (m->tabcap - 1))
+	for (j = hash2(name, labels) & (m->tabcap - 1); (s = m->tab[j]);
+	     j = (j + 1) & (m->tabcap - 1))
 		if (strcmp(s->fam->name, name) == 0 && strcmp(s->labels, labels) == 0)
 			return s->fam->type == type ? s : NULL;
 	if (!(f = family_get(m, name, help, type)) || !valid_labels(labels, type == MT_HISTOGRAM))
@@ -411,10 +412,12 @@ void metrics_declare_mcpguard(struct metrics *m)
 			"MCP server sessions under guard, by state (live, quarantined).");
 	metrics_gauge_add(m, MX_SESSIONS, NULL, "state=\"live\"", 0);
 	metrics_gauge_add(m, MX_SESSIONS, NULL, "state=\"quarantined\"", 0);
-	metrics_declare(m, MX_FINDINGS, "counter",
-			"Content findings reported by mcpguard run, by scanner, action and server.");
+	metrics_declare(
+	    m, MX_FINDINGS, "counter",
+	    "Content findings reported by mcpguard run, by scanner, action and server.");
 	metrics_declare(m, MX_MESSAGES, "counter", "JSON-RPC messages scanned, by direction.");
-	metrics_declare(m, MX_BYTES, "counter", "Bytes of JSON-RPC messages scanned, by direction.");
+	metrics_declare(m, MX_BYTES, "counter",
+			"Bytes of JSON-RPC messages scanned, by direction.");
 	metrics_declare(m, MX_SCAN_SECONDS, "histogram",
 			"Time spent scanning one JSON-RPC message, in seconds.");
 	metrics_counter_add(m, MX_RECORDER_LINES, "Lines written to the flight recorder.", NULL, 0);
@@ -449,8 +452,8 @@ static void put(struct out *o, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(o->len < o->cap ? o->buf + o->len : NULL, o->len < o->cap ? o->cap - o->len : 0,
-		      fmt, ap);
+	n = vsnprintf(o->len < o->cap ? o->buf + o->len : NULL,
+		      o->len < o->cap ? o->cap - o->len : 0, fmt, ap);
 	va_end(ap);
 	if (n > 0)
 		o->len += (size_t)n;
@@ -511,8 +514,8 @@ size_t metrics_render(struct metrics *m, char *buf, size_t cap)
 				for (size_t b = 0; b < f->nbounds; b++) {
 					cum += s->bucket[b];
 					fmt_double(f->bounds[b], v);
-					put(&o, "%s_bucket{%s%sle=\"%s\"} %llu\n", f->name, lb, sep, v,
-					    (unsigned long long)cum);
+					put(&o, "%s_bucket{%s%sle=\"%s\"} %llu\n", f->name, lb, sep,
+					    v, (unsigned long long)cum);
 				}
 				put(&o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", f->name, lb, sep,
 				    (unsigned long long)s->count);
@@ -532,7 +535,7 @@ size_t metrics_render(struct metrics *m, char *buf, size_t cap)
 /* ---- HTTP ---- */
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -582,7 +585,8 @@ static int listen_tcp(const char *addr, char *err, size_t errlen)
 
 	if (mg_strlcpy(host, addr, sizeof(host)) >= sizeof(host) || !(port = strrchr(host, ':')) ||
 	    port == host || !port[1]) {
-		seterr(err, errlen, "metrics address \"%s\": expected HOST:PORT or unix:PATH", addr);
+		seterr(err, errlen, "metrics address \"%s\": expected HOST:PORT or unix:PATH",
+		       addr);
 		return -1;
 	}
 	*port++ = '\0';

@@ -24,10 +24,10 @@
 /* The names mcpguard exposes (declared with help by metrics_declare_mcpguard). */
 #define MX_KERNEL_DECISIONS "mcpguard_kernel_decisions_total" /* {hook,rule,action} */
 #define MX_RINGBUF_DROPS "mcpguard_ringbuf_dropped_events_total"
-#define MX_SESSIONS "mcpguard_sessions"			  /* gauge {state="live|quarantined"} */
-#define MX_FINDINGS "mcpguard_proxy_findings_total"	  /* {scanner,action,server} */
-#define MX_MESSAGES "mcpguard_messages_scanned_total"	  /* {direction} */
-#define MX_BYTES "mcpguard_scanned_bytes_total"		  /* {direction} */
+#define MX_SESSIONS "mcpguard_sessions"			 /* gauge {state="live|quarantined"} */
+#define MX_FINDINGS "mcpguard_proxy_findings_total"	 /* {scanner,action,server} */
+#define MX_MESSAGES "mcpguard_messages_scanned_total"	 /* {direction} */
+#define MX_BYTES "mcpguard_scanned_bytes_total"		 /* {direction} */
 #define MX_SCAN_SECONDS "mcpguard_scan_duration_seconds" /* histogram {direction} */
 #define MX_RECORDER_LINES "mcpguard_recorder_lines_total"
 #define MX_UP_SECONDS "mcpguard_daemon_start_time_seconds" /* gauge: unix time */
@@ -78,7 +78,7 @@ size_t metrics_render(struct metrics *m, char *buf, size_t cap);
  * Returns 0 or -1 with a message in err.
  */
 int metrics_listen(struct metrics *m, const char *addr, char *err, size_t errlen);
-int metrics_fd(const struct metrics *m); /* -1 before metrics_listen */
+int metrics_fd(const struct metrics *m);   /* -1 before metrics_listen */
 int metrics_port(const struct metrics *m); /* TCP port bound (for "127.0.0.1:0"), else -1 */
 void metrics_serve(struct metrics *m);
 

@@ -29,17 +29,17 @@ struct recorder {
 	char source[16];
 	unsigned every;
 	uint64_t rotate;
-	uint64_t seq;		 /* of the last line written */
-	unsigned char head[32];	 /* hash of the last line written */
-	unsigned since_cp;	 /* lines since the last checkpoint */
-	uint64_t size;		 /* bytes in the file, all complete lines */
-	unsigned char *sk;	 /* sodium_malloc'd, 64 bytes */
+	uint64_t seq;		/* of the last line written */
+	unsigned char head[32]; /* hash of the last line written */
+	unsigned since_cp;	/* lines since the last checkpoint */
+	uint64_t size;		/* bytes in the file, all complete lines */
+	unsigned char *sk;	/* sodium_malloc'd, 64 bytes */
 	unsigned char pk[32];
 	char key_id[17];
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -150,8 +150,8 @@ static int key_dir(const char *keypath, char *err, size_t errlen)
 		seterr(err, errlen,
 		       "key directory %s must be owned by uid %u with mode 0700 (is uid %u, mode "
 		       "%04o): fix with chmod 700 %s",
-		       dir, (unsigned)geteuid(), (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777),
-		       dir);
+		       dir, (unsigned)geteuid(), (unsigned)st.st_uid,
+		       (unsigned)(st.st_mode & 07777), dir);
 		return -1;
 	}
 	return 0;
@@ -221,7 +221,8 @@ int rec_load_or_create_key(const char *path, unsigned char sk[64], unsigned char
 			}
 			if (st.st_uid != geteuid() || (st.st_mode & 0077)) {
 				seterr(err, errlen,
-				       "recorder key %s must be owned by uid %u with mode 0600 (is uid "
+				       "recorder key %s must be owned by uid %u with mode 0600 (is "
+				       "uid "
 				       "%u, mode %04o): fix with chmod 600 %s",
 				       path, (unsigned)geteuid(), (unsigned)st.st_uid,
 				       (unsigned)(st.st_mode & 07777), path);
@@ -246,7 +247,8 @@ int rec_load_or_create_key(const char *path, unsigned char sk[64], unsigned char
 			seterr(err, errlen, "recorder key %s: %s", path, strerror(errno));
 			return -1;
 		}
-		/* First run: write a temporary file, then link(): exclusive and never half-written. */
+		/* First run: write a temporary file, then link(): exclusive and never half-written.
+		 */
 		crypto_sign_keypair(pk, sk);
 		snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -293,8 +295,8 @@ int rec_read_pubkey(const char *path, unsigned char pk[32], char *err, size_t er
 		buf[--n] = '\0';
 	p = strncmp(buf, "ed25519:", 8) == 0 ? buf + 8 : buf;
 	if (rec_unhex(p, strlen(p), pk, 32) < 0) {
-		seterr(err, errlen, "%s: not a public key (expected \"ed25519:\" and 64 hex digits)",
-		       path);
+		seterr(err, errlen,
+		       "%s: not a public key (expected \"ed25519:\" and 64 hex digits)", path);
 		return -1;
 	}
 	return 0;
@@ -351,9 +353,8 @@ static cJSON *line_start(struct recorder *r, const char *kind)
 /* Names the recorder itself sets: an extra member cannot override them. */
 static int reserved(const char *k)
 {
-	static const char *const names[] = {"seq",    "time", "source", "kind",	  "prev",
-					    "sig",    "head", "key_id", "pubkey", "version",
-					    "final", NULL};
+	static const char *const names[] = {"seq",  "time",   "source", "kind",	   "prev",  "sig",
+					    "head", "key_id", "pubkey", "version", "final", NULL};
 
 	for (size_t i = 0; names[i]; i++)
 		if (strcmp(k, names[i]) == 0)
@@ -556,7 +557,7 @@ struct resume {
 	uint64_t seq;
 	unsigned char head[32];
 	char key_id[17];
-	size_t torn;		 /* bytes cut off */
+	size_t torn; /* bytes cut off */
 	unsigned char torn_hash[32];
 };
 
@@ -592,8 +593,8 @@ static int resume_file(struct recorder *r, struct resume *rs, char *err, size_t 
 		j = cJSON_ParseWithLength(buf, (size_t)(nl - buf));
 		it = cJSON_GetObjectItemCaseSensitive(j, "kind");
 		if (!cJSON_IsString(it) || strcmp(it->valuestring, "genesis") != 0) {
-			seterr(err, errlen, "%s is not a recorder log (no genesis line); move it away",
-			       r->path);
+			seterr(err, errlen,
+			       "%s is not a recorder log (no genesis line); move it away", r->path);
 			goto out;
 		}
 		it = cJSON_GetObjectItemCaseSensitive(j, "key_id");
@@ -791,14 +792,20 @@ int recorder_finding(struct recorder *r, const struct finding *f, const char *to
 {
 	cJSON *x = extra ? cJSON_Duplicate(extra, 1) : cJSON_CreateObject();
 	const char *act = pol_action_name(f->action);
-	struct rec_event ev = {.kind = act, .scanner = f->scanner, .rule = f->rule, .tool = tool,
-			       .verdict = act, .summary = f->detail, .extra = x};
+	struct rec_event ev = {.kind = act,
+			       .scanner = f->scanner,
+			       .rule = f->rule,
+			       .tool = tool,
+			       .verdict = act,
+			       .summary = f->detail,
+			       .extra = x};
 	int ret;
 
 	if (f->where[0] && !cJSON_GetObjectItemCaseSensitive(x, "where"))
 		cJSON_AddStringToObject(x, "where", f->where);
 	if (!cJSON_GetObjectItemCaseSensitive(x, "confidence"))
-		cJSON_AddStringToObject(x, "confidence", f->confidence == CONF_HIGH ? "high" : "low");
+		cJSON_AddStringToObject(x, "confidence",
+					f->confidence == CONF_HIGH ? "high" : "low");
 	ret = recorder_append(r, &ev);
 	cJSON_Delete(x);
 	return ret;

@@ -36,22 +36,23 @@
 #define REC_MAX_FIELD 1024 /* string fields are cut (at a UTF-8 boundary) to this */
 
 struct rec_opts {
-	const char *path;	     /* the log file (created 0600 if missing) */
-	const char *source;	     /* "proxy" or "daemon" */
-	const char *key_path;	     /* NULL: rec_default_key_path() */
-	unsigned checkpoint_every;   /* lines between signed checkpoints; 0: 64 */
-	uint64_t rotate_bytes;	     /* rotate when the file reaches this size; 0: never */
+	const char *path;	   /* the log file (created 0600 if missing) */
+	const char *source;	   /* "proxy" or "daemon" */
+	const char *key_path;	   /* NULL: rec_default_key_path() */
+	unsigned checkpoint_every; /* lines between signed checkpoints; 0: 64 */
+	uint64_t rotate_bytes;	   /* rotate when the file reaches this size; 0: never */
 };
 
 /* One decision. Every field may be NULL (omitted). Strings are copied, cut to REC_MAX_FIELD. */
 struct rec_event {
-	const char *kind;    /* allow, warn, block, kernel-deny, kernel-audit, drift, quarantine... */
+	const char *kind; /* allow, warn, block, kernel-deny, kernel-audit, drift, quarantine... */
 	const char *scanner; /* "dlp", "injection", "lsm", "egress"... */
 	const char *rule;
 	const char *tool;
 	const char *verdict; /* the action taken: "allow", "warn", "block", "deny", "kill"... */
 	const char *summary; /* redacted: never the secret itself */
-	const cJSON *extra;  /* optional object: its members are appended (session, server, pid...) */
+	const cJSON
+	    *extra; /* optional object: its members are appended (session, server, pid...) */
 };
 
 struct recorder;
@@ -96,11 +97,12 @@ void rec_key_id(const unsigned char pk[32], char out[17]);
 /* ---- verification ---- */
 
 enum rec_status {
-	REC_INTACT = 0,	   /* chain and signatures good, ends with a closing checkpoint */
-	REC_TAMPERED = 1,  /* a line was changed, deleted, reordered or inserted, or a bad signature */
-	REC_ERROR = 2,	   /* could not read a file, or usage */
+	REC_INTACT = 0, /* chain and signatures good, ends with a closing checkpoint */
+	REC_TAMPERED =
+	    1,	       /* a line was changed, deleted, reordered or inserted, or a bad signature */
+	REC_ERROR = 2, /* could not read a file, or usage */
 	REC_TRUNCATED = 3, /* intact, but the signed closing checkpoint is missing (crash or cut) */
-	REC_TORN = 4,	   /* as TRUNCATED, and the last line is incomplete (writer killed mid-write) */
+	REC_TORN = 4, /* as TRUNCATED, and the last line is incomplete (writer killed mid-write) */
 };
 
 struct rec_verify_result {
@@ -123,7 +125,7 @@ struct rec_verify_result {
  * Verify files in order (plain or gzip). pinned_pk: NULL to trust the key in the
  * log's genesis line, else the key every signature must be made with.
  */
-enum rec_status rec_verify_files(const char *const *paths, size_t n,
-				 const unsigned char *pinned_pk, struct rec_verify_result *res);
+enum rec_status rec_verify_files(const char *const *paths, size_t n, const unsigned char *pinned_pk,
+				 struct rec_verify_result *res);
 
 #endif

@@ -167,7 +167,8 @@ static int sig_ok(const char *line, size_t len, const unsigned char pk[32])
 }
 
 static enum rec_status fail(struct rec_verify_result *res, enum rec_status st, const char *file,
-			    uint64_t line, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+			    uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 static enum rec_status fail(struct rec_verify_result *res, enum rec_status st, const char *file,
 			    uint64_t line, const char *fmt, ...)
 {
@@ -188,10 +189,10 @@ struct vstate {
 	int have_key;
 	unsigned char pk[32];
 	char key_id[17];
-	int last_final;		  /* the last line was a closing checkpoint */
-	char cp_file[256];	  /* where the unsigned tail starts */
+	int last_final;	   /* the last line was a closing checkpoint */
+	char cp_file[256]; /* where the unsigned tail starts */
 	uint64_t cp_line;
-	int mid_open;		  /* an earlier file ended without a closing checkpoint */
+	int mid_open; /* an earlier file ended without a closing checkpoint */
 	char mid_reason[256];
 	char mid_file[256];
 	uint64_t mid_line;
@@ -311,9 +312,10 @@ static enum rec_status check_line(struct vstate *s, struct lreader *lr, struct v
 				    "checkpoint names key %s, but the log's key is %s",
 				    kid ? kid : "(none)", s->key_id);
 		if (!sig_ok(line, len, s->pk))
-			return fail(res, REC_TAMPERED, path, ln,
-				    "checkpoint signature does not verify: the line was modified or "
-				    "signed by another key");
+			return fail(
+			    res, REC_TAMPERED, path, ln,
+			    "checkpoint signature does not verify: the line was modified or "
+			    "signed by another key");
 		res->checkpoints++;
 		res->unsigned_tail = 0;
 		s->last_final = vstr(v, "final") != NULL;
@@ -348,10 +350,11 @@ static enum rec_status verify_file(struct vstate *s, const char *path, size_t fi
 					  "incomplete line at the end of a file that later files "
 					  "continue");
 			else
-				st = fail(res, REC_TORN, path, ln,
-					  "incomplete last line (%zu bytes, no newline): the writer "
-					  "stopped mid-write; every line before it verified",
-					  len);
+				st =
+				    fail(res, REC_TORN, path, ln,
+					 "incomplete last line (%zu bytes, no newline): the writer "
+					 "stopped mid-write; every line before it verified",
+					 len);
 			break;
 		}
 		if ((why = vline_parse(&v, line, len))) {
@@ -396,8 +399,8 @@ static enum rec_status verify_file(struct vstate *s, const char *path, size_t fi
 	return st;
 }
 
-enum rec_status rec_verify_files(const char *const *paths, size_t n,
-				 const unsigned char *pinned_pk, struct rec_verify_result *res)
+enum rec_status rec_verify_files(const char *const *paths, size_t n, const unsigned char *pinned_pk,
+				 struct rec_verify_result *res)
 {
 	struct vstate s;
 	enum rec_status st = REC_INTACT;

@@ -203,7 +203,8 @@ static const char *jstr(const cJSON *o, const char *k)
 /* Findings from recorder logs: verified first, then counted. */
 static cJSON *findings_part(const char **logs, size_t nlogs)
 {
-	static const char *const words[] = {"intact", "tampered", "error", "truncated", "torn-tail"};
+	static const char *const words[] = {"intact", "tampered", "error", "truncated",
+					    "torn-tail"};
 	cJSON *o = cJSON_CreateObject(), *v, *kinds, *scanners, *rules, *recent, *servers;
 	struct rec_verify_result res;
 	char *line = xmalloc(REC_MAX_LINE + 2);
@@ -252,7 +253,7 @@ static cJSON *findings_part(const char **logs, size_t nlogs)
 			if ((s = jstr(j, "server")))
 				bump(servers, s);
 			if (strcmp(kind, "allow") != 0) {
-				static const char *const keep[] = {"seq",  "time", "source",
+				static const char *const keep[] = {"seq",  "time",    "source",
 								   "kind", "scanner", "rule",
 								   "tool", "summary", "server"};
 
@@ -286,8 +287,7 @@ static void md_counts(FILE *fp, const char *title, const cJSON *obj)
 	if (!obj || !obj->child)
 		return;
 	fprintf(fp, "\n**%s:**", title);
-	cJSON_ArrayForEach(c, obj)
-	fprintf(fp, " %s %d;", c->string, (int)c->valuedouble);
+	cJSON_ArrayForEach(c, obj) fprintf(fp, " %s %d;", c->string, (int)c->valuedouble);
 	fprintf(fp, "\n");
 }
 
@@ -308,8 +308,10 @@ void assess_markdown(FILE *fp, const cJSON *r, const char *sigline)
 
 	fprintf(fp, "# mcpguard assessment\n\nHost `%s`, Linux %s, generated %s.\n",
 		jstr(r, "host") ?: "?", jstr(en, "kernel") ?: "?", jstr(r, "generated") ?: "?");
-	fprintf(fp, "\n## Enforcement\n\n**Mode: %s.** %s\n\n| check | status | detail |\n|---|---|---|\n",
-		jstr(en, "mode") ?: "?", jstr(en, "summary") ?: "");
+	fprintf(
+	    fp,
+	    "\n## Enforcement\n\n**Mode: %s.** %s\n\n| check | status | detail |\n|---|---|---|\n",
+	    jstr(en, "mode") ?: "?", jstr(en, "summary") ?: "");
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(en, "checks"))
 	{
 		fprintf(fp, "| %s | %s | ", jstr(c, "name") ?: "", jstr(c, "status") ?: "");
@@ -320,8 +322,9 @@ void assess_markdown(FILE *fp, const cJSON *r, const char *sigline)
 		}
 		fprintf(fp, " |\n");
 	}
-	fprintf(fp, "\n## Policy coverage\n\nPolicy: `%s`.\n\n| vector | section | status | action | "
-		    "note |\n|---|---|---|---|---|\n",
+	fprintf(fp,
+		"\n## Policy coverage\n\nPolicy: `%s`.\n\n| vector | section | status | action | "
+		"note |\n|---|---|---|---|---|\n",
 		jstr(pol, "file") ?: "?");
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(pol, "coverage"))
 	{
@@ -344,8 +347,8 @@ void assess_markdown(FILE *fp, const cJSON *r, const char *sigline)
 			(int)cJSON_GetNumberValue(cJSON_GetObjectItem(k, "file_rules")),
 			jstr(k, "files_action") ?: "?",
 			cJSON_IsTrue(cJSON_GetObjectItem(k, "audit_only"))
-				? "; **audit only: kernel blocks are reported, not enforced**"
-				: "",
+			    ? "; **audit only: kernel blocks are reported, not enforced**"
+			    : "",
 			cJSON_IsTrue(cJSON_GetObjectItem(k, "sandbox_enabled")) ? "on" : "off");
 	}
 	fprintf(fp, "\n## MCP servers seen\n\n");
@@ -391,14 +394,16 @@ void assess_markdown(FILE *fp, const cJSON *r, const char *sigline)
 			md_counts(fp, "By server", cJSON_GetObjectItem(fi, "by_server"));
 			t = cJSON_GetObjectItem(fi, "recent");
 			if (t && t->child) {
-				fprintf(fp, "\nMost recent (up to %d):\n\n| seq | time | kind | "
-					    "scanner | rule | tool | summary |\n|---|---|---|---|---|"
-					    "---|---|\n",
+				fprintf(fp,
+					"\nMost recent (up to %d):\n\n| seq | time | kind | "
+					"scanner | rule | tool | summary |\n|---|---|---|---|---|"
+					"---|---|\n",
 					RECENT_MAX);
 				cJSON_ArrayForEach(c, t)
 				{
 					fprintf(fp, "| %d | %s | %s | %s | ",
-						(int)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "seq")),
+						(int)cJSON_GetNumberValue(
+						    cJSON_GetObjectItem(c, "seq")),
 						jstr(c, "time") ?: "", jstr(c, "kind") ?: "",
 						jstr(c, "scanner") ?: "");
 					md_cell(fp, jstr(c, "rule"));
@@ -414,13 +419,15 @@ void assess_markdown(FILE *fp, const cJSON *r, const char *sigline)
 	if (sigline)
 		fprintf(fp, "\n---\nSigned: %s\n", sigline);
 	else
-		fprintf(fp, "\n---\nUnsigned: write a signed copy with `mcpguard assess --out PREFIX`.\n");
+		fprintf(
+		    fp,
+		    "\n---\nUnsigned: write a signed copy with `mcpguard assess --out PREFIX`.\n");
 }
 
 /* ---- signing ---- */
 
-int assess_sign(const char *json, size_t len, const unsigned char sk[64], const unsigned char pk[32],
-		char *sigline, size_t siglen)
+int assess_sign(const char *json, size_t len, const unsigned char sk[64],
+		const unsigned char pk[32], char *sigline, size_t siglen)
 {
 	size_t dl = sizeof(ASSESS_SIG_DOMAIN) - 1;
 	unsigned char sig[64], *msg = xmalloc(dl + len);
@@ -443,7 +450,7 @@ int assess_sign(const char *json, size_t len, const unsigned char sk[64], const 
 	}
 	sighex[128] = '\0';
 	return snprintf(sigline, siglen, "ed25519 %s %s %s", id, pkhex, sighex) < (int)siglen ? 0
-											       : -1;
+											      : -1;
 }
 
 static int unhex(const char *s, unsigned char *out, size_t n)
@@ -542,10 +549,14 @@ static int usage(void)
 int cmd_assess(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"policy", required_argument, NULL, 'p'}, {"log", required_argument, NULL, 'l'},
-		{"baselines", required_argument, NULL, 'b'}, {"json", no_argument, NULL, 'j'},
-		{"out", required_argument, NULL, 'o'},	  {"key", required_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"log", required_argument, NULL, 'l'},
+	    {"baselines", required_argument, NULL, 'b'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *policy_path = NULL, *out = NULL, *key = NULL, **logs = NULL, *desc;
 	char *bdir = NULL, err[512], host[256] = "", when[32];
@@ -665,7 +676,8 @@ int cmd_assess(int argc, char **argv)
 			rc = 2;
 			goto done;
 		}
-		fprintf(stderr, "mcpguard assess: wrote %s.json, %s.json.sig, %s.md\n", out, out, out);
+		fprintf(stderr, "mcpguard assess: wrote %s.json, %s.json.sig, %s.md\n", out, out,
+			out);
 	}
 	if (json) {
 		char *pretty = cJSON_Print(r);

@@ -1,4 +1,5 @@
-/* Evidence and operations subcommands (verify.c, doctor.c, assess.c); each returns the exit code. */
+/* Evidence and operations subcommands (verify.c, doctor.c, assess.c); each returns the exit code.
+ */
 #ifndef MG_CMDS_H
 #define MG_CMDS_H
 

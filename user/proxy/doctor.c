@@ -55,30 +55,30 @@ struct check {
 enum { CG, BTF, BPFFS, LSM, TPBTF, SOCKADDR, RINGBUF, LANDLOCK, SECCOMP, USERNS, NCHECKS };
 
 static struct check checks[NCHECKS] = {
-	[CG] = {"cgroup2", "cgroup v2", C_SKIP, "", "",
-		"MCP servers run in a guarded cgroup; the network hooks attach to it"},
-	[BTF] = {"btf", "BTF", C_SKIP, "", "",
-		 "the BPF programs are compiled once and adapted to this kernel with its type "
-		 "information (CO-RE)"},
-	[BPFFS] = {"bpffs", "bpffs", C_SKIP, "", "",
-		   "maps and links are pinned there so enforcement survives a daemon restart"},
-	[LSM] = {"bpf_lsm", "BPF-LSM", C_SKIP, "", "",
-		 "denies opening, linking, renaming or truncating credential files with EPERM"},
-	[TPBTF] = {"tp_btf", "tp_btf fallback", C_SKIP, "", "",
-		   "without BPF-LSM, kills a guarded process at the syscall that names a "
-		   "protected file (weaker: path strings, not files)"},
-	[SOCKADDR] = {"cgroup_sock_addr", "cgroup sock_addr", C_SKIP, "", "",
-		      "connect/sendmsg hooks decide network egress for guarded processes"},
-	[RINGBUF] = {"ringbuf", "BPF ring buffer", C_SKIP, "", "",
-		     "carries kernel deny/audit events to the daemon"},
-	[LANDLOCK] = {"landlock", "Landlock", C_SKIP, "", "",
-		      "mcpguard run's unprivileged sandbox hides protected files from the server"},
-	[SECCOMP] = {"seccomp", "seccomp", C_SKIP, "", "",
-		     "mcpguard run denies the server dangerous syscalls (ptrace, mount, bpf, "
-		     "io_uring, new user namespaces)"},
-	[USERNS] = {"userns", "unprivileged user namespaces", C_SKIP, "", "",
-		    "a way for an unprivileged process to gain capabilities in a new namespace; "
-		    "the sandbox denies it to MCP servers"},
+    [CG] = {"cgroup2", "cgroup v2", C_SKIP, "", "",
+	    "MCP servers run in a guarded cgroup; the network hooks attach to it"},
+    [BTF] = {"btf", "BTF", C_SKIP, "", "",
+	     "the BPF programs are compiled once and adapted to this kernel with its type "
+	     "information (CO-RE)"},
+    [BPFFS] = {"bpffs", "bpffs", C_SKIP, "", "",
+	       "maps and links are pinned there so enforcement survives a daemon restart"},
+    [LSM] = {"bpf_lsm", "BPF-LSM", C_SKIP, "", "",
+	     "denies opening, linking, renaming or truncating credential files with EPERM"},
+    [TPBTF] = {"tp_btf", "tp_btf fallback", C_SKIP, "", "",
+	       "without BPF-LSM, kills a guarded process at the syscall that names a "
+	       "protected file (weaker: path strings, not files)"},
+    [SOCKADDR] = {"cgroup_sock_addr", "cgroup sock_addr", C_SKIP, "", "",
+		  "connect/sendmsg hooks decide network egress for guarded processes"},
+    [RINGBUF] = {"ringbuf", "BPF ring buffer", C_SKIP, "", "",
+		 "carries kernel deny/audit events to the daemon"},
+    [LANDLOCK] = {"landlock", "Landlock", C_SKIP, "", "",
+		  "mcpguard run's unprivileged sandbox hides protected files from the server"},
+    [SECCOMP] = {"seccomp", "seccomp", C_SKIP, "", "",
+		 "mcpguard run denies the server dangerous syscalls (ptrace, mount, bpf, "
+		 "io_uring, new user namespaces)"},
+    [USERNS] = {"userns", "unprivileged user namespaces", C_SKIP, "", "",
+		"a way for an unprivileged process to gain capabilities in a new namespace; "
+		"the sandbox denies it to MCP servers"},
 };
 
 static void set(int i, enum cstat st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -110,8 +110,8 @@ static int quiet(enum libbpf_print_level l, const char *fmt, va_list ap)
 
 /* ---- facts that explain failures ---- */
 
-static char lsm_list[256];   /* /sys/kernel/security/lsm, "" if unreadable */
-static char lockdown[128];   /* /sys/kernel/security/lockdown */
+static char lsm_list[256]; /* /sys/kernel/security/lsm, "" if unreadable */
+static char lockdown[128]; /* /sys/kernel/security/lockdown */
 static char cg_mount[4096];
 static int cfg_bpf_lsm = -1; /* CONFIG_BPF_LSM from the kernel config: 1, 0, -1 unknown */
 
@@ -245,8 +245,9 @@ static int probe(enum probe_kind k, char *why, size_t whylen)
 		return -errno;
 	}
 	s->rodata->probe_tgid = (__u32)getpid();
-	keep = k == P_LSM ? s->progs.probe_lsm : k == P_TPBTF ? s->progs.probe_tp_btf
-							       : s->progs.probe_connect4;
+	keep = k == P_LSM     ? s->progs.probe_lsm
+	       : k == P_TPBTF ? s->progs.probe_tp_btf
+			      : s->progs.probe_connect4;
 	bpf_program__set_autoload(s->progs.probe_lsm, keep == s->progs.probe_lsm);
 	bpf_program__set_autoload(s->progs.probe_tp_btf, keep == s->progs.probe_tp_btf);
 	bpf_program__set_autoload(s->progs.probe_connect4, keep == s->progs.probe_connect4);
@@ -323,8 +324,8 @@ static void check_lsm(void)
 		fix(LSM,
 		    "this kernel is built without CONFIG_BPF_LSM: use a kernel with "
 		    "CONFIG_BPF_LSM=y (Debian, Ubuntu and Fedora kernels have it), then boot it "
-		    "with bpf in the LSM list: in /etc/default/grub set GRUB_CMDLINE_LINUX=\"" GRUB_EXAMPLE
-		    "\", run update-grub and reboot");
+		    "with bpf in the LSM list: in /etc/default/grub set "
+		    "GRUB_CMDLINE_LINUX=\"" GRUB_EXAMPLE "\", run update-grub and reboot");
 		return;
 	}
 	if (lsm_list[0] && !listed) {
@@ -343,10 +344,12 @@ static void check_lsm(void)
 	    "microVM kernels refuse every BPF trampoline program (lsm, fentry) even to root: "
 	    "there use a full kernel or VM",
 	    err == -EPERM ? " with EPERM even as root" : "",
-	    lockdown[0] && !strstr(lockdown, "[none]") ? " and lockdown must not forbid it (now: " : "",
+	    lockdown[0] && !strstr(lockdown, "[none]") ? " and lockdown must not forbid it (now: "
+						       : "",
 	    lockdown[0] && !strstr(lockdown, "[none]") ? lockdown : "");
 	if (lockdown[0] && !strstr(lockdown, "[none]"))
-		strncat(checks[LSM].fix, ")", sizeof(checks[LSM].fix) - strlen(checks[LSM].fix) - 1);
+		strncat(checks[LSM].fix, ")",
+			sizeof(checks[LSM].fix) - strlen(checks[LSM].fix) - 1);
 }
 
 static void check_tpbtf(void)
@@ -367,7 +370,8 @@ static void check_sockaddr(void)
 	char why[256];
 
 	if (probe(P_SOCKADDR, why, sizeof(why)) == 0) {
-		set(SOCKADDR, C_OK, "a cgroup/connect4 program loaded and attached to a test cgroup");
+		set(SOCKADDR, C_OK,
+		    "a cgroup/connect4 program loaded and attached to a test cgroup");
 		return;
 	}
 	set(SOCKADDR, C_FAIL, "%s", why);
@@ -430,8 +434,8 @@ static void check_userns(void)
 	int st;
 
 	if (pid == 0) {
-		if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setgid(65534) < 0 ||
-				       setuid(65534) < 0))
+		if (geteuid() == 0 &&
+		    (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
 			_exit(3);
 		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : errno == EPERM || errno == EACCES ? 1 : 2);
 	}
@@ -441,8 +445,9 @@ static void check_userns(void)
 	}
 	switch (WEXITSTATUS(st)) {
 	case 0:
-		set(USERNS, C_OK, "available to unprivileged users (denied to guarded servers by "
-				  "the sandbox's seccomp filter)");
+		set(USERNS, C_OK,
+		    "available to unprivileged users (denied to guarded servers by "
+		    "the sandbox's seccomp filter)");
 		break;
 	case 1:
 		set(USERNS, C_OK, "not available to unprivileged users (smaller attack surface)");
@@ -525,8 +530,9 @@ static void print_text(enum doctor_mode m, const char *desc, const struct utsnam
 			     "securityfs /sys/kernel/security)");
 	if (lockdown[0])
 		printf("  lockdown: %s\n", lockdown);
-	printf("  CONFIG_BPF_LSM: %s\n",
-	       cfg_bpf_lsm < 0 ? "unknown (no kernel config found)" : cfg_bpf_lsm ? "y" : "not set");
+	printf("  CONFIG_BPF_LSM: %s\n", cfg_bpf_lsm < 0 ? "unknown (no kernel config found)"
+					 : cfg_bpf_lsm	 ? "y"
+							 : "not set");
 	printf("\n");
 	wrap("mode:", desc, 5);
 	printf("exit %d (0 full enforcement, 1 degraded, 2 not possible)\n", (int)m);
@@ -553,8 +559,8 @@ cJSON *doctor_json(enum doctor_mode m, const char *desc)
 
 		cJSON_AddStringToObject(c, "id", checks[i].id);
 		cJSON_AddStringToObject(c, "name", checks[i].title);
-		cJSON_AddStringToObject(c, "status", checks[i].st == C_FAIL ? "fail"
-							       : cstat_word[checks[i].st]);
+		cJSON_AddStringToObject(c, "status",
+					checks[i].st == C_FAIL ? "fail" : cstat_word[checks[i].st]);
 		cJSON_AddStringToObject(c, "detail", checks[i].detail);
 		cJSON_AddStringToObject(c, "used_for", checks[i].why);
 		if (checks[i].fix[0] && checks[i].st != C_OK)
@@ -594,9 +600,9 @@ enum doctor_mode doctor_run(const char **desc)
 int cmd_doctor(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct utsname u;
 	const char *desc;

@@ -99,9 +99,10 @@ static void print_text(const struct rec_verify_result *r, int nfiles)
 	printf("\n");
 	if (r->key_id[0])
 		printf("key %s %s\n", r->key_id,
-		       r->key_pinned ? "(matches the trusted --pubkey)"
-				     : "(taken from the log itself: pass --pubkey KEY.pub to pin the "
-				       "key you trust)");
+		       r->key_pinned
+			   ? "(matches the trusted --pubkey)"
+			   : "(taken from the log itself: pass --pubkey KEY.pub to pin the "
+			     "key you trust)");
 	if (r->continues)
 		printf("note: the first file continues an earlier log file that was not given\n");
 }
@@ -109,11 +110,11 @@ static void print_text(const struct rec_verify_result *r, int nfiles)
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"pubkey", required_argument, NULL, 'k'},
-		{"json", no_argument, NULL, 'j'},
-		{"report", no_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"pubkey", required_argument, NULL, 'k'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"report", no_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *pubfile = NULL;
 	unsigned char pk[32];
