@@ -416,12 +416,12 @@ static int name_class(const char *h, char *why, size_t whylen)
 
 	for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
 		if (strcmp(h, meta[i]) == 0) {
-			snprintf(why, whylen, "%s is a cloud metadata host name", h);
+			snprintf(why, whylen, "%.100s is a cloud metadata host name", h);
 			return SSRF_METADATA;
 		}
 	for (size_t i = 0; i < sizeof(loop) / sizeof(loop[0]); i++)
 		if (strcmp(h, loop[i]) == 0) {
-			snprintf(why, whylen, "%s is the loopback host", h);
+			snprintf(why, whylen, "%.100s is the loopback host", h);
 			return SSRF_LOOPBACK;
 		}
 	if (ends_with(h, ".localhost")) {
@@ -433,7 +433,7 @@ static int name_class(const char *h, char *why, size_t whylen)
 		return c;
 	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
 		if (ends_with(h, internal[i])) {
-			snprintf(why, whylen, "%s is an internal-only name (%s)", h, internal[i]);
+			snprintf(why, whylen, "%.100s is an internal-only name (%s)", h, internal[i]);
 			return SSRF_INTERNAL_NAME;
 		}
 	return SSRF_PUBLIC;
@@ -485,7 +485,7 @@ static int resolve_class(const char *h, char *why, size_t whylen)
 		}
 		if (c != SSRF_PUBLIC && worst == SSRF_PUBLIC) {
 			worst = c;
-			snprintf(why, whylen, "%s resolves to %s", h, txt);
+			snprintf(why, whylen, "%.100s resolves to %s", h, txt);
 		}
 	}
 	freeaddrinfo(req->ar_result);
@@ -589,13 +589,13 @@ static int judge(const char *host, int resolve, char *why, size_t whylen)
 			return SSRF_PUBLIC;
 		c = ssrf_class_ipv6(a6);
 		if (c)
-			snprintf(why, whylen, "IPv6 %s is %s", h, ssrf_class_name(c));
+			snprintf(why, whylen, "IPv6 %.100s is %s", h, ssrf_class_name(c));
 		return c;
 	}
 	if (ssrf_parse_ipv4(h, strlen(h), &a) == 0) {
 		c = ssrf_class_ipv4(a);
 		if (c)
-			snprintf(why, whylen, "%s reads as %u.%u.%u.%u (%s)", h, a >> 24,
+			snprintf(why, whylen, "%.100s reads as %u.%u.%u.%u (%s)", h, a >> 24,
 				 (a >> 16) & 255, (a >> 8) & 255, a & 255, ssrf_class_name(c));
 		return c;
 	}
