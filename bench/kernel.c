@@ -156,7 +156,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 5 && strcmp(argv[1], "connect") == 0) {
-		if (parse_addr(argv[2], argv[3], &sin) < 0 || (r = loop_connect(&sin, atol(argv[4]))) < 0)
+		if (parse_addr(argv[2], argv[3], &sin) < 0 ||
+		    (r = loop_connect(&sin, atol(argv[4]))) < 0)
 			return 1;
 		printf("connect %.1f\n", r);
 		return 0;

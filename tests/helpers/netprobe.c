@@ -100,11 +100,11 @@ static int probe(const char *spec)
 		const char *name;
 		int family, type, proto;
 	} socks[] = {
-		{"raw4", AF_INET, SOCK_RAW, IPPROTO_ICMP},
-		{"raw6", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6},
-		{"ping4", AF_INET, SOCK_DGRAM, IPPROTO_ICMP},
-		{"ping6", AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6},
-		{"packet", AF_PACKET, SOCK_RAW, 0},
+	    {"raw4", AF_INET, SOCK_RAW, IPPROTO_ICMP},
+	    {"raw6", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6},
+	    {"ping4", AF_INET, SOCK_DGRAM, IPPROTO_ICMP},
+	    {"ping6", AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6},
+	    {"packet", AF_PACKET, SOCK_RAW, 0},
 	};
 	struct target t;
 	char buf[16];
@@ -189,7 +189,8 @@ static int serve(int argc, char **argv)
 		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 		    (t.ss.ss_family == AF_INET6 &&
 		     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
-		    bind(fd, (struct sockaddr *)&t.ss, t.len) < 0 || (!dgram && listen(fd, 4096) < 0)) {
+		    bind(fd, (struct sockaddr *)&t.ss, t.len) < 0 ||
+		    (!dgram && listen(fd, 4096) < 0)) {
 			fprintf(stderr, "netprobe: %s: %s\n", argv[i], strerror(errno));
 			return 1;
 		}
@@ -239,7 +240,8 @@ static int serve(int argc, char **argv)
 				}
 			} else if ((r = recvfrom(p[i].fd, buf, sizeof(buf), 0,
 						 (struct sockaddr *)&from, &fl)) >= 0) {
-				(void)!sendto(p[i].fd, buf, (size_t)r, 0, (struct sockaddr *)&from, fl);
+				(void)!sendto(p[i].fd, buf, (size_t)r, 0, (struct sockaddr *)&from,
+					      fl);
 			}
 		}
 	}

@@ -120,13 +120,16 @@ int cgroup_setup(struct daemon *d, const char *rel, char *err, size_t errlen)
 	if (rel[0] != '/' || strstr(rel, "/../") || strstr(rel, "/./") ||
 	    (strlen(rel) >= 3 && strcmp(rel + strlen(rel) - 3, "/..") == 0) ||
 	    components(rel) == 0) {
-		snprintf(err, errlen, "--cgroup %s: want an absolute cgroup path below the root, "
-				      "e.g. /mcp", rel);
+		snprintf(err, errlen,
+			 "--cgroup %s: want an absolute cgroup path below the root, "
+			 "e.g. /mcp",
+			 rel);
 		return -1;
 	}
 	if (cgroup_find_mount(d->cgroup_mount, sizeof(d->cgroup_mount), root, sizeof(root)) < 0) {
-		snprintf(err, errlen, "no cgroup2 hierarchy in /proc/self/mountinfo "
-				      "(mount one: mount -t cgroup2 none /sys/fs/cgroup)");
+		snprintf(err, errlen,
+			 "no cgroup2 hierarchy in /proc/self/mountinfo "
+			 "(mount one: mount -t cgroup2 none /sys/fs/cgroup)");
 		return -1;
 	}
 	mg_strlcpy(d->cgroup_rel, rel, sizeof(d->cgroup_rel));

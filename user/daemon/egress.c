@@ -80,7 +80,7 @@ static void normalize(int *family, uint8_t addr[16], int *plen)
 		*plen -= 96;
 	}
 	for (int bit = *plen; bit < (*family == AF_INET ? 32 : 128); bit++)
-		addr[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+		addr[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
 }
 
 static void add_entry(struct egress *eg, int family, const uint8_t *src, int plen,
@@ -360,7 +360,8 @@ static void resolve_hosts(struct egress *eg)
 			} else if (ai->ai_family == AF_INET6) {
 				c->family = AF_INET6;
 				c->prefixlen = 128;
-				memcpy(c->addr, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+				memcpy(c->addr, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
+				       16);
 			} else {
 				continue;
 			}
@@ -405,9 +406,8 @@ int egress_start(struct daemon *d)
 	struct egress *eg = xcalloc(1, sizeof(*eg));
 	const struct policy *p = d->pol;
 	struct bpf_program *progs[NPROGS];
-	static const char *pins[NPROGS] = {"egress_connect4", "egress_connect6",
-					   "egress_sendmsg4", "egress_sendmsg6",
-					   "egress_sock_create"};
+	static const char *pins[NPROGS] = {"egress_connect4", "egress_connect6", "egress_sendmsg4",
+					   "egress_sendmsg6", "egress_sock_create"};
 	int err;
 
 	d->egress = eg;
@@ -437,7 +437,8 @@ int egress_start(struct daemon *d)
 	compile(d, eg);
 	if (write_config(d, eg) < 0 || sync_rules(eg) < 0 || sync_dns(eg) < 0)
 		return -1;
-	eg->next_resolve = time(NULL) + (time_t)(p->egress.resolve_interval ? p->egress.resolve_interval : 60);
+	eg->next_resolve =
+	    time(NULL) + (time_t)(p->egress.resolve_interval ? p->egress.resolve_interval : 60);
 
 	progs[0] = eg->skel->progs.mg_connect4;
 	progs[1] = eg->skel->progs.mg_connect6;
@@ -461,9 +462,8 @@ void egress_tick(struct daemon *d, time_t now)
 
 	if (!eg || now < eg->next_resolve)
 		return;
-	eg->next_resolve = now + (time_t)(d->pol->egress.resolve_interval
-						  ? d->pol->egress.resolve_interval
-						  : 60);
+	eg->next_resolve =
+	    now + (time_t)(d->pol->egress.resolve_interval ? d->pol->egress.resolve_interval : 60);
 	resolve_hosts(eg);
 	load_resolvers(d, eg);
 	compile(d, eg);

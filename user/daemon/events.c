@@ -49,17 +49,12 @@ struct events {
 };
 
 static const char *hook_names[MG_HOOK_MAX] = {
-	[MG_HOOK_CONNECT4] = "connect4",
-	[MG_HOOK_CONNECT6] = "connect6",
-	[MG_HOOK_SENDMSG4] = "sendmsg4",
-	[MG_HOOK_SENDMSG6] = "sendmsg6",
-	[MG_HOOK_SOCK_CREATE] = "sock_create",
-	[MG_HOOK_FILE_OPEN] = "file_open",
-	[MG_HOOK_INODE_LINK] = "path_link",
-	[MG_HOOK_INODE_RENAME] = "path_rename",
-	[MG_HOOK_TRUNCATE] = "path_truncate",
-	[MG_HOOK_EXEC] = "bprm_check_security",
-	[MG_HOOK_SYS_ENTER] = "sys_enter",
+    [MG_HOOK_CONNECT4] = "connect4",	   [MG_HOOK_CONNECT6] = "connect6",
+    [MG_HOOK_SENDMSG4] = "sendmsg4",	   [MG_HOOK_SENDMSG6] = "sendmsg6",
+    [MG_HOOK_SOCK_CREATE] = "sock_create", [MG_HOOK_FILE_OPEN] = "file_open",
+    [MG_HOOK_INODE_LINK] = "path_link",	   [MG_HOOK_INODE_RENAME] = "path_rename",
+    [MG_HOOK_TRUNCATE] = "path_truncate",  [MG_HOOK_EXEC] = "bprm_check_security",
+    [MG_HOOK_SYS_ENTER] = "sys_enter",
 };
 
 static const char *action_name(unsigned a)
@@ -108,6 +103,11 @@ static int cg_visit(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000L + (b->tv_nsec - a->tv_nsec) / 1000000L;
+}
+
 static const char *cg_lookup(struct events *ev, uint64_t id)
 {
 	struct timespec now;
@@ -118,9 +118,7 @@ static const char *cg_lookup(struct events *ev, uint64_t id)
 				return ev->cg[i].path;
 		/* Rescan the guarded subtree on a miss, at most every 100 ms. */
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (pass || (now.tv_sec - ev->last_scan.tv_sec) * 1000000000L +
-					(now.tv_nsec - ev->last_scan.tv_nsec) <
-				    100000000L)
+		if (pass || ms_between(&ev->last_scan, &now) < 100)
 			break;
 		ev->last_scan = now;
 		scanning = ev;
@@ -143,9 +141,8 @@ static void fmt_time(uint64_t ts_boot, char *buf, size_t len)
 	     ((int64_t)boot.tv_sec * 1000000000LL + boot.tv_nsec - (int64_t)ts_boot);
 	sec = (time_t)(ns / 1000000000LL);
 	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)((ns / 1000000LL) % 1000));
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((ns / 1000000LL) % 1000));
 }
 
 static void fmt_target(const struct mg_event *e, char *buf, size_t len)
@@ -157,7 +154,9 @@ static void fmt_target(const struct mg_event *e, char *buf, size_t len)
 	path[MG_PATH_LEN] = '\0';
 	if (e->hook == MG_HOOK_SOCK_CREATE) {
 		snprintf(buf, len, "%s (%s, protocol %u)", path[0] ? path : "socket",
-			 e->family == AF_INET6 ? "inet6" : e->family == AF_INET ? "inet" : "other",
+			 e->family == AF_INET6	? "inet6"
+			 : e->family == AF_INET ? "inet"
+						: "other",
 			 e->proto);
 	} else if (e->family == AF_INET) {
 		inet_ntop(AF_INET, e->daddr, a, sizeof(a));
@@ -210,15 +209,16 @@ static int handle(void *ctx, void *data, size_t size)
 		snprintf(buf, sizeof(buf), "cgroup id %llu (gone)", (unsigned long long)e->cgid);
 		cJSON_AddStringToObject(o, "cgroup", buf);
 	}
-	cJSON_AddStringToObject(o, "hook", e->hook < MG_HOOK_MAX && hook_names[e->hook]
-						   ? hook_names[e->hook]
-						   : "unknown");
+	cJSON_AddStringToObject(o, "hook",
+				e->hook < MG_HOOK_MAX && hook_names[e->hook] ? hook_names[e->hook]
+									     : "unknown");
 	fmt_target(e, target, sizeof(target));
 	cJSON_AddStringToObject(o, "target", target);
 	if (e->family && e->hook != MG_HOOK_SOCK_CREATE)
-		cJSON_AddStringToObject(o, "proto", e->proto == 6    ? "tcp"
-						   : e->proto == 17 ? "udp"
-								    : "other");
+		cJSON_AddStringToObject(o, "proto",
+					e->proto == 6	 ? "tcp"
+					: e->proto == 17 ? "udp"
+							 : "other");
 	cJSON_AddStringToObject(o, "rule", daemon_rule_name(ev->d, e->rule_id));
 	cJSON_AddStringToObject(o, "action", action_name(e->action));
 	if ((line = cJSON_PrintUnformatted(o)) != NULL) {

@@ -41,10 +41,9 @@
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: mcpguardd --cgroup PATH [--policy FILE] [--audit] [--require-lsm]\n"
-		"                 [--pin-root DIR] [--events FILE] [--socket PATH] [-v]\n"
-		"       mcpguardd --uninstall [--pin-root DIR]\n");
+	fprintf(stderr, "usage: mcpguardd --cgroup PATH [--policy FILE] [--audit] [--require-lsm]\n"
+			"                 [--pin-root DIR] [--events FILE] [--socket PATH] [-v]\n"
+			"       mcpguardd --uninstall [--pin-root DIR]\n");
 	exit(2);
 }
 
@@ -110,17 +109,17 @@ static int on_signal(int sfd)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"cgroup", required_argument, NULL, 'c'},
-		{"policy", required_argument, NULL, 'p'},
-		{"audit", no_argument, NULL, 'a'},
-		{"require-lsm", no_argument, NULL, 'L'},
-		{"uninstall", no_argument, NULL, 'U'},
-		{"pin-root", required_argument, NULL, 'P'},
-		{"events", required_argument, NULL, 'e'},
-		{"socket", required_argument, NULL, 's'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"cgroup", required_argument, NULL, 'c'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"audit", no_argument, NULL, 'a'},
+	    {"require-lsm", no_argument, NULL, 'L'},
+	    {"uninstall", no_argument, NULL, 'U'},
+	    {"pin-root", required_argument, NULL, 'P'},
+	    {"events", required_argument, NULL, 'e'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct daemon d;
 	const char *cgroup = NULL, *events_path = NULL, *sock = NULL;
@@ -211,8 +210,8 @@ int main(int argc, char **argv)
 	/* Loading parsed the kernel's BTF (megabytes, now freed): give it back. */
 	malloc_trim(0);
 
-	info("guarding %s (cgroup2 at %s, id %llu, level %u); %s pins under %s",
-	     d.cgroup_rel, d.cgroup_mount, (unsigned long long)d.cgid, d.level,
+	info("guarding %s (cgroup2 at %s, id %llu, level %u); %s pins under %s", d.cgroup_rel,
+	     d.cgroup_mount, (unsigned long long)d.cgid, d.level,
 	     d.adopted ? "adopted the enforcement" : "installed", d.pin_root);
 	info("network: %s", egress_describe(&d));
 	info("files: %s%s%s", files_mode_name(d.files_mode), d.files_reason[0] ? ": " : "",
@@ -223,9 +222,9 @@ int main(int argc, char **argv)
 
 	while (!stop) {
 		struct pollfd pfd[3] = {
-			{.fd = rbfd, .events = POLLIN},
-			{.fd = ctlfd, .events = POLLIN},
-			{.fd = sfd, .events = POLLIN},
+		    {.fd = rbfd, .events = POLLIN},
+		    {.fd = ctlfd, .events = POLLIN},
+		    {.fd = sfd, .events = POLLIN},
 		};
 		time_t now;
 

@@ -49,7 +49,8 @@ int pin_prepare(const char *pin_root)
 			return -1;
 		}
 		if (mount("bpf", BPFFS_DEFAULT, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			  "mode=0700") < 0 && !is_bpffs(parent)) {
+			  "mode=0700") < 0 &&
+		    !is_bpffs(parent)) {
 			warn("mount bpf filesystem on %s", BPFFS_DEFAULT);
 			return -1;
 		}
