@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "binding.h"
 #include "canonjson.h"
 #include "drift.h"
 #include "log.h"
@@ -231,6 +232,15 @@ static int is_schema_handled(const char *k)
 	       strcmp(k, "required") == 0 || strcmp(k, "items") == 0;
 }
 
+/* path.key with the key shown safely (a server picks these names). */
+static void subpath(char *out, size_t len, const char *path, const char *k)
+{
+	char shown[52];
+
+	binding_display_name(k, shown, sizeof(shown));
+	snprintf(out, len, "%s%s%s", path, *path ? "." : "", shown);
+}
+
 /*
  * Describe differences between two schemas. what is "parameter" or "output
  * field"; path is the dotted name of the schema ("" for the root).
@@ -262,7 +272,7 @@ static void diff_schema(struct notes *nt, const char *what, const char *path, co
 		const char *k = c->string ? c->string : "";
 		const cJSON *old = cJSON_GetObjectItemCaseSensitive(pa, k);
 
-		snprintf(sub, sizeof(sub), "%s%s%.48s", path, *path ? "." : "", k);
+		subpath(sub, sizeof(sub), path, k);
 		if (!old)
 			note(nt, "%s '%s' added%s", what, sub,
 			     in_required(b, k) ? " (required)" : "");
@@ -272,7 +282,7 @@ static void diff_schema(struct notes *nt, const char *what, const char *path, co
 	for (const cJSON *c = pa ? pa->child : NULL; c; c = c->next) {
 		const char *k = c->string ? c->string : "";
 
-		snprintf(sub, sizeof(sub), "%s%s%.48s", path, *path ? "." : "", k);
+		subpath(sub, sizeof(sub), path, k);
 		if (!cJSON_GetObjectItemCaseSensitive(pb, k))
 			note(nt, "%s '%s' removed", what, sub);
 	}
@@ -282,7 +292,7 @@ static void diff_schema(struct notes *nt, const char *what, const char *path, co
 
 		if (!cJSON_GetObjectItemCaseSensitive(pa, k) || ra == rb)
 			continue;
-		snprintf(sub, sizeof(sub), "%s%s%.48s", path, *path ? "." : "", k);
+		subpath(sub, sizeof(sub), path, k);
 		note(nt, "%s '%s' %s", what, sub, rb ? "now required" : "no longer required");
 	}
 	snprintf(sub, sizeof(sub), "%.80s[]", *path ? path : "items");
@@ -732,22 +742,22 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 		struct btool *b;
 		char where[48];
 		struct notes nt = {0};
+		char shown[72];
 
 		verdict[i] = DRIFT_NEW;
+		/* Nothing to pin a nameless tool by; the other scanners judge it. */
 		if (!cJSON_IsObject(t) || !cJSON_IsString(name))
-			continue; /* nothing to pin it by; the framing and poisoning scanners judge
-				     it */
+			continue;
 		snprintf(where, sizeof(where), "result.tools[%d]", i);
+		binding_display_name(name->valuestring, shown, sizeof(shown));
 		b = find(d, name->valuestring);
 		if (b && b < d->t + nbase)
 			seen[b - d->t] = 1;
 		if (fingerprint(t, fp, sfp, &clen) != 0) {
-			/* e.g. a number cJSON read as infinity: cannot be pinned, so not trusted.
-			 */
+			/* e.g. a number read as infinity: cannot be pinned, not trusted. */
 			verdict[i] = b ? DRIFT_CHANGED_STRUCT : DRIFT_NEW;
 			findings_add(out, "drift", "tool-changed-structure", CONF_HIGH, where,
-				     "tool '%.64s' has no canonical form (non-finite number?)",
-				     name->valuestring);
+				     "tool '%s' has no canonical form (non-finite number?)", shown);
 			continue;
 		}
 		if (!b) {
@@ -757,8 +767,8 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 					findings_add(out, "drift", "baseline-full", CONF_HIGH,
 						     where,
 						     "baseline holds %zu tools (%zu bytes); tool "
-						     "'%.64s' and later new ones are not pinned",
-						     d->n, d->bytes, name->valuestring);
+						     "'%s' and later new ones are not pinned",
+						     d->n, d->bytes, shown);
 				d->full_reported = 1;
 				continue;
 			}
@@ -775,20 +785,22 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 		if (sodium_memcmp(sfp, b->sfp, 32) != 0) {
 			verdict[i] = DRIFT_CHANGED_STRUCT;
 			findings_add(out, "drift", "tool-changed-structure", CONF_HIGH, where,
-				     "tool '%.64s' changed since first seen: %s", name->valuestring,
-				     nt.s);
+				     "tool '%s' changed since first seen: %s", shown, nt.s);
 		} else {
 			verdict[i] = DRIFT_CHANGED;
 			findings_add(out, "drift", "tool-changed", CONF_HIGH, where,
-				     "tool '%.64s' changed since first seen: %s", name->valuestring,
-				     nt.s);
+				     "tool '%s' changed since first seen: %s", shown, nt.s);
 		}
 	}
-	for (size_t k = 0; k < nbase; k++)
-		if (!seen[k])
-			findings_add(out, "drift", "tool-removed", CONF_HIGH, "result.tools",
-				     "tool '%.64s' of the baseline is no longer offered",
-				     d->t[k].name);
+	for (size_t k = 0; k < nbase; k++) {
+		char shown[72];
+
+		if (seen[k])
+			continue;
+		binding_display_name(d->t[k].name, shown, sizeof(shown));
+		findings_add(out, "drift", "tool-removed", CONF_HIGH, "result.tools",
+			     "tool '%s' of the baseline is no longer offered", shown);
+	}
 	free(seen);
 	if (added && !d->corrupt) {
 		char why[256];
