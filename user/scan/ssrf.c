@@ -713,10 +713,25 @@ static void check_authority(struct sctx *x, const char *where, const char *auth,
 	}
 }
 
-static int scan_urls(struct sctx *x, const char *where, const char *s, size_t n)
+/*
+ * A string that is a URL (or sits in a url-like field) is what a fetching tool
+ * will open: its internal hosts are high confidence. A URL quoted inside prose
+ * (a README being written, a message) is only a hint.
+ */
+static int scan_urls(struct sctx *x, const char *where, const char *s, size_t n, int keyurl)
 {
 	const char *p = s, *end = s + n;
 	int found = 0;
+	size_t lead = 0, tail = n;
+	int one_word = 1;
+
+	while (lead < n && isspace((unsigned char)s[lead]))
+		lead++;
+	while (tail > lead && isspace((unsigned char)s[tail - 1]))
+		tail--;
+	for (size_t i = lead; i < tail; i++)
+		if (isspace((unsigned char)s[i]))
+			one_word = 0;
 
 	for (int cnt = 0; cnt < MAX_URLS && p < end; cnt++) {
 		const char *m = memmem(p, (size_t)(end - p), "//", 2);
@@ -735,11 +750,12 @@ static int scan_urls(struct sctx *x, const char *where, const char *s, size_t n)
 				continue;
 			}
 			check_authority(x, where, m + 2, (size_t)(end - m - 2),
-					web_scheme(sch, (size_t)(m - 1 - sch)));
+					web_scheme(sch, (size_t)(m - 1 - sch)) &&
+						(keyurl || (one_word && sch == s + lead)));
 			found = 1;
-		} else if (m == s) {
+		} else if (m == s + lead) {
 			/* scheme-relative //host/path */
-			check_authority(x, where, m + 2, (size_t)(end - m - 2), 1);
+			check_authority(x, where, m + 2, (size_t)(end - m - 2), keyurl || one_word);
 			found = 1;
 		}
 		p = m + 2;
@@ -784,13 +800,13 @@ static void scan_string(struct sctx *x, const char *key, const char *s, const ch
 	int urls;
 
 	x->nseen = 0;
-	urls = scan_urls(x, where, s, n);
+	urls = scan_urls(x, where, s, n, host_field(key));
 	if (dec_has_url_escape(s, n) && n < 8192) {
 		unsigned char *d = xmalloc(n + 1);
 		size_t dn = dec_url(s, n, d, n);
 
 		if (dn != DEC_ERR)
-			urls |= scan_urls(x, where, (char *)d, dn);
+			urls |= scan_urls(x, where, (char *)d, dn, host_field(key));
 		free(d);
 	}
 	if (!urls && host_field(key) && n > 0 && n < HOST_MAX) {
