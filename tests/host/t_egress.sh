@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 
-D=build/mcpguardd
+D=${MCPGUARDD:-build/mcpguardd}
 NP=build/tests/netprobe
 T=mcpguard-test-$$
 CGREL=/$T
