@@ -88,7 +88,9 @@ static void print_text(const struct rec_verify_result *r, int nfiles)
 	if (r->lines)
 		printf("%s: %llu line(s) verified in %d file(s) (seq %llu..%llu), %llu signed "
 		       "checkpoint(s)",
-		       r->status == REC_INTACT ? "intact" : "before that",
+		       r->status == REC_INTACT	   ? "intact"
+		       : r->status == REC_TAMPERED ? "before that"
+						   : "chain intact",
 		       (unsigned long long)r->lines, nfiles, (unsigned long long)r->first_seq,
 		       (unsigned long long)r->last_seq, (unsigned long long)r->checkpoints);
 	else
