@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/.."
 O=${O:-build}
 export O
-suites=${*:-unit unit-san host vm e2e}
+suites=${*:-unit unit-san host vm e2e escape}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 pass=0 fail=0 skip=0

@@ -40,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 "$O/mcpguardd" --cgroup "$cg" --policy "$dir/policy.yaml" --pin-root "$pin" \
-	--control "$ctl" --events "$dir/events.jsonl" >"$dir/daemon.log" 2>&1 &
+	--socket "$ctl" --events "$dir/events.jsonl" >"$dir/daemon.log" 2>&1 &
 dpid=$!
 for _ in $(seq 1 100); do
 	[ -S "$ctl" ] && break

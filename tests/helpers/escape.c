@@ -108,13 +108,14 @@ static int t_cgroup_parent(void)
 	FILE *f = fopen("/proc/self/cgroup", "r");
 	int fd, n;
 
-	if (!f || !fgets(line, sizeof(line), f)) {
-		if (f)
-			fclose(f);
-		return 2;
-	}
-	fclose(f);
-	if (sscanf(line, "0::%4095s", rel) != 1)
+	/* The unified hierarchy's line; v1 controllers may come first on hybrid hosts. */
+	rel[0] = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "0::%4095s", rel) == 1)
+			break;
+	if (f)
+		fclose(f);
+	if (!rel[0])
 		return 2;
 	if ((slash = strrchr(rel, '/')) != NULL)
 		*slash = '\0'; /* the guarded cgroup itself */
