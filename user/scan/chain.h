@@ -25,6 +25,7 @@
 #define CC_MEMORY_WRITE (1u << 9)   /* "memory-write": persistent agent memory */
 
 #define CHAIN_HISTORY 256 /* calls remembered; older ones no longer start a chain */
+#define CHAIN_MAX_STEPS 16
 
 struct chain;
 
