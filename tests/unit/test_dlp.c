@@ -845,3 +845,31 @@ TEST(dlp_throughput_benign_1mb)
 	ASSERT_EQ(f.n, 0);
 	ASSERT_TRUE(best < 1.0); /* a second per MiB would stall the proxy */
 }
+
+/* Many heuristic hits first must not push a real token out of the findings array. */
+TEST(dlp_low_findings_cannot_crowd_out_high)
+{
+	char *text = malloc(8192), tok[64], pw[16];
+	size_t o = 0;
+	struct findings f;
+	const struct finding *x;
+	size_t low = 0;
+
+	init(NULL);
+	ASSERT_TRUE(text != NULL);
+	for (int i = 0; i < 100; i++) {
+		gen("{A12}", pw, sizeof(pw), NULL, NULL);
+		o += (size_t)snprintf(text + o, 8192 - o, "password%d=%s\n", i, pw);
+	}
+	checksummed("ghp_", tok, 1);
+	snprintf(text + o, 8192 - o, "token %s\n", tok);
+	scan(text, &f);
+	free(text);
+	x = find(&f, "github-pat");
+	ASSERT_TRUE(x != NULL);
+	ASSERT_EQ(x->confidence, CONF_HIGH);
+	for (size_t i = 0; i < f.n; i++)
+		low += f.v[i].confidence == CONF_LOW;
+	ASSERT_TRUE(low > 0 && low <= 16);
+	ASSERT_EQ(f.dropped, 0);
+}

@@ -21,6 +21,7 @@
 #define MAX_SPANS 64	   /* reported secret spans per layer (for the generic rules) */
 #define MAX_DEFER 128	   /* generic candidates held until the specific rules ran */
 #define MAX_SEEN 128	   /* secrets already reported in one call */
+#define MAX_LOW 16	   /* heuristic findings per call (the findings array holds 64) */
 #define CONCAT_MAX 65536   /* joined string arguments scanned as one text */
 #define CONCAT_LEAVES 256
 #define JSON_DEPTH 64
@@ -75,6 +76,7 @@ struct scan {
 	const size_t *bounds; /* raw joined text: where each argument starts (sorted) */
 	size_t nbounds;
 	pcre2_match_data *md;
+	size_t nlow; /* heuristic findings added: capped so they cannot crowd out the rest */
 	struct seen seen[MAX_SEEN];
 	size_t nseen;
 	/* per layer */
@@ -635,8 +637,12 @@ static void report(struct scan *c, const char *rule, const char *what, int conf,
 		c->spans[c->nspans].b = b;
 		c->nspans++;
 	}
+	if (!conf && c->nlow >= MAX_LOW)
+		return;
 	if (!first_sighting(c, c->buf + a, b - a))
 		return;
+	if (!conf)
+		c->nlow++;
 	redact(c->buf + a, b - a, red, sizeof(red));
 	findings_add(c->out, SCANNER, rule, conf ? CONF_HIGH : CONF_LOW, c->where, "%s %s%s%s%s%s",
 		     what, red, c->chain ? " (decoded: " : "", c->chain ? c->chain : "",

@@ -655,6 +655,7 @@ int ssrf_check_host(const char *host, int resolve, char *why, size_t whylen)
 struct sctx {
 	struct findings *out;
 	int resolve;
+	int nlow; /* low-confidence findings: capped so they cannot crowd out the rest */
 	char seen[8][HOST_MAX]; /* hosts already reported for this string */
 	int nseen;
 };
@@ -670,16 +671,20 @@ static int web_scheme(const char *s, size_t n)
 	return 0;
 }
 
-static void report(struct sctx *x, const char *where, const char *host, int c, int high,
+static void report(struct sctx *x, const char *where, const char *host, int c, int high_in,
 		   const char *why, const char *how)
 {
+	int high = c == SSRF_METADATA || high_in;
+
 	for (int i = 0; i < x->nseen; i++)
 		if (strcmp(x->seen[i], host) == 0)
 			return;
+	if (!high && x->nlow++ >= 16)
+		return;
 	if (x->nseen < 8)
 		mg_strlcpy(x->seen[x->nseen++], host, HOST_MAX);
 	findings_add(x->out, SCANNER, ssrf_class_name(c),
-		     (c == SSRF_METADATA || high) ? CONF_HIGH : CONF_LOW, where, "%s %.80s: %.140s",
+		     high ? CONF_HIGH : CONF_LOW, where, "%s %.80s: %.140s",
 		     how, host, why);
 }
 
