@@ -200,6 +200,19 @@ else
 fi
 n=$(bpftool cgroup show "$CGP" 2>/dev/null | grep -c 'mg_')
 [ "$n" -eq 5 ] && ok "five hooks attached to the guarded cgroup" || nok "five hooks attached" "found $n"
+if $D --cgroup "$CGREL" --pin-root "$PIN" --policy "$POL" --socket "$TMP/c2.sock" \
+	--events "$TMP/ev2.json" >/dev/null 2>"$TMP/second.err"; then
+	nok "a second daemon on the same pin root is refused"
+else
+	grep -q 'another mcpguardd is running' "$TMP/second.err" &&
+		ok "a second daemon on the same pin root is refused" ||
+		nok "a second daemon on the same pin root is refused" "$(cat "$TMP/second.err")"
+fi
+if ! $D --uninstall --pin-root "$PIN" >/dev/null 2>&1 && [ -e "$PIN/egress_connect4" ]; then
+	ok "uninstall refused while the daemon runs"
+else
+	nok "uninstall refused while the daemon runs"
+fi
 capeff=$(awk '/^CapEff/ { print $2 }' /proc/$DPID/status)
 [ "$capeff" != "000001ffffffffff" ] && [ "$capeff" != "000000ffffffffff" ] &&
 	ok "capabilities dropped after attach ($capeff)" || nok "capabilities dropped" "CapEff $capeff"

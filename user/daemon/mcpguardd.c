@@ -169,12 +169,17 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_log);
 
 	if (uninstall) {
-		int rc = 0;
+		int rc = 0, lock = -1;
 
+		/* A running daemon's open links would keep its hooks attached: refuse. */
+		if (access(d.pin_root, F_OK) == 0 && (lock = pin_lock(d.pin_root)) < 0)
+			fatalx("stop the running mcpguardd first; nothing removed");
 		if (files_uninstall(d.pin_root) < 0)
 			rc = 1;
 		if (pin_uninstall(d.pin_root) < 0)
 			rc = 1;
+		if (lock >= 0)
+			close(lock);
 		return rc;
 	}
 	if (!cgroup)
@@ -196,6 +201,8 @@ int main(int argc, char **argv)
 		fatalx("%s", err);
 	if (pin_prepare(d.pin_root) < 0)
 		fatalx("cannot prepare pin root %s", d.pin_root);
+	if (pin_lock(d.pin_root) < 0) /* held (fd left open) until exit */
+		fatalx("not starting");
 	if (egress_start(&d) < 0)
 		fatalx("network egress enforcement could not be set up; not starting");
 	if (files_start(&d) < 0)

@@ -4,10 +4,12 @@
  * programs, programs hold their maps: nothing else needs pinning to keep enforcing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -118,6 +120,25 @@ struct bpf_link *pin_attach_cgroup(struct daemon *d, struct bpf_program *prog, c
 	return link;
 }
 
+int pin_lock(const char *pin_root)
+{
+	int fd = open(pin_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		warn("%s", pin_root);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			warnx("another mcpguardd is running with pin root %s", pin_root);
+		else
+			warn("lock %s", pin_root);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int removed;
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -136,6 +157,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 int pin_uninstall(const char *pin_root)
 {
 	struct stat st;
+	int rc = 0;
 
 	if (lstat(pin_root, &st) < 0) {
 		if (errno == ENOENT) {
@@ -152,12 +174,12 @@ int pin_uninstall(const char *pin_root)
 	removed = 0;
 	if (nftw(pin_root, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0) {
 		warn("walk %s", pin_root);
-		return -1;
-	}
-	if (lstat(pin_root, &st) == 0) {
+		rc = -1;
+	} else if (lstat(pin_root, &st) == 0) {
 		warnx("%s: could not remove everything", pin_root);
-		return -1;
+		rc = -1;
+	} else {
+		info("removed %d pins under %s: enforcement is off", removed, pin_root);
 	}
-	info("removed %d pins under %s: enforcement is off", removed, pin_root);
-	return 0;
+	return rc;
 }

@@ -14,7 +14,12 @@ int pin_prepare(const char *pin_root);
  * for prog in one step, so enforcement has no gap. Sets d->adopted when it does.
  */
 struct bpf_link *pin_attach_cgroup(struct daemon *d, struct bpf_program *prog, const char *name);
-/* Remove every pin under the pin root, then the root itself. */
+/*
+ * One daemon per pin root: an exclusive flock on the pin root directory, held for
+ * the daemon's life. Returns the fd, or -1 (busy or error, reported).
+ */
+int pin_lock(const char *pin_root);
+/* Remove every pin under the pin root, then the root itself (take pin_lock first). */
 int pin_uninstall(const char *pin_root);
 
 #endif
