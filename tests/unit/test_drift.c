@@ -493,3 +493,40 @@ TEST(drift_baseline_bounded)
 	cJSON_Delete(tools);
 	free(v);
 }
+
+TEST(drift_odd_entries_survive)
+{
+	struct drift *d = drift_open("srv-odd", tmpdir());
+	struct run r;
+	char *deep;
+	size_t o = 0;
+
+	ASSERT_TRUE(d);
+	/* Entries that are not tools are skipped, not pinned, and do not crash anything. */
+	ASSERT_EQ(
+	    check(d, "[42, \"x\", {\"name\":5}, null, {\"name\":\"t\",\"inputSchema\":\"s\"}]", &r),
+	    0);
+	ASSERT_EQ(r.v[0], DRIFT_NEW);
+	ASSERT_EQ(r.v[4], DRIFT_NEW);
+	/* A schema that becomes an object is a structural change. */
+	ASSERT_EQ(check(d, "[{\"name\":\"t\",\"inputSchema\":{\"type\":\"object\"}}]", &r), 1);
+	ASSERT_EQ(r.v[0], DRIFT_CHANGED_STRUCT);
+	ASSERT_TRUE(detail_has(&r.f, "tool-changed-structure", "input schema changed"));
+
+	/* Nesting too deep to canonicalize: reported, never pinned. */
+	deep = malloc(8192);
+	ASSERT_TRUE(deep);
+	o += (size_t)sprintf(deep, "[{\"name\":\"deep\",\"inputSchema\":");
+	for (int i = 0; i < 600; i++)
+		deep[o++] = '[';
+	for (int i = 0; i < 600; i++)
+		deep[o++] = ']';
+	strcpy(deep + o, "}]");
+	ASSERT_EQ(check(d, deep, &r), 2);
+	ASSERT_TRUE(detail_has(&r.f, "tool-unpinnable", "deep"));
+	ASSERT_TRUE(detail_has(&r.f, "tool-removed", "'t'"));
+	cJSON *b = drift_baseline_tool(d, "deep");
+	ASSERT_TRUE(b == NULL);
+	free(deep);
+	drift_close(d);
+}

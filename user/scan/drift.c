@@ -756,8 +756,12 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 		if (fingerprint(t, fp, sfp, &clen) != 0) {
 			/* e.g. a number read as infinity: cannot be pinned, not trusted. */
 			verdict[i] = b ? DRIFT_CHANGED_STRUCT : DRIFT_NEW;
-			findings_add(out, "drift", "tool-changed-structure", CONF_HIGH, where,
-				     "tool '%s' has no canonical form (non-finite number?)", shown);
+			findings_add(
+			    out, "drift", b ? "tool-changed-structure" : "tool-unpinnable",
+			    CONF_HIGH, where,
+			    "tool '%s' has no canonical form (non-finite number or nesting "
+			    "deeper than %d)",
+			    shown, CANON_MAX_DEPTH);
 			continue;
 		}
 		if (!b) {

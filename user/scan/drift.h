@@ -32,9 +32,10 @@ struct drift *drift_open(const char *server_id, const char *baseline_dir);
  * Compare a tools/list "tools" array with the baselines. verdict[i] is set for
  * every element i of tools (the caller provides cJSON_GetArraySize(tools)
  * slots). Findings: scanner "drift", rules "tool-changed",
- * "tool-changed-structure", "tool-removed" (all CONF_HIGH), "baseline-corrupt"
- * (CONF_HIGH), "baseline-unsaved" (CONF_LOW). New tools are added to the
- * baseline and saved. tools must be the complete list, not one page of it.
+ * "tool-changed-structure", "tool-removed" (all CONF_HIGH); about the
+ * baseline itself "baseline-corrupt", "baseline-full", "tool-unpinnable" (a
+ * definition with no canonical form; CONF_HIGH) and "baseline-unsaved" (CONF_LOW). New tools are
+ * added to the baseline and saved. tools must be the complete list, not one page of it.
  */
 void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdict,
 		 struct findings *out);
