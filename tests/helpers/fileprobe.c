@@ -7,6 +7,7 @@
  *   uring     io_uring IORING_OP_OPENAT, read  truncate  truncate(PATH, 0)
  *   link      link(PATH, PATH2)                rename    rename(PATH, PATH2)
  *   handle    name_to_handle_at(PATH)
+ *   int80     open through the 32-bit syscall ABI (int $0x80) from this 64-bit process
  *
  * Prints "ok N" (bytes read) or "err NAME" and exits 0 on success, else with the
  * errno value (EPERM = 1), so a shell test can tell a kernel deny from any failure.
@@ -153,6 +154,30 @@ static int do_handle(const char *path)
 	return 0;
 }
 
+#if defined(__x86_64__)
+/*
+ * The ia32 table numbers syscalls differently (open = 5): a filter that only
+ * knows the 64-bit numbers misses it. The path must sit below 4 GiB.
+ */
+static int do_int80(const char *path)
+{
+	char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	long ret;
+
+	if (low == MAP_FAILED)
+		return report_err(errno);
+	snprintf(low, 4096, "%s", path);
+	__asm__ volatile("int $0x80"
+			 : "=a"(ret)
+			 : "a"(5L), "b"((long)(unsigned long)low), "c"((long)O_RDONLY), "d"(0L)
+			 : "memory");
+	if (ret < 0)
+		return report_err((int)-ret);
+	return read_fd((int)ret);
+}
+#endif
+
 static int status(int rc)
 {
 	if (rc)
@@ -185,6 +210,10 @@ int main(int argc, char **argv)
 		return status(truncate(argv[2], 0));
 	if (!strcmp(m, "handle"))
 		return do_handle(argv[2]);
+#if defined(__x86_64__)
+	if (!strcmp(m, "int80"))
+		return do_int80(argv[2]);
+#endif
 	if (argc < 4) {
 		fprintf(stderr, "fileprobe %s: needs two paths\n", m);
 		return 2;

@@ -117,6 +117,7 @@ denied() {
 denied "guarded cat of a basename-protected key" cat "$H/.ssh/id_rsa"
 denied "guarded open of a glob-protected path" "$P" open "$H/.aws/credentials"
 denied "guarded openat2 of a protected key" "$P" openat2 "$H/.ssh/id_rsa"
+denied "guarded open through the 32-bit syscall ABI (int 0x80)" "$P" int80 "$H/.ssh/id_rsa"
 out=$(inside cat "$H/proj/notes.txt" 2>&1)
 check "guarded process reads a benign file" [ "$out" = "benign notes" ]
 out=$(cat "$H/.ssh/id_rsa" 2>&1)

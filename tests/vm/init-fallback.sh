@@ -61,6 +61,7 @@ grep -q 'path blanking on' "$LOG" && ok "path blanking available on this kernel"
 killed "cat of an ssh key" cat $H/.ssh/id_rsa
 killed "open of a glob-protected path" fileprobe open $H/.aws/credentials
 killed "openat2 of a key" fileprobe openat2 $H/.ssh/id_rsa
+killed "open of a key through int 0x80 (ia32 syscall numbers)" fileprobe int80 $H/.ssh/id_rsa
 killed "rename of a key" fileprobe rename $H/.ssh/id_rsa $H/proj/moved
 killed "hard link of a glob-protected path" fileprobe link $H/.aws/credentials $H/proj/hl
 killed "creating a symlink to a key" ln -s $H/.ssh/id_rsa /tmp/innocent

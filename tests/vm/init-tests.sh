@@ -102,6 +102,7 @@ case $out in
 *) ok "O_PATH fd gives no data ($out)" ;;
 esac
 denied "openat2" fileprobe openat2 $H/.ssh/id_rsa
+denied "open through the 32-bit syscall ABI (int 0x80)" fileprobe int80 $H/.ssh/id_rsa
 if [ -e /proc/sys/kernel/io_uring_disabled ] && [ "$(cat /proc/sys/kernel/io_uring_disabled)" != 0 ]; then
 	echo "skip - lsm: io_uring openat: io_uring disabled by sysctl"
 else
