@@ -20,7 +20,7 @@
 	"(?:conversation|chat history|chat log|message history|previous messages|this chat|"       \
 	"user s (?:data|files|messages|information|details|secrets)|secrets?|credentials?|"        \
 	"api keys?|passwords?|private keys?|tokens|system prompt|env(?:ironment)? variables|"      \
-	"\\.env\\b|contents? of ~|contents? of (?:the )?(?:user|home))"
+	"\\.env\\b)"
 #define DEST                                                                                       \
 	"(?:https?://|ftp://|wss?://|\\S+@\\S+\\.[a-z]|the (?:following |attacker s |external |"   \
 	"remote |this )?(?:url|endpoint|server|address|webhook|link))"
@@ -31,21 +31,21 @@ const struct trule inject_rules[] = {
      "<\\|im_start\\|>\\s*(?:system|assistant|developer)|<\\|(?:system|assistant|developer)\\|>|"
      "<<SYS>>|\\[/?INST\\]|<\\|eot_id\\|>|<\\|start_header_id\\|>"},
     {TC_AUTH_TAG, TS_LOW, TS_RAW,
-     "\\[\\s*(?:system|sys|admin|administrator|developer|root|operator)(?:\\s+(?:message|note|"
+     "\\[\\s?(?:system|sys|admin|administrator|developer)(?:\\s+(?:message|note|"
      "notice|prompt|instructions?|override|update))?\\s*\\]"},
     {TC_AUTH_TAG, TS_LOW, TS_RAW,
-     "<\\s*/?\\s*(?:system|system[_-]?(?:message|prompt)|admin|developer)\\s*>"},
+     "</?\\s?(?:system|system[_-]?(?:message|prompt)|admin|developer)\\s*>"},
     /* A <system> element holding prose is addressed to a model, not a pom.xml field. */
     {TC_AUTH_TAG, TS_HIGH, TS_RAW,
-     "<\\s*(?:system|system[_-]?(?:message|prompt))\\s*>\\s*[A-Za-z][^<]{0,20}\\s[^<]{20}"},
+     "<\\s?(?:system|system[_-]?(?:message|prompt))\\s*>\\s*[A-Za-z][^<]{0,20}\\s[^<]{20}"},
     {TC_AUTH, TS_LOW, 0,
      "\\badmin(?:istrator)? (?:note|message|notice|override|instructions?|directive)\\b"},
     {TC_AUTH, TS_LOW, 0,
      "(?:message|note|notice|instructions?|update|directive|memo) from (?:the )?(?:developers?|"
-     "anthropic|openai|system administrator|administrators?|admins?|system|your (?:creators?|"
+     "anthropic|openai|system administrator|administrators?|admins?|your (?:creators?|"
      "developers?|operators?))\\b"},
     {TC_AUTH, TS_LOW, 0,
-     "\\b(?:attention|note to|dear|hey|instructions for|message for|important for) (?:the |all "
+     "\\b(?:attention|note to|dear|instructions for|message for|important for) (?:the |all "
      ")?(?:ai|assistants?|llms?|language models?|ai models?|ai agents?|claude|chatgpt|gpt|"
      "copilot|gemini)\\b"},
     /* instruction overrides */
@@ -63,14 +63,13 @@ const struct trule inject_rules[] = {
      "message|system instructions|instructions you (?:were|have been) given|your (?:"
      "instructions|rules|guidelines|programming|training|directives|system prompt))\\b"},
     {TC_OVERRIDE, TS_HIGH, 0,
-     "your (?:new|real|actual|true) (?:instructions|orders|directives|role|purpose|persona|"
-     "system prompt|objective) (?:are|is)\\b"},
+     "your (?:new|real|actual|true) (?:instructions|directives|persona|system prompt|objective) "
+     "(?:are|is)\\b"},
     {TC_OVERRIDE, TS_LOW, 0,
      "(?:new|updated|revised|real|actual|true) (?:instructions|directives|system prompt)\\s*:"},
     {TC_OVERRIDE, TS_HIGH, 0,
-     "you are (?:now |no longer )(?:an? )?(?:unrestricted|unfiltered|uncensored|jailbroken|dan\\b|"
-     "evil|free from|free of|not bound|no longer bound|in developer mode|in god mode|developer "
-     "mode enabled)"},
+     "you are (?:now |no longer )(?:an? )?(?:unrestricted|unfiltered|uncensored|jailbroken|in "
+     "developer mode|in god mode|no longer bound)"},
     {TC_OVERRIDE, TS_HIGH, 0,
      "you are no longer (?:an? )?(?:ai|assistant|bound|restricted|limited|claude|chatgpt)\\b"},
     {TC_OVERRIDE, TS_HIGH, 0,
@@ -79,9 +78,7 @@ const struct trule inject_rules[] = {
      "rules|guidelines|policies|directives|programming)\\b"},
     {TC_OVERRIDE, TS_HIGH, 0,
      "(?:act|behave|respond|answer|operate) (?:as if|like) (?:you have|there are|you had) no "
-     "(?:restrictions|rules|guidelines|limits|limitations|filters|safety)\\b"},
-    {TC_OVERRIDE, TS_LOW, 0,
-     "(?:end|close) of (?:the )?(?:tool|function) (?:output|result|response)\\b"},
+     "(?:restrictions|rules|guidelines|safety)\\b"},
     {TC_OVERRIDE, TS_LOW, TS_RAW,
      "</\\s*(?:tool_result|function_results|tool_output|function_output|tool_response)\\s*>"},
     /* credential solicitation */
@@ -109,7 +106,7 @@ const struct trule inject_rules[] = {
     {TC_MEMORY, TS_HIGH, 0,
      "(?:remember|memori[sz]e|store|save|keep|retain|note) (?:this|that|the following|these "
      "(?:instructions|rules)|this (?:instruction|rule)|it) [^\\n]{0,36}(?:for|in|across|"
-     "during|throughout) (?:all |every |any )(?:future|subsequent|later|following|next|other) "
+     "during|throughout) (?:all |every |any )(?:future|subsequent) "
      "(?:conversations?|sessions?|chats?|interactions?|requests?|responses?|tasks?|turns?|"
      "queries|prompts)\\b"},
     {TC_MEMORY, TS_HIGH, 0,
@@ -150,7 +147,7 @@ const struct trule inject_rules[] = {
      "(?:send|upload|post|forward|transmit|exfiltrate|leak|email|mail|sync|submit|copy) "
      "[^\\n]{0,48}" DATA_OBJ "[^\\n]{0,100}(?:to|at|into|via) " DEST},
     {TC_EXFIL, TS_LOW, 0,
-     "(?:send|upload|post|forward|transmit|exfiltrate|leak) (?:(?:all|the|every|any|of|this|"
+     "(?:upload|forward|transmit|exfiltrate|leak) (?:(?:all|the|every|any|of|this|"
      "these) )*(?:data|contents?|files?|results?|output|information|info|everything|messages|"
      "history|logs)[^\\n]{0,60}(?:to|at) (?:https?://|\\S+@\\S+\\.[a-z])"},
     {TC_EXFIL, TS_HIGH, 0,
@@ -190,10 +187,6 @@ const struct trule inject_rules[] = {
     {TC_HIDDEN_TAG, TS_LOW, TS_RAW,
      "<\\s*(?:important|secret|hidden|instructions?|system[_-]?instructions?|ai[_-]?"
      "instructions?|note[_-]?to[_-]?(?:ai|assistant|model)|critical|mandatory)\\s*>"},
-    /* Leet digits early in a word and followed by a letter that is not a hex digit
-     * (so hashes, UUIDs and base64 do not count): only text around such words pays
-     * for the folded second pass. */
-    {TC_LEET, TS_SIG, TS_RAW, "(?:^|[^A-Za-z0-9+/_-])[A-Za-z]{0,12}[013457]+[g-z]"},
     {TC_COMMENT, TS_LOW, TS_RAW,
      "<!--[^>]*\\b(?:ai|assistant|llm|language model|claude|chatgpt|gpt|copilot|gemini|"
      "you must|ignore (?:all|previous|the))\\b"},
@@ -286,7 +279,7 @@ static void scan_text(const char *s, size_t len, const char *where, const char *
 {
 	struct thits h;
 
-	ts_scan(s, len, &h);
+	ts_scan(s, len, TS_INJECTION_CATS, &h);
 	judge(&h, where, via, out);
 	if (depth >= 2)
 		return;

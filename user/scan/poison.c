@@ -248,7 +248,7 @@ static void scan_string(const char *s, size_t len, const char *where, const char
 {
 	struct thits h;
 
-	ts_scan(s, len, &h);
+	ts_scan(s, len, (1u << TC__N) - 1, &h);
 	judge(&h, where, via, st, out);
 	if (depth == 0)
 		padding(s, len, where, st, out);

@@ -12,10 +12,199 @@
 
 #define ID_POISON 10000u
 
-static struct mpm *db;
+/*
+ * Two stages, because this Vectorscan build scans the full rule set at only
+ * ~0.15 GB/s on benign prose (every rule that starts with a common word keeps
+ * an engine busy). Stage 1 is one database of anchor words, at least one of
+ * which every rule of a category needs; stage 2 scans only windows around
+ * anchor hits, with the small database of that category.
+ */
+static struct mpm *adb_inj;    /* anchors of the injection categories */
+static struct mpm *adb_all;    /* anchors of every category (poisoning) */
+static struct mpm *cdb[TC__N]; /* rules, one database per category */
 static char init_err[256];
 static int init_rc = -1;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+#define B(c) TS_BIT(c)
+#define A_OVR B(TC_OVERRIDE)
+struct anchor {
+	const char *lit; /* regex-escaped literal, matched caseless anywhere */
+	unsigned cats;
+	unsigned after; /* window reach after the anchor if longer than WIN_AFTER */
+};
+
+/*
+ * Every rule of a category contains (caselessly) one of the anchors listed for
+ * it; a rule added to injection.c or poison.c needs its anchor here too.
+ */
+static const struct anchor anchors[] = {
+    {"<\\|", B(TC_AUTH_TOKEN), 0},
+    {"<<sys", B(TC_AUTH_TOKEN), 0},
+    {"inst\\]", B(TC_AUTH_TOKEN), 0},
+    /* [SYSTEM], <system>, </admin>: the tag rules allow one space inside */
+    {"\\[sys", B(TC_AUTH_TAG), 0},
+    {"\\[ sys", B(TC_AUTH_TAG), 0},
+    {"<sys", B(TC_AUTH_TAG), 0},
+    {"< sys", B(TC_AUTH_TAG), 0},
+    {"</sys", B(TC_AUTH_TAG), 0},
+    {"</ sys", B(TC_AUTH_TAG), 0},
+    {"\\[admin", B(TC_AUTH_TAG), 0},
+    {"\\[ admin", B(TC_AUTH_TAG), 0},
+    {"<admin", B(TC_AUTH_TAG), 0},
+    {"< admin", B(TC_AUTH_TAG), 0},
+    {"</admin", B(TC_AUTH_TAG), 0},
+    {"\\[developer", B(TC_AUTH_TAG), 0},
+    {"\\[ developer", B(TC_AUTH_TAG), 0},
+    {"<developer", B(TC_AUTH_TAG), 0},
+    {"< developer", B(TC_AUTH_TAG), 0},
+    {"</developer", B(TC_AUTH_TAG), 0},
+    {"admin", B(TC_AUTH), 0},
+    {"developer", B(TC_AUTH) | A_OVR, 0},
+    {"anthropic", B(TC_AUTH), 0},
+    {"openai", B(TC_AUTH), 0},
+    {"creator", B(TC_AUTH), 0},
+    {"operator", B(TC_AUTH), 0},
+    {"attention", B(TC_AUTH), 0},
+    {"dear", B(TC_AUTH), 0},
+    {"note to", B(TC_AUTH), 0},
+    {"message for", B(TC_AUTH), 0},
+    {"instructions for", B(TC_AUTH), 0},
+    {"important for", B(TC_AUTH), 0},
+    {"assistant", B(TC_AUTH), 0},
+    {"llm", B(TC_AUTH), 0},
+    {"claude", B(TC_AUTH), 0},
+    {"gpt", B(TC_AUTH), 0},
+    {"copilot", B(TC_AUTH), 0},
+    {"gemini", B(TC_AUTH), 0},
+    {"note", B(TC_HIDDEN_TAG) | B(TC_PARAM_PASS), 0},
+    {"message", B(TC_SHADOW), 0},
+    {"message history", B(TC_EXFIL), 0},
+    {"previous messages", B(TC_EXFIL), 0},
+    {"important", B(TC_HIDDEN_TAG), 0},
+    {"instruction", A_OVR | B(TC_MEMORY) | B(TC_HIDDEN_TAG), 0},
+    {"ignor", A_OVR, 0},
+    {"disregard", A_OVR, 0},
+    {"forget", A_OVR, 0},
+    {"override", A_OVR, 0},
+    {"bypass", A_OVR, 0},
+    {"discard", A_OVR, 0},
+    {"abandon", A_OVR, 0},
+    {"neglect", A_OVR, 0},
+    {"directive", A_OVR, 0},
+    {"persona", A_OVR | B(TC_MEMORY), 0},
+    {"prompt", A_OVR | B(TC_CRED_ASK) | B(TC_MEMORY) | B(TC_EXFIL), 0},
+    {"objective", A_OVR, 0},
+    {"unrestrict", A_OVR, 0},
+    {"unfilter", A_OVR, 0},
+    {"uncensor", A_OVR, 0},
+    {"jailbr", A_OVR, 0},
+    {"god mode", A_OVR, 0},
+    {"bound", A_OVR, 0},
+    {"longer", A_OVR, 0},
+    {"follow", A_OVR, 0},
+    {"obey", A_OVR, 0},
+    {"comply", A_OVR, 0},
+    {"adhere", A_OVR, 0},
+    {"restriction", A_OVR, 0},
+    {"rules", A_OVR, 0},
+    {"guideline", A_OVR, 0},
+    {"safety", A_OVR, 0},
+    {"_result", A_OVR, 0},
+    {"_output", A_OVR, 0},
+    {"_response", A_OVR, 0},
+    {"user", B(TC_CRED_ASK) | B(TC_CONCEAL) | B(TC_EXFIL), 0},
+    {"reveal", B(TC_CRED_ASK), 0},
+    {"leak", B(TC_CRED_ASK) | B(TC_EXFIL), 0},
+    {"disclose", B(TC_CRED_ASK), 0},
+    {"dump", B(TC_CRED_ASK), 0},
+    {"exfiltrat", B(TC_CRED_ASK) | B(TC_EXFIL), 0},
+    {"api", B(TC_CRED_ASK) | B(TC_EXFIL), 0},
+    {"password", B(TC_CRED_ASK) | B(TC_EXFIL), 0},
+    {"passphrase", B(TC_CRED_ASK), 0},
+    {"secret", B(TC_CRED_ASK) | B(TC_EXFIL) | B(TC_HIDDEN_TAG) | B(TC_CRED_PATH), 0},
+    {"private", B(TC_CRED_ASK) | B(TC_EXFIL) | B(TC_CRED_PATH), 0},
+    {"ssh", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
+    {"token", B(TC_CRED_ASK) | B(TC_EXFIL), 0},
+    {"cookie", B(TC_CRED_ASK), 0},
+    {"credential", B(TC_CRED_ASK) | B(TC_EXFIL) | B(TC_CRED_PATH) | B(TC_PARAM_PASS), 0},
+    {"env", B(TC_CRED_ASK) | B(TC_EXFIL) | B(TC_CRED_PATH), 0},
+    {"id_", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
+    {"\\.aws", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
+    {"\\.git-cred", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
+    {"shadow", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
+    {"pgpass", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
+    {"wallet", B(TC_CRED_ASK) | B(TC_CRED_PATH) | B(TC_SHADOW), 0},
+    {"npmrc", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
+    {"netrc", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
+    {"\\.docker", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
+    {"\\.kube", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
+    {"future", B(TC_MEMORY), 0},
+    {"subsequent", B(TC_MEMORY), 0},
+    {"memor", B(TC_MEMORY), 0},
+    {"knowledge", B(TC_MEMORY), 0},
+    {"from now", B(TC_MEMORY), 0},
+    {"remember", B(TC_MEMORY), 0},
+    {"before", B(TC_STEER) | B(TC_SHADOW) | B(TC_READ_FIRST), 0},
+    {"tool", B(TC_STEER) | B(TC_SHADOW) | B(TC_READ_FIRST), 0},
+    {"function", B(TC_STEER) | B(TC_SHADOW) | B(TC_READ_FIRST), 0},
+    {"silently", B(TC_STEER), 0},
+    {"secretly", B(TC_STEER), 0},
+    {"quietly", B(TC_STEER), 0},
+    {"covertly", B(TC_STEER), 0},
+    {"stealthily", B(TC_STEER), 0},
+    {"discreetly", B(TC_STEER), 0},
+    {"conversation", B(TC_EXFIL), 0},
+    {"chat", B(TC_EXFIL), 0},
+    {"upload", B(TC_EXFIL), 0},
+    {"forward", B(TC_EXFIL), 0},
+    {"transmit", B(TC_EXFIL), 0},
+    {"!\\[", B(TC_EXFIL), 2048}, /* alt text and URL before the query */
+    {"mention", B(TC_CONCEAL), 0},
+    {"hidden", B(TC_HIDDEN_TAG), 0},
+    {"critical", B(TC_HIDDEN_TAG), 0},
+    {"mandatory", B(TC_HIDDEN_TAG), 0},
+    {"<!--", B(TC_COMMENT), 1024},
+    /* poisoning only */
+    {"mail", B(TC_SHADOW), 0},
+    {"payment", B(TC_SHADOW), 0},
+    {"transfer", B(TC_SHADOW), 0},
+    {"recipient", B(TC_SHADOW), 0},
+    {"address", B(TC_SHADOW), 0},
+    {"destination", B(TC_SHADOW), 0},
+    {"receiver", B(TC_SHADOW), 0},
+    {"account", B(TC_SHADOW), 0},
+    {"iban", B(TC_SHADOW), 0},
+    {"prior", B(TC_SHADOW), 0},
+    {"instead", B(TC_SHADOW), 0},
+    {"in place", B(TC_SHADOW), 0},
+    {"mcp\\.json", B(TC_CRED_PATH), 0},
+    {"claude_desktop", B(TC_CRED_PATH), 0},
+    {"\\.cursor", B(TC_CRED_PATH), 0},
+    {"/etc/", B(TC_CRED_PATH), 0},
+    {"gnupg", B(TC_CRED_PATH), 0},
+    {"gcloud", B(TC_CRED_PATH), 0},
+    {"_history", B(TC_CRED_PATH), 0},
+    {"\\.pem", B(TC_CRED_PATH), 0},
+    {"keychain", B(TC_CRED_PATH), 0},
+    {"pypirc", B(TC_CRED_PATH), 0},
+    {"read", B(TC_READ_FIRST), 0},
+    {"cat", B(TC_READ_FIRST), 0},
+    {"fetch", B(TC_READ_FIRST), 0},
+    {"retrieve", B(TC_READ_FIRST), 0},
+    {"param", B(TC_PARAM_PASS), 0},
+    {"arg", B(TC_PARAM_PASS), 0},
+    {"field", B(TC_PARAM_PASS), 0},
+    {"input", B(TC_PARAM_PASS), 0},
+    {"propert", B(TC_PARAM_PASS), 0},
+    {"side", B(TC_PARAM_PASS), 0},
+    {"metadata", B(TC_PARAM_PASS), 0},
+    {"context", B(TC_PARAM_PASS), 0},
+    {"file", B(TC_PARAM_PASS), 0},
+    {"key", B(TC_PARAM_PASS), 0},
+    {"config", B(TC_PARAM_PASS), 0},
+};
+#define NANCHORS (sizeof(anchors) / sizeof(anchors[0]))
 
 /*
  * Phrase notation: a space stands for any run of non-alphanumeric bytes (so
@@ -66,10 +255,15 @@ static int add_rules(const struct trule *r, size_t nr, unsigned base)
 {
 	for (size_t i = 0; i < nr; i++) {
 		char *re = (r[i].flags & TS_RAW) ? xstrdup(r[i].re) : ts_expand(r[i].re);
-		/* Leet hits are wanted at every position: each opens a window to fold. */
-		unsigned fl = MPM_CASELESS | (r[i].cat == TC_LEET ? 0 : MPM_SINGLEMATCH);
-		int rc = mpm_add(db, base + (unsigned)i, re, fl);
+		int rc;
 
+		if (r[i].cat >= TC__N) {
+			free(re);
+			return -1;
+		}
+		if (!cdb[r[i].cat])
+			cdb[r[i].cat] = mpm_new();
+		rc = mpm_add(cdb[r[i].cat], base + (unsigned)i, re, MPM_CASELESS | MPM_SINGLEMATCH);
 		free(re);
 		if (rc != 0)
 			return -1;
@@ -85,19 +279,33 @@ static void do_init(void)
 		snprintf(init_err, sizeof(init_err), "normalization: %s", err);
 		return;
 	}
-	db = mpm_new();
+	adb_inj = mpm_new();
+	adb_all = mpm_new();
+	for (size_t i = 0; i < NANCHORS; i++) {
+		if ((anchors[i].cats & TS_INJECTION_CATS) &&
+		    mpm_add(adb_inj, (unsigned)i, anchors[i].lit, MPM_CASELESS) != 0)
+			goto fail_add;
+		if (mpm_add(adb_all, (unsigned)i, anchors[i].lit, MPM_CASELESS) != 0)
+			goto fail_add;
+	}
 	if (add_rules(inject_rules, inject_nrules, 0) != 0 ||
-	    add_rules(poison_rules, poison_nrules, ID_POISON) != 0) {
-		snprintf(init_err, sizeof(init_err), "text patterns: cannot add");
+	    add_rules(poison_rules, poison_nrules, ID_POISON) != 0)
+		goto fail_add;
+	if (mpm_compile(adb_inj, err, sizeof(err)) != 0 ||
+	    mpm_compile(adb_all, err, sizeof(err)) != 0) {
+		snprintf(init_err, sizeof(init_err), "text anchors: %s", err);
 		return;
 	}
-	if (mpm_compile(db, err, sizeof(err)) != 0) {
-		snprintf(init_err, sizeof(init_err), "text patterns: %s", err);
-		mpm_free(db);
-		db = NULL;
-		return;
+	for (int c = 0; c < TC__N; c++) {
+		if (cdb[c] && mpm_compile(cdb[c], err, sizeof(err)) != 0) {
+			snprintf(init_err, sizeof(init_err), "text patterns: %s", err);
+			return;
+		}
 	}
 	init_rc = 0;
+	return;
+fail_add:
+	snprintf(init_err, sizeof(init_err), "text patterns: cannot add");
 }
 
 int ts_init(char *err, size_t errlen)
@@ -262,20 +470,78 @@ static inline unsigned run_mask16(const char *p)
 }
 #endif
 
+static inline int is_leet_digit(unsigned char c)
+{
+	return c == '0' || c == '1' || c == '3' || c == '4' || c == '5' || c == '7';
+}
+
+static inline int is_gz(unsigned char c)
+{
+	c |= 0x20;
+	return c >= 'g' && c <= 'z';
+}
+
+struct wlist;
+static void add_window(struct wlist *l, size_t a, size_t b);
+
+#define LEET_WIN 160  /* bytes folded around a leet word */
+#define LEET_REACH 12 /* a leet digit this far into a word at most (not deep in base64) */
+
 /*
- * Runs of >= 24 base64/hex characters, 16 bytes at a time: a block of all run
- * characters extends the current run, a mixed block ends it at its first gap
- * and starts a new one with its trailing run characters (a run inside one
- * block is shorter than 24 and cannot count).
+ * A leet digit followed by a letter that is not a hex digit, near the start of
+ * a word (hashes, UUIDs and base64 bodies do not count): fold around it.
  */
-static void find_runs(const char *s, size_t n, struct thits *h)
+static void leet_candidate(const char *s, size_t n, size_t p, struct wlist *leet)
+{
+	size_t k = 0;
+
+	while (k <= LEET_REACH && p > k && is_run_char((unsigned char)s[p - k - 1]))
+		k++;
+	if (k > LEET_REACH)
+		return;
+	add_window(leet, p > LEET_WIN ? p - LEET_WIN : 0, p + LEET_WIN < n ? p + LEET_WIN : n);
+}
+
+#if defined(__SSE2__)
+static inline unsigned leet_mask16(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i d = _mm_or_si128(in_range(v, '0', '1'), in_range(v, '3', '5'));
+	__m128i g = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'g', 'z');
+
+	d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8('7')));
+	return ((unsigned)_mm_movemask_epi8(d) << 16) | (unsigned)_mm_movemask_epi8(g);
+}
+#endif
+
+/*
+ * One pass, 16 bytes at a time, for what the pattern engine does slowly:
+ * runs of >= 24 base64/hex characters (a block of all run characters extends
+ * the current run, a mixed block ends it at its first gap and starts a new one
+ * with its trailing run characters; a run inside one block is shorter than 24
+ * and cannot count), and leet words.
+ */
+static void prescan(const char *s, size_t n, struct thits *h, struct wlist *leet)
 {
 	size_t i = 0, run = 0;
 
 #if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
-		unsigned m = run_mask16(s + i);
+		unsigned m = run_mask16(s + i), dg = leet_mask16(s + i);
+		unsigned d = dg >> 16, g = dg & 0xFFFF;
+		unsigned cand = d & (g >> 1);
 
+		if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
+			cand |= 0x8000;
+		/* Deep inside a long run (base64 body) leet digits mean nothing. */
+		if (cand && !(m == 0xFFFF && run > LEET_REACH + 16)) {
+			while (cand) {
+				unsigned b = (unsigned)__builtin_ctz(cand);
+
+				cand &= cand - 1;
+				leet_candidate(s, n, i + b, leet);
+			}
+		}
 		if (m == 0xFFFF) {
 			run += 16;
 			continue;
@@ -292,7 +558,11 @@ static void find_runs(const char *s, size_t n, struct thits *h)
 	}
 #endif
 	for (; i < n; i++) {
-		if (is_run_char((unsigned char)s[i])) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]))
+			leet_candidate(s, n, i, leet);
+		if (is_run_char(c)) {
 			run++;
 			continue;
 		}
@@ -306,8 +576,15 @@ static void find_runs(const char *s, size_t n, struct thits *h)
 
 /* ---- scanning ---- */
 
-#define LEET_WIN 160 /* bytes folded around digits inside words */
-#define LEET_MAXWIN 32
+#define WIN_BEFORE 200 /* bytes of a window before an anchor's end */
+#define WIN_AFTER 200  /* and after it: longer than any rule's reach */
+#define MAXWIN 65536   /* windows per category before it scans the whole text */
+
+struct wlist {
+	size_t n, cap;
+	int all;
+	size_t (*w)[2];
+};
 
 struct sctx {
 	const char *s;
@@ -315,9 +592,8 @@ struct sctx {
 	struct thits *h;
 	int folded;
 	unsigned raw_mask;
-	size_t nwin;
-	size_t win[LEET_MAXWIN][2];
-	int leet_all; /* too many windows: fold the whole text */
+	unsigned want;
+	struct wlist *cat; /* [TC__N] */
 };
 
 static void take_ctx(char *dst, const char *s, size_t end)
@@ -340,23 +616,50 @@ static void take_ctx(char *dst, const char *s, size_t end)
 	dst[n] = '\0';
 }
 
-static void take_leet(struct sctx *x, size_t to)
+/* Hits arrive in order of their end, so a window overlaps only the last one. */
+static void add_window(struct wlist *l, size_t a, size_t b)
 {
-	size_t a = to > LEET_WIN ? to - LEET_WIN : 0, b = to + LEET_WIN;
+	if (l->all)
+		return;
+	if (l->n && a <= l->w[l->n - 1][1]) {
+		if (b > l->w[l->n - 1][1])
+			l->w[l->n - 1][1] = b;
+		return;
+	}
+	if (l->n == l->cap) {
+		if (l->cap == MAXWIN) {
+			l->all = 1;
+			return;
+		}
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->w = xreallocarray(l->w, l->cap, sizeof(*l->w));
+	}
+	l->w[l->n][0] = a;
+	l->w[l->n][1] = b;
+	l->n++;
+}
 
+static int on_anchor(unsigned id, unsigned long long from, unsigned long long to, void *vctx)
+{
+	struct sctx *x = vctx;
+	size_t end = (size_t)to, a, b;
+	unsigned cats;
+
+	(void)from;
+	if (id >= NANCHORS)
+		return 0;
+	a = end > WIN_BEFORE ? end - WIN_BEFORE : 0;
+	b = end + (anchors[id].after ? anchors[id].after : WIN_AFTER);
 	if (b > x->len)
 		b = x->len;
-	if (x->nwin && a <= x->win[x->nwin - 1][1]) {
-		x->win[x->nwin - 1][1] = b;
-		return;
+	cats = anchors[id].cats & x->want;
+	while (cats) {
+		int c = __builtin_ctz(cats);
+
+		cats &= cats - 1;
+		add_window(&x->cat[c], a, b);
 	}
-	if (x->nwin == LEET_MAXWIN) {
-		x->leet_all = 1;
-		return;
-	}
-	x->win[x->nwin][0] = a;
-	x->win[x->nwin][1] = b;
-	x->nwin++;
+	return 0;
 }
 
 static int on_hit(unsigned id, unsigned long long from, unsigned long long to, void *vctx)
@@ -368,11 +671,6 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, v
 
 	(void)from;
 	r = id >= ID_POISON ? &poison_rules[id - ID_POISON] : &inject_rules[id];
-	if (r->cat == TC_LEET) {
-		if (!x->folded)
-			take_leet(x, (size_t)to);
-		return 0;
-	}
 	bit = TS_BIT(r->cat);
 	if (x->folded && !(x->raw_mask & bit))
 		h->fold_only |= bit;
@@ -384,56 +682,106 @@ static int on_hit(unsigned id, unsigned long long from, unsigned long long to, v
 	return 0;
 }
 
+static void engine_failed(struct thits *h)
+{
+	/* An engine failure must not read as "clean". */
+	h->mask |= TS_BIT(TC_OVERRIDE);
+	h->high |= TS_BIT(TC_OVERRIDE);
+	snprintf(h->ctx[TC_OVERRIDE], TS_CTX, "(pattern engine failed on this text)");
+}
+
+/* Stage 1 over s, then each wanted category's database over its windows. */
+static void scan2(struct sctx *x)
+{
+	struct sctx y;
+
+	for (int c = 0; c < TC__N; c++)
+		x->cat[c].n = x->cat[c].all = 0;
+	const struct mpm *adb = (x->want & ~TS_INJECTION_CATS) ? adb_all : adb_inj;
+
+	if (mpm_scan(adb, x->s, x->len, on_anchor, x) != 0) {
+		engine_failed(x->h);
+		return;
+	}
+	y = *x;
+	for (int c = 0; c < TC__N; c++) {
+		const struct wlist *l = &x->cat[c];
+
+		if (!cdb[c] || !(x->want & TS_BIT(c)))
+			continue;
+		if (l->all) {
+			if (mpm_scan(cdb[c], x->s, x->len, on_hit, x) != 0)
+				engine_failed(x->h);
+			continue;
+		}
+		for (size_t i = 0; i < l->n; i++) {
+			y.s = x->s + l->w[i][0];
+			y.len = l->w[i][1] - l->w[i][0];
+			if (mpm_scan(cdb[c], y.s, y.len, on_hit, &y) != 0)
+				engine_failed(x->h);
+		}
+	}
+}
+
+/* Window lists, grown and reused: scans on one thread never nest. */
+static __thread struct wlist tls_cat[TC__N], tls_leet;
+
+static inline int is_word_char(unsigned char c)
+{
+	return is_run_char(c) || c >= 0x80;
+}
+
 /* Fold s[a..b) (widened to word edges) and scan the folded copy. */
-static void scan_folded(const char *s, size_t len, size_t a, size_t b, struct thits *h,
-			unsigned raw_mask)
+static void scan_folded(const char *s, size_t len, size_t a, size_t b, unsigned want,
+			struct thits *h, unsigned raw_mask, struct wlist *cat)
 {
 	struct sctx x;
 	char *f = NULL;
 	unsigned fl = 0;
-	size_t fn;
 
-	while (a > 0 && is_run_char((unsigned char)s[a - 1]))
+	while (a > 0 && is_word_char((unsigned char)s[a - 1]))
 		a--;
-	while (b < len && is_run_char((unsigned char)s[b]))
+	while (b < len && is_word_char((unsigned char)s[b]))
 		b++;
-	fn = norm_fold_punct(s + a, b - a, &f, &fl);
-	h->fold_flags |= fl;
 	memset(&x, 0, sizeof(x));
+	x.len = norm_fold_punct(s + a, b - a, &f, &fl);
+	h->fold_flags |= fl;
 	x.s = f;
-	x.len = fn;
 	x.h = h;
 	x.folded = 1;
 	x.raw_mask = raw_mask;
-	if (mpm_scan(db, f, fn, on_hit, &x) != 0)
-		h->mask |= TS_BIT(TC_OVERRIDE);
+	x.want = want;
+	x.cat = cat;
+	scan2(&x);
 	free(f);
 }
 
-void ts_scan(const char *s, size_t len, struct thits *h)
+void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 {
+	struct wlist *cat = tls_cat;
 	struct sctx x;
+	const struct wlist *leet = &tls_leet;
 
 	memset(h, 0, sizeof(*h));
-	if (!db)
+	if (init_rc != 0) {
+		engine_failed(h);
 		return;
+	}
 	memset(&x, 0, sizeof(x));
 	x.s = s;
 	x.len = len;
 	x.h = h;
-	if (mpm_scan(db, s, len, on_hit, &x) != 0) {
-		/* Engine failure must not read as "clean". */
-		h->mask |= TS_BIT(TC_OVERRIDE);
-		snprintf(h->ctx[TC_OVERRIDE], TS_CTX, "(pattern engine failed on this text)");
-	}
-	find_runs(s, len, h);
-	/* Non-ASCII text is folded whole; ASCII only where digits sit inside words. */
-	if (x.leet_all || !norm_is_ascii(s, len)) {
-		scan_folded(s, len, 0, len, h, h->mask);
-		return;
-	}
-	for (size_t i = 0; i < x.nwin; i++)
-		scan_folded(s, len, x.win[i][0], x.win[i][1], h, h->mask);
+	x.want = want;
+	x.cat = cat;
+	tls_leet.n = tls_leet.all = 0;
+	prescan(s, len, h, &tls_leet);
+	scan2(&x);
+	/* Non-ASCII text is folded whole; ASCII only around leet words. */
+	if (leet->all || !norm_is_ascii(s, len))
+		scan_folded(s, len, 0, len, want, h, h->mask, cat);
+	else
+		for (size_t i = 0; i < leet->n; i++)
+			scan_folded(s, len, leet->w[i][0], leet->w[i][1], want, h, h->mask, cat);
 }
 
 int ts_decode_run(const char *s, const struct trun *r, char **out, size_t *outlen,

@@ -27,7 +27,6 @@ enum tcat {
 	TC_CRED_PATH,  /* signal: ~/.ssh/id_rsa, .env, ~/.aws/credentials, mcp.json */
 	TC_READ_FIRST, /* signal: before using this tool, read ... */
 	TC_PARAM_PASS, /* signal: pass its content as the 'sidenote' parameter */
-	TC_LEET,       /* internal: digits inside words, the text needs the folded pass */
 	TC__N
 };
 
@@ -68,8 +67,11 @@ struct thits {
 
 /* Compile the database once (idempotent). */
 int ts_init(char *err, size_t errlen);
-/* Scan one string: raw pass, then the folded pass when it is not pure ASCII or has leet. */
-void ts_scan(const char *s, size_t len, struct thits *h);
+/*
+ * Scan one string for the categories in want (TS_BIT mask): raw, then folded
+ * when it is not pure ASCII (whole) or has leet words (around them).
+ */
+void ts_scan(const char *s, size_t len, unsigned want, struct thits *h);
 /*
  * Decode run r of s (hex when it is all hex digits, else base64 std/url, padded
  * or not). Returns 1 and a malloc'd NUL-terminated text in *out when the result
@@ -81,5 +83,10 @@ int ts_decode_run(const char *s, const struct trun *r, char **out, size_t *outle
 char *ts_expand(const char *phrase);
 
 #define TS_BIT(c) (1u << (c))
+/* What the injection scanner reads; the rest are poisoning signals. */
+#define TS_INJECTION_CATS                                                                          \
+	(TS_BIT(TC_AUTH_TOKEN) | TS_BIT(TC_AUTH_TAG) | TS_BIT(TC_AUTH) | TS_BIT(TC_OVERRIDE) |     \
+	 TS_BIT(TC_CRED_ASK) | TS_BIT(TC_MEMORY) | TS_BIT(TC_STEER) | TS_BIT(TC_EXFIL) |           \
+	 TS_BIT(TC_CONCEAL) | TS_BIT(TC_HIDDEN_TAG) | TS_BIT(TC_COMMENT))
 
 #endif
