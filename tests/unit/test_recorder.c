@@ -4,7 +4,11 @@
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -686,5 +690,48 @@ TEST(recorder_finding_line)
 	ASSERT_STREQ(cJSON_GetObjectItem(j, "confidence")->valuestring, "high");
 	cJSON_Delete(j);
 	lines_free(&l);
+	tdir_free(&t);
+}
+
+TEST(recorder_disk_full_leaves_no_partial_line)
+{
+	/* A file size limit makes a write stop part-way, as a full disk does. */
+	struct tdir t;
+	struct rec_verify_result res;
+	pid_t pid;
+	int st;
+
+	tdir_init(&t);
+	ASSERT_EQ(write_log(&t, t.key, 3, 64, 0), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit rl;
+		struct stat sb;
+		struct rec_opts o = {.path = t.log, .source = "proxy", .key_path = t.key};
+		char err[256], big[900];
+		struct recorder *r;
+		int failed = 0;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (stat(t.log, &sb) < 0 || !(r = recorder_open(&o, err, sizeof(err))))
+			_exit(10);
+		rl.rlim_cur = rl.rlim_max = (rlim_t)sb.st_size + 2000;
+		setrlimit(RLIMIT_FSIZE, &rl);
+		memset(big, 'y', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		for (int i = 0; i < 10 && !failed; i++) {
+			struct rec_event ev = {.kind = "warn", .summary = big};
+
+			failed = recorder_append(r, &ev) < 0;
+		}
+		_exit(failed && errno == EFBIG ? 0 : 11);
+	}
+	ASSERT_TRUE(pid > 0);
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(WEXITSTATUS(st), 0);
+	/* the failed line was cut back: what is there is a crash-free, unsigned tail */
+	ASSERT_EQ(verify1(t.log, NULL, &res), REC_TRUNCATED);
+	ASSERT_TRUE(res.unsigned_tail >= 1);
 	tdir_free(&t);
 }
