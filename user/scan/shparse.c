@@ -1715,28 +1715,40 @@ static void add_word(struct pstate *ps, const struct frame *fr, int k, struct cm
 /* A globbed command name: what it matches among common binaries (all, sorted). */
 static void glob_command(struct pstate *ps, struct cmdb *b)
 {
-	char **m = NULL;
-	size_t nm = 0;
-	const char *pat;
+	char **m = NULL, dirpat[256];
+	size_t nm = 0, nd = sizeof(bin_dirs) / sizeof(bin_dirs[0]);
+	const char *pat, *base, *slash;
 
 	if (!b->argc || !(b->wf[0] & SH_W_GLOB))
 		return;
 	pat = b->argv[0];
-	for (size_t d = 0; d < sizeof(bin_dirs) / sizeof(bin_dirs[0]) + 1; d++) {
+	/* Split "DIR/NAME": match the directory once, then names only in the dirs that fit. */
+	slash = strrchr(pat, '/');
+	base = slash ? slash + 1 : pat;
+	if (slash && (size_t)(slash - pat) + 2 > sizeof(dirpat))
+		return;
+	if (slash) {
+		memcpy(dirpat, pat, (size_t)(slash - pat) + 1);
+		dirpat[slash - pat + 1] = '\0';
+	}
+	for (size_t d = 0; d < nd + 1; d++) {
+		if (slash ? d == nd || fnmatch(dirpat, bin_dirs[d], FNM_PATHNAME) != 0 : d != nd)
+			continue;
 		for (size_t k = 0; k < NKNOWN; k++) {
 			char path[96];
 
-			if (d < sizeof(bin_dirs) / sizeof(bin_dirs[0]))
-				snprintf(path, sizeof(path), "%s%s", bin_dirs[d], known_cmds[k]);
-			else
-				snprintf(path, sizeof(path), "%s", known_cmds[k]);
-			if (fnmatch(pat, path, FNM_PATHNAME) == 0) {
-				m = xreallocarray(m, nm + 1, sizeof(*m));
-				m[nm++] = xstrdup(path);
-			}
+			/* a literal first character rules most names out cheaply */
+			if (!strchr("*?[\\", base[0]) && base[0] != known_cmds[k][0])
+				continue;
+			if (fnmatch(base, known_cmds[k], 0) != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s%s", slash ? bin_dirs[d] : "",
+				 known_cmds[k]);
+			m = xreallocarray(m, nm + 1, sizeof(*m));
+			m[nm++] = xstrdup(path);
 		}
 	}
-	tick(ps, NKNOWN * 6);
+	tick(ps, NKNOWN);
 	if (!nm)
 		return;
 	qsort(m, nm, sizeof(*m), cmp_str);
