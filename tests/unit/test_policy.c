@@ -54,6 +54,7 @@ TEST(policy_defaults_are_secure)
 	ASSERT_EQ(p->response_scanning.action, PA_BLOCK);
 	ASSERT_FALSE(p->session_binding.enabled);
 	ASSERT_TRUE(p->max_message_bytes >= 1024 * 1024);
+	ASSERT_STREQ(p->session_verdict, "quarantine");
 	ASSERT_TRUE(p->egress.enabled);
 	ASSERT_FALSE(p->egress.allow_loopback);
 	ASSERT_TRUE(p->egress.nrules >= 3);

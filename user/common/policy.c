@@ -804,6 +804,16 @@ static int top_pair(struct ld *l, const char *path, const char *k, yaml_node_t *
 	}
 	if (strcmp(k, "baseline_dir") == 0)
 		return get_str(l, v, k, &p->baseline_dir);
+	if (strcmp(k, "session_verdict") == 0) {
+		static const char *ok[] = {"quarantine", "freeze", "kill", "none"};
+		const char *sv = scalar(v);
+
+		for (size_t i = 0; sv && i < sizeof(ok) / sizeof(ok[0]); i++)
+			if (strcmp(sv, ok[i]) == 0)
+				return get_str(l, v, k, &p->session_verdict);
+		return fail(l, v, k, "expected one of quarantine, freeze, kill, none, got '%s'",
+			    sv ? sv : "(not a scalar)");
+	}
 	if (strcmp(k, "audit") == 0)
 		return get_bool(l, v, k, &p->audit);
 	if (strcmp(k, "egress") == 0)
@@ -937,6 +947,7 @@ void policy_free(struct policy *p)
 	free_file_rules(p);
 	free(p->egress.dns_resolvers);
 	free(p->baseline_dir);
+	free(p->session_verdict);
 	free(p->path);
 	free(p);
 }

@@ -105,6 +105,9 @@ struct policy {
 		bool resolve; /* resolve host names and judge their addresses */
 	} ssrf; /* mcp_ssrf */
 	size_t max_message_bytes;
+	/* What the kernel does to a session whose proxy blocked a credential leak or a
+	 * high-confidence injection: "quarantine" (egress denied), "freeze", "kill", "none". */
+	char *session_verdict;
 	char *baseline_dir; /* drift baselines; NULL: $XDG_STATE_HOME/mcpguard or ~/.local/state/mcpguard */
 
 	/* Kernel (mcpguardd). */

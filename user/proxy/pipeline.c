@@ -10,6 +10,7 @@
 #include "chain.h"
 #include "dlp.h"
 #include "drift.h"
+#include "guard.h"
 #include "injection.h"
 #include "poison.h"
 #include "shell.h"
@@ -125,6 +126,37 @@ static int is_withheld(const struct pipeline *p, const char *tool)
 }
 
 /*
+ * A blocked credential leak or high-confidence injection means the server (or
+ * what it answers) is hostile: tell the kernel, which quarantines the session's
+ * egress, freezes or kills it, as policy says. Once per session.
+ */
+static void session_verdict(struct pipeline *p, const struct msgctx *c, const struct findings *fs,
+			    size_t from)
+{
+	const char *action = p->pol->session_verdict ? p->pol->session_verdict : "quarantine";
+	char err[256], reason[192];
+
+	if (!p->guard || p->verdict_sent || strcmp(action, "none") == 0)
+		return;
+	for (size_t i = from; i < fs->n; i++) {
+		const struct finding *f = &fs->v[i];
+
+		if (f->action != PA_BLOCK)
+			continue;
+		if (strcmp(f->scanner, "dlp") != 0 &&
+		    !(strcmp(f->scanner, "injection") == 0 && f->confidence == CONF_HIGH))
+			continue;
+		snprintf(reason, sizeof(reason), "%s/%s at %s", f->scanner, f->rule, f->where);
+		p->verdict_sent = 1;
+		if (guard_verdict(p->guard, action, reason, err, sizeof(err)) < 0)
+			findlog_event(p->log, c, "session-verdict-failed", PA_BLOCK, err);
+		else
+			findlog_event(p->log, c, action, PA_BLOCK, reason);
+		return;
+	}
+}
+
+/*
  * Map and log every finding made since index `from`; return the strongest
  * action and point *worst at the first finding that carries it.
  */
@@ -146,6 +178,8 @@ static enum pol_action judge(struct pipeline *p, const struct msgctx *c, struct 
 				*worst = f;
 		}
 	}
+	if (best == PA_BLOCK)
+		session_verdict(p, c, fs, from);
 	if (fs->dropped && from == 0) {
 		char d[64];
 

@@ -36,6 +36,7 @@ struct verdict {
 };
 
 struct drift;
+struct guard;
 struct binding;
 struct chain;
 
@@ -52,6 +53,8 @@ struct pipeline {
 	size_t nwithheld;
 	int list_changed; /* notifications/tools/list_changed seen since the last tools/list */
 	unsigned long long nmsg[2], nblocked[2];
+	struct guard *guard; /* the session in the kernel, or NULL: verdicts go there */
+	int verdict_sent;    /* the session verdict is sent once */
 };
 
 /* Compiles every scanner's patterns once. Returns -1 with err filled if one fails. */

@@ -56,6 +56,9 @@ int cmd_run(int argc, char **argv)
 	struct findlog flog;
 	struct pipeline p;
 	struct child child;
+	struct guard g;
+	char gmsg[256];
+	int gr;
 	struct relay_stats st = {0};
 	char err[512], *id;
 	sigset_t mask;
@@ -110,9 +113,18 @@ int cmd_run(int argc, char **argv)
 		policy_free(pol);
 		return 2;
 	}
-	if (!kernel_enforcement_active())
-		warnx("kernel enforcement is off (no mcpguardd answers on its control socket): "
-		      "scanning MCP traffic only");
+	/* Said once, on stderr: whether the kernel guards this server or only we do. */
+	gr = guard_open(&g, gmsg, sizeof(gmsg));
+	if (gr < 0) {
+		warnx("mcpguardd answered but not usefully: %s; not starting the server", gmsg);
+		findlog_close(&flog);
+		policy_free(pol);
+		return 2;
+	}
+	if (gr == 0)
+		warnx("%s", gmsg);
+	else
+		info("%s", gmsg);
 	id = server_id(argv);
 	if (pipeline_init(&p, pol, &flog, id, environ, scan, err, sizeof(err)) != 0) {
 		warnx("cannot start the scanners: %s", err);
@@ -122,9 +134,12 @@ int cmd_run(int argc, char **argv)
 	free(id);
 
 
-	if (spawn_server(argv, pol, &child) < 0) {
-		warn("cannot start '%s'", argv[0]);
+	p.guard = &g;
+	err[0] = '\0';
+	if (spawn_server(argv, pol, &g, &child, err, sizeof(err)) < 0) {
+		warnx("cannot start '%s': %s", argv[0], err[0] ? err : strerror(errno));
 		code = errno == ENOENT ? 127 : 126;
+		guard_close(&g);
 		pipeline_free(&p);
 		findlog_close(&flog);
 		policy_free(pol);
@@ -136,6 +151,8 @@ int cmd_run(int argc, char **argv)
 	      "blocked); %llu bytes spliced, %llu written, %llu dropped",
 	      p.nmsg[DIR_C2S], p.nblocked[DIR_C2S], p.nmsg[DIR_S2C], p.nblocked[DIR_S2C], st.spliced,
 	      st.written, st.dropped);
+	/* Closing the control connection ends the session: the daemon removes its cgroup. */
+	guard_close(&g);
 	pipeline_free(&p);
 	findlog_close(&flog);
 	policy_free(pol);

@@ -5,36 +5,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include <stdio.h>
+
 #include "spawn.h"
 
-int kernel_enforcement_active(void)
+static void child_exec(char *const argv[], const struct policy *pol, struct guard *g, int in,
+		       int out, int errfd)
 {
-	int s = ctl_connect(NULL);
-
-	if (s < 0)
-		return 0;
-	close(s);
-	return 1;
-}
-
-/*
- * Runs in the child between fork and exec. This is the hook point for
- * sandboxing the server when no daemon enforces in the kernel (Landlock
- * rulesets and a seccomp filter built from pol->sandbox and the file rules);
- * that belongs to the sandbox work and is not done here yet.
- */
-static int sandbox_child(const struct policy *pol)
-{
-	(void)pol;
-	return 0;
-}
-
-static void child_exec(char *const argv[], const struct policy *pol, int in, int out, int errfd)
-{
+	struct sandbox_report rep;
 	sigset_t none;
 	int e;
 
+	/* Nothing of the server runs before the daemon has placed this process. */
+	if (guard_wait(g) < 0) {
+		errno = EPERM;
+		goto fail;
+	}
 	/* The proxy blocks and ignores signals for its own loop; the server gets defaults. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -45,8 +31,12 @@ static void child_exec(char *const argv[], const struct policy *pol, int in, int
 		close(in);
 	if (out != STDOUT_FILENO)
 		close(out);
-	if (sandbox_child(pol) != 0)
+	if (guard_child(pol, g, &rep) != 0) {
+		/* stderr is still the proxy's: say why the server was not started */
+		fprintf(stderr, "mcpguard: sandbox: %s\n", rep.why);
+		errno = EPERM;
 		goto fail;
+	}
 	execvp(argv[0], argv);
 fail:
 	e = errno;
@@ -56,7 +46,8 @@ fail:
 	_exit(127);
 }
 
-int spawn_server(char *const argv[], const struct policy *pol, struct child *c)
+int spawn_server(char *const argv[], const struct policy *pol, struct guard *g, struct child *c,
+		 char *err, size_t errlen)
 {
 	int to[2] = {-1, -1}, from[2] = {-1, -1}, ep[2] = {-1, -1};
 	int e = 0;
@@ -72,8 +63,25 @@ int spawn_server(char *const argv[], const struct policy *pol, struct child *c)
 		close(to[1]);
 		close(from[0]);
 		close(ep[0]);
-		child_exec(argv, pol, to[0], from[1], ep[1]);
+		child_exec(argv, pol, g, to[0], from[1], ep[1]);
 	}
+	/* With a daemon, a server that cannot be placed does not run at all. */
+	if (guard_place(g, pid, argv, err, errlen) < 0) {
+		guard_release(g, false);
+		close(ep[1]);
+		ep[1] = -1;
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		close(ep[0]);
+		ep[0] = -1;
+		for (int i = 0; i < 2; i++) {
+			close(to[i]);
+			close(from[i]);
+		}
+		errno = EPERM;
+		return -1;
+	}
+	guard_release(g, true);
 	close(to[0]);
 	close(from[1]);
 	close(ep[1]);
@@ -84,6 +92,7 @@ int spawn_server(char *const argv[], const struct policy *pol, struct child *c)
 	while (r < 0 && errno == EINTR);
 	close(ep[0]);
 	if (r == (ssize_t)sizeof(e)) {
+		snprintf(err, errlen, "%s", strerror(e));
 		int st;
 
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include "guard.h"
 #include "policy.h"
 
 struct child {
@@ -13,13 +14,13 @@ struct child {
 };
 
 /*
- * Fork and exec argv[0] (PATH searched). The server's stderr is ours.
- * Returns 0, or -1 with errno set (also when exec itself failed, which the
- * child reports back over a close-on-exec pipe).
+ * Fork and exec argv[0] (PATH searched) under guard g (guard_open done): the
+ * child waits until the daemon has placed it in its session cgroup, applies its
+ * sandbox and execs. The server's stderr is ours. Returns 0, or -1 with errno set
+ * (also when placement, the sandbox or exec failed: the child reports its errno
+ * back over a close-on-exec pipe) and a reason in err.
  */
-int spawn_server(char *const argv[], const struct policy *pol, struct child *c);
-
-/* Does a mcpguardd answer on its control socket? */
-int kernel_enforcement_active(void);
+int spawn_server(char *const argv[], const struct policy *pol, struct guard *g, struct child *c,
+		 char *err, size_t errlen);
 
 #endif
