@@ -52,6 +52,17 @@ TEST(jsonrpc_classifies_messages)
 		  JR_INVALID);
 	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"x\"}", &id, &method),
 		  JR_INVALID);
+	/* Ids print canonically: the same id in another spelling is the same key. */
+	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":-42.0,\"result\":{}}", &id, &method),
+		  JR_RESPONSE);
+	ASSERT_STREQ(id, "-42");
+	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"result\":{}}", &id, &method),
+		  JR_RESPONSE);
+	ASSERT_STREQ(id, "1.5");
+	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":9007199254740991,\"result\":{}}", &id,
+			  &method),
+		  JR_RESPONSE);
+	ASSERT_STREQ(id, "9007199254740991");
 	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":7,\"params\":{}}", &id, &method),
 		  JR_INVALID);
 	ASSERT_STREQ(id, "7"); /* still known, to answer with */

@@ -5,6 +5,36 @@
 #include "log.h"
 #include "xmalloc.h"
 
+/*
+ * The id as compact JSON. Integer ids (what clients send) are formatted here:
+ * cJSON prints numbers through sprintf and checks them with sscanf, which is
+ * most of the cost of a small message.
+ */
+static char *id_text(const cJSON *id)
+{
+	double v = id->valuedouble;
+
+	if (cJSON_IsNumber(id) && v == (double)(long long)v && v > -9007199254740992.0 &&
+	    v < 9007199254740992.0) {
+		char tmp[24], *s;
+		long long n = (long long)v;
+		unsigned long long u = n < 0 ? 0ull - (unsigned long long)n : (unsigned long long)n;
+		size_t i = sizeof(tmp);
+
+		do {
+			tmp[--i] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (n < 0)
+			tmp[--i] = '-';
+		s = xmalloc(sizeof(tmp) - i + 1);
+		memcpy(s, tmp + i, sizeof(tmp) - i);
+		s[sizeof(tmp) - i] = '\0';
+		return s;
+	}
+	return cJSON_PrintUnformatted(id);
+}
+
 enum jr_kind jr_classify(const cJSON *m, char **idtext, const char **method)
 {
 	const cJSON *ver, *id, *meth, *res, *err;
@@ -24,7 +54,7 @@ enum jr_kind jr_classify(const cJSON *m, char **idtext, const char **method)
 	if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id) && !(cJSON_IsNull(id) && err && !meth))
 		return JR_INVALID;
 	/* Known even for an invalid message, so its sender can be answered. */
-	if (id && !(*idtext = cJSON_PrintUnformatted(id)))
+	if (id && !(*idtext = id_text(id)))
 		return JR_INVALID;
 	if (meth) {
 		if (!cJSON_IsString(meth) || res || err)

@@ -17,7 +17,10 @@ struct mpm {
 };
 
 static __thread hs_scratch_t *tls_scratch;
-static __thread const struct mpm *tls_owner;
+/* Databases the scratch has been grown for: re-checking on every switch is costly. */
+#define MPM_FITTED 32
+static __thread const struct mpm *tls_fitted[MPM_FITTED];
+static __thread size_t tls_nfitted;
 
 struct mpm *mpm_new(void)
 {
@@ -102,13 +105,19 @@ int mpm_scan(const struct mpm *m, const char *buf, size_t len, mpm_cb cb, void *
 	if (len > 0xffffffffu)
 		return -1;
 	/* One scratch per thread, grown to fit every database this thread uses. */
-	if (tls_owner != m) {
+	size_t i;
+
+	for (i = 0; i < tls_nfitted && tls_fitted[i] != m; i++)
+		;
+	if (i == tls_nfitted) {
 		if (tls_scratch == NULL) {
 			if (hs_clone_scratch(m->proto, &tls_scratch) != HS_SUCCESS)
 				return -1;
 		} else if (hs_alloc_scratch(m->db, &tls_scratch) != HS_SUCCESS)
 			return -1;
-		tls_owner = m;
+		if (tls_nfitted == MPM_FITTED)
+			tls_nfitted = 0; /* forget: each is fitted again when next used */
+		tls_fitted[tls_nfitted++] = m;
 	}
 	r = hs_scan(m->db, buf, (unsigned)len, 0, tls_scratch, on_match, &w);
 	if (r == HS_SUCCESS || r == HS_SCAN_TERMINATED)
@@ -125,8 +134,10 @@ void mpm_free(struct mpm *m)
 {
 	if (!m)
 		return;
-	if (tls_owner == m)
-		tls_owner = NULL; /* a later mpm at the same address must re-size scratch */
+	/* A later mpm at the same address must re-size scratch. */
+	for (size_t i = 0; i < tls_nfitted; i++)
+		if (tls_fitted[i] == m)
+			tls_fitted[i] = tls_fitted[--tls_nfitted];
 	for (size_t i = 0; i < m->n; i++)
 		free(m->exprs[i]);
 	free(m->exprs);
