@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "egress.h"
 #include "egress.skel.h"
+#include "netlsm.skel.h"
 #include "log.h"
 #include "pin.h"
 #include "xmalloc.h"
@@ -53,7 +55,10 @@ struct egress {
 	size_t ndns;
 	size_t n4, n6;
 	time_t next_resolve;
-	char desc[512];
+	struct netlsm_bpf *lsm;
+	struct bpf_link *lsm_link;
+	char packet[200]; /* packet-socket coverage, for the banner */
+	char desc[768];
 };
 
 static uint32_t kernel_action(enum pol_action a)
@@ -456,6 +461,52 @@ int egress_start(struct daemon *d)
 	return 0;
 }
 
+/*
+ * LSM links cannot swap programs (BPF_LINK_UPDATE is cgroup/xdp only), so a restart
+ * attaches the new link first and only then drops the old pin: no gap either way.
+ */
+int egress_lsm_start(struct daemon *d, bool lsm_works, const char *why_not)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_root);
+	struct egress *eg = d->egress;
+	struct bpf_link *old = NULL;
+	char path[PATH_MAX];
+	int err;
+
+	if (!d->pol->egress.deny_raw_sockets) {
+		snprintf(eg->packet, sizeof(eg->packet), "packet sockets allowed by policy");
+		return 0;
+	}
+	if (!lsm_works) {
+		snprintf(eg->packet, sizeof(eg->packet),
+			 "packet sockets (AF_PACKET) NOT refused: needs BPF-LSM (%s)", why_not);
+		return 0;
+	}
+	if (snprintf(path, sizeof(path), "%s/netlsm_socket_create", d->pin_root) >=
+	    (int)sizeof(path))
+		return -1;
+	if ((eg->lsm = netlsm_bpf__open_opts(&opts)) == NULL ||
+	    (err = netlsm_bpf__load(eg->lsm)) < 0) {
+		warnx("load netlsm (packet sockets) BPF program");
+		return -1;
+	}
+	if ((eg->lsm_link = bpf_program__attach_lsm(eg->lsm->progs.mg_socket_create)) == NULL) {
+		warn("attach lsm/socket_create");
+		return -1;
+	}
+	if (access(path, F_OK) == 0 && (old = bpf_link__open(path)) != NULL) {
+		if (unlink(path) < 0)
+			warn("unlink %s", path);
+		bpf_link__destroy(old);
+	}
+	if ((err = bpf_link__pin(eg->lsm_link, path)) < 0) {
+		warnx("pin %s: %s", path, strerror(-err));
+		return -1;
+	}
+	snprintf(eg->packet, sizeof(eg->packet), "packet sockets refused (lsm/socket_create)");
+	return 0;
+}
+
 void egress_tick(struct daemon *d, time_t now)
 {
 	struct egress *eg = d->egress;
@@ -486,12 +537,13 @@ const char *egress_describe(struct daemon *d)
 	snprintf(eg->desc, sizeof(eg->desc),
 		 "%s on connect4, connect6, sendmsg4, sendmsg6, sock_create: %zu rules -> %zu "
 		 "IPv4 + %zu IPv6 prefixes, %zu host names, %zu DNS resolvers, default %s, "
-		 "loopback %s, raw/ICMP sockets %s",
+		 "loopback %s, raw/ICMP sockets %s; %s",
 		 d->audit ? "AUDIT ONLY (blocks are reported, not enforced)" : "enforcing",
 		 p->egress.nrules, eg->n4, eg->n6, eg->nhosts, eg->ndns,
 		 pol_action_name(p->egress.default_action),
 		 p->egress.allow_loopback ? "allowed" : "denied unless a rule allows it",
-		 p->egress.deny_raw_sockets ? "denied" : "allowed");
+		 p->egress.deny_raw_sockets ? "denied" : "allowed",
+		 eg->packet[0] ? eg->packet : "packet sockets not checked yet");
 	return eg->desc;
 }
 
@@ -504,6 +556,8 @@ void egress_stop(struct daemon *d)
 	/* Closing link fds leaves the pinned links (and enforcement) in place. */
 	for (int i = 0; i < NPROGS; i++)
 		bpf_link__destroy(eg->links[i]);
+	bpf_link__destroy(eg->lsm_link);
+	netlsm_bpf__destroy(eg->lsm);
 	egress_bpf__destroy(eg->skel);
 	free(eg->ents);
 	free(eg->hosts);

@@ -8,6 +8,11 @@
 
 /* Load, write config and rules, attach or adopt the pinned links. -1: fatal. */
 int egress_start(struct daemon *d);
+/*
+ * Packet sockets need BPF-LSM (netlsm.bpf.c): loaded when lsm_works (files.c found
+ * BPF-LSM hooks that really run), else reported as not covered. -1: fatal.
+ */
+int egress_lsm_start(struct daemon *d, bool lsm_works, const char *why_not);
 /* Re-resolve host names and resolvers when resolve_interval has passed. */
 void egress_tick(struct daemon *d, time_t now);
 /* One line for the start banner. */

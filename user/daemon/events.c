@@ -145,6 +145,19 @@ static void fmt_time(uint64_t ts_boot, char *buf, size_t len)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)((ns / 1000000LL) % 1000));
 }
 
+static const char *family_name(unsigned f)
+{
+	switch (f) {
+	case AF_INET:
+		return "inet";
+	case AF_INET6:
+		return "inet6";
+	case AF_PACKET:
+		return "packet";
+	}
+	return "other";
+}
+
 static void fmt_target(const struct mg_event *e, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -154,10 +167,7 @@ static void fmt_target(const struct mg_event *e, char *buf, size_t len)
 	path[MG_PATH_LEN] = '\0';
 	if (e->hook == MG_HOOK_SOCK_CREATE) {
 		snprintf(buf, len, "%s (%s, protocol %u)", path[0] ? path : "socket",
-			 e->family == AF_INET6	? "inet6"
-			 : e->family == AF_INET ? "inet"
-						: "other",
-			 e->proto);
+			 family_name(e->family), e->proto);
 	} else if (e->family == AF_INET) {
 		inet_ntop(AF_INET, e->daddr, a, sizeof(a));
 		snprintf(buf, len, "%s:%u", a, e->dport);

@@ -208,6 +208,10 @@ int main(int argc, char **argv)
 	if (files_start(&d) < 0)
 		fatalx("credential-file enforcement could not be set up (%s); not starting",
 		       d.files_reason[0] ? d.files_reason : "see above");
+	if (egress_lsm_start(&d, d.files_mode == FILES_LSM,
+			     d.files_mode == FILES_OFF ? "not probed: files disabled by policy"
+						       : "unavailable on this kernel") < 0)
+		fatalx("packet-socket enforcement could not be set up; not starting");
 	if ((rbfd = events_start(&d, events_path)) < 0)
 		fatalx("events could not be set up; not starting");
 	if ((ctlfd = control_start(&d, sock)) < 0)
