@@ -237,11 +237,13 @@ static int landlock_apply(const struct policy *pol, const struct sandbox_opts *o
 		return -1;
 	}
 
-	if (pol->files.enabled && o->fs)
+	/* Only blocking rules: an audit rule means "allowed, but watched" (and tainting). */
+	if (pol->files.enabled && o->fs && !pol->audit)
 		for (size_t i = 0; i < pol->files.nrules; i++)
-			for (size_t j = 0; j < pol->files.rules[i].npaths; j++)
-				sandbox_expand(pol->files.rules[i].paths[j], o->home_override,
-					       collect, &prot);
+			if (pol->files.rules[i].action == PA_BLOCK)
+				for (size_t j = 0; j < pol->files.rules[i].npaths; j++)
+					sandbox_expand(pol->files.rules[i].paths[j],
+						       o->home_override, collect, &prot);
 	rep->protected = (int)prot.n;
 
 	/* Ancestors of every protected path, "/" included. */
