@@ -160,6 +160,15 @@ done
 if grep -q 'notes.txt' "$EV"; then nok "event for a benign file"; else ok "no event for benign files"; fi
 echo "# events: $(wc -l <"$EV") lines"
 
+# --- indicative cost of the LSM hooks on open() (TCG: only the ratio means anything) ---
+if [ -x /opt/mg/bench-kernel ]; then
+	mkdir -p /sys/fs/cgroup/bench-base $CG/bench
+	bench-kernel pair /sys/fs/cgroup/bench-base $CG/bench $H/proj/notes.txt 127.0.0.1 1 \
+		40000 0 20 2>/dev/null | awk '$1 == "open_close" { v[$2] = $3 }
+		END { if (v["base"] > 0) printf "# bench (TCG): open+close unguarded %.0f ns, guarded %.0f ns, ratio %.3f\n", v["base"], v["guarded"], v["guarded"] / v["base"] }'
+	echo $$ >/sys/fs/cgroup/cgroup.procs
+fi
+
 # --- restart over the pins, then audit rules taint the session ---
 kill -9 "$DPID"
 wait "$DPID" 2>/dev/null
