@@ -36,6 +36,7 @@ struct recorder {
 	unsigned char *sk;	/* sodium_malloc'd, 64 bytes */
 	unsigned char pk[32];
 	char key_id[17];
+	int broken; /* a partial line could not be removed: refuse to write after it */
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -372,6 +373,11 @@ static int emit(struct recorder *r, cJSON *o, int sign)
 	size_t n, len;
 	int e;
 
+	if (r->broken) {
+		cJSON_Delete(o);
+		errno = EIO;
+		return -1;
+	}
 	rec_hex(r->head, 32, hex);
 	cJSON_AddStringToObject(o, "prev", hex);
 	s = cJSON_PrintUnformatted(o);
@@ -406,9 +412,8 @@ static int emit(struct recorder *r, cJSON *o, int sign)
 	if (write_all(r->fd, line, len) < 0) {
 		e = errno;
 		/* Never leave a partial line that later lines would follow. */
-		if (ftruncate(r->fd, (off_t)r->size) < 0) {
-			/* nothing more we can do; verify will report the torn line */
-		}
+		if (ftruncate(r->fd, (off_t)r->size) < 0)
+			r->broken = 1; /* verify will report the torn line; add nothing after it */
 		free(line);
 		errno = e;
 		return -1;
@@ -538,8 +543,10 @@ static int rotate(struct recorder *r, int sign_old)
 		char gzname[PATH_MAX + 40];
 
 		snprintf(gzname, sizeof(gzname), "%s.gz", base);
-		if (write_genesis(r, gzname) < 0)
+		if (write_genesis(r, gzname) < 0) {
+			r->broken = 1; /* a file without its genesis line cannot be continued */
 			return -1;
+		}
 	}
 	if (compress_file(old) < 0) {
 		/* the plain file still verifies; say so once */

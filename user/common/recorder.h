@@ -66,7 +66,10 @@ struct recorder;
  * Returns NULL with a message in err on failure.
  */
 struct recorder *recorder_open(const struct rec_opts *o, char *err, size_t errlen);
-/* Append one line. Returns 0, or -1 with errno (the file is left without a partial line). */
+/*
+ * Append one line. Returns 0, or -1 with errno; the file is left without a partial
+ * line, or if that cannot be undone every later call fails with EIO (fail closed).
+ */
 int recorder_append(struct recorder *r, const struct rec_event *ev);
 /*
  * A scanner finding from mcpguard run (findings.h): kind and verdict are the
