@@ -179,6 +179,63 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("pattern database compiled in %.0f ms\n", (now() - t0) * 1e3);
+	{
+		/* Latency of one small tools/call result, and of a tools/list of 20 tools. */
+		char *txt = prose(200), js[4096], *tl = malloc(64 * 1024);
+		cJSON *v, *t;
+		double best = 1e9;
+		size_t o;
+
+		snprintf(js, sizeof(js), "{\"content\":[{\"type\":\"text\",\"text\":\"%s\"}]}",
+			 txt);
+		for (char *p = js; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		v = cJSON_Parse(js);
+		for (int r = 0; r < 2000 && v; r++) {
+			struct findings f;
+			double t1;
+
+			memset(&f, 0, sizeof(f));
+			t1 = now();
+			inject_scan_json(v, "result", &f);
+			t1 = now() - t1;
+			if (t1 < best)
+				best = t1;
+		}
+		printf("small tools/call result (200 B text): inject_scan_json %.1f us\n",
+		       best * 1e6);
+		cJSON_Delete(v);
+		o = (size_t)sprintf(tl, "{\"tools\":[");
+		for (int i = 0; i < 20; i++)
+			o += (size_t)sprintf(
+			    tl + o,
+			    "%s{\"name\":\"tool_%d\",\"description\":\"Reads the "
+			    "file at the given path and returns its text, up to a limit "
+			    "of bytes.\",\"inputSchema\":{\"type\":\"object\","
+			    "\"properties\":{\"path\":{\"type\":\"string\","
+			    "\"description\":\"Absolute path\"},\"limit\":{\"type\":"
+			    "\"number\",\"default\":1000}},\"required\":[\"path\"]}}",
+			    i ? "," : "", i);
+		sprintf(tl + o, "]}");
+		t = cJSON_Parse(tl);
+		best = 1e9;
+		for (int r = 0; r < 200 && t; r++) {
+			struct findings f;
+			double t1;
+
+			memset(&f, 0, sizeof(f));
+			t1 = now();
+			poison_scan_result("tools/list", t, &f);
+			t1 = now() - t1;
+			if (t1 < best)
+				best = t1;
+		}
+		printf("tools/list of 20 tools: poison_scan_result %.1f us\n", best * 1e6);
+		cJSON_Delete(t);
+		free(tl);
+		free(txt);
+	}
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t n = sizes[i], nf = 0;
 		char *a = prose(n), *b = records(n), *c = intl(n);
