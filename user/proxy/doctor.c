@@ -31,6 +31,7 @@
 #include <zlib.h>
 
 #include "cmds.h"
+#include "ctl.h"
 #include "doctor.h"
 #include "probe.skel.h"
 
@@ -457,6 +458,46 @@ static void check_userns(void)
 	}
 }
 
+/* ---- the running daemon (information only: the exit code is about the kernel) ---- */
+
+static char daemon_state[512];
+
+static void check_daemon(void)
+{
+	int s = ctl_connect(NULL);
+	cJSON *req, *rep = NULL;
+	char err[256];
+	struct stat st;
+	int pinned = stat("/sys/fs/bpf/mcpguard", &st) == 0;
+
+	if (s < 0) {
+		snprintf(daemon_state, sizeof(daemon_state),
+			 "not running (start it: sudo mcpguardd --cgroup /mcp)%s",
+			 pinned ? "; pinned enforcement from an earlier daemon is still in "
+				  "/sys/fs/bpf/mcpguard"
+				: "");
+		return;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "op", "status");
+	if (ctl_call(s, req, -1, &rep, err, sizeof(err)) < 0) {
+		snprintf(daemon_state, sizeof(daemon_state), "running, but status failed: %s", err);
+	} else {
+		const cJSON *fm = cJSON_GetObjectItemCaseSensitive(rep, "files_mode");
+		const cJSON *cg = cJSON_GetObjectItemCaseSensitive(rep, "cgroup");
+		const cJSON *au = cJSON_GetObjectItemCaseSensitive(rep, "audit");
+
+		snprintf(daemon_state, sizeof(daemon_state),
+			 "running: cgroup %s, credential files by %s%s",
+			 cJSON_IsString(cg) ? cg->valuestring : "?",
+			 cJSON_IsString(fm) ? fm->valuestring : "?",
+			 cJSON_IsTrue(au) ? ", audit only" : "");
+	}
+	cJSON_Delete(req);
+	cJSON_Delete(rep);
+	close(s);
+}
+
 /* ---- verdict ---- */
 
 static enum doctor_mode decide(const char **desc)
@@ -530,6 +571,7 @@ static void print_text(enum doctor_mode m, const char *desc, const struct utsnam
 			     "securityfs /sys/kernel/security)");
 	if (lockdown[0])
 		printf("  lockdown: %s\n", lockdown);
+	wrap("  daemon:", daemon_state, 10);
 	printf("  CONFIG_BPF_LSM: %s\n", cfg_bpf_lsm < 0 ? "unknown (no kernel config found)"
 					 : cfg_bpf_lsm	 ? "y"
 							 : "not set");
@@ -551,6 +593,7 @@ cJSON *doctor_json(enum doctor_mode m, const char *desc)
 	cJSON_AddStringToObject(o, "summary", desc);
 	cJSON_AddNumberToObject(o, "exit", (int)m);
 	cJSON_AddStringToObject(o, "lsm_list", lsm_list);
+	cJSON_AddStringToObject(o, "daemon", daemon_state);
 	if (cfg_bpf_lsm >= 0)
 		cJSON_AddBoolToObject(o, "config_bpf_lsm", cfg_bpf_lsm);
 	a = cJSON_AddArrayToObject(o, "checks");
@@ -594,6 +637,7 @@ enum doctor_mode doctor_run(const char **desc)
 	check_landlock();
 	check_seccomp();
 	check_userns();
+	check_daemon();
 	return decide(desc);
 }
 
