@@ -1,5 +1,6 @@
 /* Tool chains: classification of calls and subsequence matching over a session. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "chain.h"
 #include "t.h"
@@ -343,4 +344,48 @@ TEST(chain_class_names_roundtrip)
 	ASSERT_STREQ(chain_class_names(CC_READ_SENSITIVE | CC_NET_SEND, buf, sizeof(buf)),
 		     "read-sensitive,network-send");
 	ASSERT_STREQ(chain_class_names(0, buf, sizeof(buf)), "");
+}
+
+TEST(chain_from_loaded_policy_yaml)
+{
+	static const char yaml[] = "tool_chain_detection:\n"
+				   "  enabled: true\n"
+				   "  action: warn\n"
+				   "  chains:\n"
+				   "    - name: env-to-issue\n"
+				   "      steps: [secret-access, \"github_*\"]\n"
+				   "      action: block\n"
+				   "    - name: inherit-action\n"
+				   "      steps: [exec, network-send]\n";
+	char path[] = "/tmp/mg-chain-pol-XXXXXX", err[256];
+	int fd = mkstemp(path);
+	struct policy *pol;
+	struct chain *c;
+	struct findings f = {0};
+	const struct finding *x;
+
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(write(fd, yaml, sizeof(yaml) - 1), (long long)sizeof(yaml) - 1);
+	close(fd);
+	pol = policy_load(path, err, sizeof(err));
+	unlink(path);
+	if (!pol)
+		fprintf(stderr, "  %s\n", err);
+	ASSERT_TRUE(pol);
+	c = chain_new(pol);
+	observe(c, "get_env", "{\"name\":\"NPM_TOKEN\"}", &f);
+	observe(c, "github_create_issue", "{\"title\":\"t\",\"body\":\"b\"}", &f);
+	x = find_rule(&f, "env-to-issue");
+	ASSERT_TRUE(x);
+	ASSERT_EQ(x->action, PA_BLOCK);
+	/* Built-in too: secret then an issue on a public tracker. */
+	ASSERT_TRUE(find_rule(&f, "secret-exfiltration") != NULL);
+	f.n = 0;
+	observe(c, "run_command", "{\"command\":\"make\"}", &f);
+	observe(c, "send_email", "{\"to\":\"a@b.example\",\"body\":\"log\"}", &f);
+	x = find_rule(&f, "inherit-action");
+	ASSERT_TRUE(x);
+	ASSERT_EQ(x->action, PA_WARN); /* the section's action */
+	chain_free(c);
+	policy_free(pol);
 }
