@@ -1039,6 +1039,29 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 				fire(j, R_POWER, CONF_HIGH, k, NULL);
 	}
 
+	/* PowerShell: -EncodedCommand, and Invoke-Expression of a download. */
+	if (!strcmp(n, "powershell") || !strcmp(n, "pwsh") || !strcmp(n, "powershell.exe") ||
+	    !strcmp(n, "pwsh.exe")) {
+		int iex = 0, fetch = 0;
+
+		for (size_t i = a + 1; i < c->argc; i++) {
+			const char *o = c->argv[i];
+
+			if ((o[0] == '-' || o[0] == '/') && o[1] && strlen(o + 1) <= 14 &&
+			    !strncasecmp(o + 1, "encodedcommand", strlen(o + 1)) &&
+			    (o[1] == 'e' || o[1] == 'E'))
+				fire(j, R_DECODE_EXEC, CONF_HIGH, k, "(-EncodedCommand)");
+			if (strcasestr(o, "iex") || strcasestr(o, "invoke-expression"))
+				iex = 1;
+			if (strcasestr(o, "downloadstring") || strcasestr(o, "invoke-webrequest") ||
+			    strcasestr(o, "iwr ") || strcasestr(o, "net.webclient") ||
+			    strcasestr(o, "invoke-restmethod") || strcasestr(o, "irm "))
+				fetch = 1;
+		}
+		if (iex && fetch)
+			fire(j, R_DLEXEC, CONF_HIGH, k, NULL);
+	}
+
 	/* Download and execute. */
 	if (is_downloader(c)) {
 		for (int d = c->pipe_next; d >= 0; d = p->cmd[d].pipe_next)
@@ -1261,8 +1284,12 @@ static int looks_like_command(const char *s)
 		return 0;
 	if (strchr(w, '*') || strchr(w, '?'))
 		return w[0] == '/';
-	return sh_known_command(sh_basename(w)) &&
-	       (w[0] == '/' || w[0] == '.' || !strchr(w, '/')) && isspace((unsigned char)*s);
+	/* something must follow the first word: arguments or an operator */
+	if (!*s || !(isspace((unsigned char)*s) || strchr(";|&<>", *s)))
+		return 0;
+	if (w[0] == '/' || (w[0] == '.' && w[1] == '/') || (w[0] == '~' && w[1] == '/'))
+		return 1; /* a path to a program */
+	return sh_known_command(sh_basename(w)) && !strchr(w, '/');
 }
 
 static void scan_text(const char *s, size_t len, const char *where, int strong, struct texts *t,
