@@ -735,3 +735,35 @@ TEST(recorder_disk_full_leaves_no_partial_line)
 	ASSERT_TRUE(res.unsigned_tail >= 1);
 	tdir_free(&t);
 }
+
+TEST(recorder_tick_signs_quiet_tail)
+{
+	struct tdir t;
+	struct rec_verify_result res;
+	struct rec_opts o = {0};
+	struct recorder *r;
+	struct rec_event ev = {.kind = "allow", .tool = "read_file", .verdict = "allow"};
+	char err[256];
+	uint64_t seq;
+
+	tdir_init(&t);
+	o.path = t.log;
+	o.source = "daemon";
+	o.key_path = t.key;
+	r = recorder_open(&o, err, sizeof(err));
+	ASSERT_TRUE(r != NULL);
+	ASSERT_EQ(recorder_append(r, &ev), 0);
+	ASSERT_EQ(recorder_tick(r, 3600), 0); /* young: nothing written */
+	ASSERT_EQ(recorder_seq(r), 2);
+	ASSERT_EQ(recorder_tick(r, 0), 0); /* due: a checkpoint signs the event */
+	ASSERT_EQ(recorder_seq(r), 3);
+	seq = recorder_seq(r);
+	ASSERT_EQ(recorder_tick(r, 0), 0); /* nothing unsigned: nothing written */
+	ASSERT_EQ(recorder_seq(r), seq);
+	/* as a crash would leave it: the event is signed although the file was never closed */
+	ASSERT_EQ(verify1(t.log, NULL, &res), REC_TRUNCATED);
+	ASSERT_EQ(res.unsigned_tail, 0);
+	ASSERT_EQ(res.checkpoints, 1);
+	ASSERT_EQ(recorder_close(r), 0);
+	tdir_free(&t);
+}

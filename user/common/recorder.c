@@ -36,8 +36,17 @@ struct recorder {
 	unsigned char *sk;	/* sodium_malloc'd, 64 bytes */
 	unsigned char pk[32];
 	char key_id[17];
-	int broken; /* a partial line could not be removed: refuse to write after it */
+	int broken;	/* a partial line could not be removed: refuse to write after it */
+	time_t last_cp; /* CLOCK_MONOTONIC seconds of the last checkpoint */
 };
+
+static time_t mono_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -439,6 +448,7 @@ static int write_checkpoint(struct recorder *r, const char *final)
 	if (emit(r, o, 1) < 0)
 		return -1;
 	r->since_cp = 0;
+	r->last_cp = mono_sec();
 	return fdatasync(r->fd);
 }
 
@@ -700,6 +710,7 @@ struct recorder *recorder_open(const struct rec_opts *o, char *err, size_t errle
 	mg_strlcpy(r->source, o->source, sizeof(r->source));
 	r->every = o->checkpoint_every ? o->checkpoint_every : REC_DEFAULT_CHECKPOINT;
 	r->rotate = o->rotate_bytes;
+	r->last_cp = mono_sec();
 	if (rec_load_or_create_key(keypath, sk, r->pk, err, errlen) < 0)
 		goto fail;
 	if (!(r->sk = sodium_malloc(64))) {
@@ -820,6 +831,13 @@ int recorder_finding(struct recorder *r, const struct finding *f, const char *to
 
 int recorder_checkpoint(struct recorder *r)
 {
+	return write_checkpoint(r, NULL);
+}
+
+int recorder_tick(struct recorder *r, unsigned max_age_sec)
+{
+	if (r->since_cp == 0 || mono_sec() - r->last_cp < (time_t)max_age_sec)
+		return 0;
 	return write_checkpoint(r, NULL);
 }
 

@@ -81,6 +81,11 @@ int recorder_finding(struct recorder *r, const struct finding *f, const char *to
 		     const cJSON *extra);
 /* Write a signed checkpoint now (also done every checkpoint_every lines). */
 int recorder_checkpoint(struct recorder *r);
+/*
+ * For a periodic timer: checkpoint if lines are unsigned and the last checkpoint is
+ * max_age_sec old, so a quiet writer's recent lines are signed too. 0 or -1.
+ */
+int recorder_tick(struct recorder *r, unsigned max_age_sec);
 /* Final signed checkpoint, fdatasync, close. NULL is a no-op. Returns 0 or -1. */
 int recorder_close(struct recorder *r);
 /* Seq of the last line written (genesis and checkpoints count). */
