@@ -37,9 +37,13 @@ void chain_learn_tools(struct chain *c, const cJSON *tools);
 
 /*
  * Record a tools/call and report every chain it completes, once each: scanner
- * "chain", rule = the chain's name, the tools involved in the detail. Policy
- * chains carry their own action in finding.action; built-in ones leave it to
- * the section's.
+ * "chain", rule = the chain's name, the tools involved in the detail. A call
+ * completes a chain when it matches the last step and the earlier steps match
+ * earlier calls, in order, within the last CHAIN_HISTORY calls; so every send
+ * after a credential read is reported, not only the first (blocked or not, a
+ * first attempt must not clear the way for a second). One call is one step.
+ * Policy chains carry their own action in finding.action; built-in ones leave
+ * it to the section's.
  */
 void chain_observe(struct chain *c, const char *tool, const cJSON *args, struct findings *out);
 
