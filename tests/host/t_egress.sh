@@ -94,7 +94,7 @@ netrun() {
 		ip link set lo up || exit 1
 		sysctl -qw net.ipv4.ping_group_range="0 2147483647" 2>/dev/null
 		sp=$($np serve -t 15 tcp:0.0.0.0:18080 tcp:[::]:18080 tcp:0.0.0.0:18081 \
-			tcp:[::]:18081 udp:0.0.0.0:18080 udp:[::]:18080 udp:127.0.0.1:53) || exit 1
+			tcp:[::]:18081 udp:0.0.0.0:18080 udp:[::]:18080 udp:0.0.0.0:53) || exit 1
 		if [ -n "$cg" ]; then echo $$ > "$cg/cgroup.procs" || exit 1; fi
 		$np probe "$@"
 		kill $sp' sh "$NP" "$cg" "$@" >"$OUT" 2>&1
@@ -384,6 +384,47 @@ n=$(bpftool cgroup show "$CGP" 2>/dev/null | grep -c 'mg_')
 [ "$n" -eq 0 ] && ok "uninstall detaches every hook" || nok "uninstall detaches every hook" "$n left"
 netrun "$CGP" tcp:127.0.0.2:18080
 expect "after uninstall: traffic unguarded" tcp:127.0.0.2:18080 OK
+
+# --- host names are re-resolved, resolvers come from resolv.conf. The daemon runs in
+# its own mount namespace (private /etc/hosts and /etc/resolv.conf) and network
+# namespace (a lookup that escaped to DNS could not leave the machine).
+printf '127.0.0.6 mg-refresh.test\n' >"$TMP/hosts"
+printf '# test\nnameserver 127.0.0.9\n' >"$TMP/resolv.conf"
+cat >"$TMP/pol3.yaml" <<'YAML'
+egress:
+  resolve_interval: 5
+  rules:
+    - name: t-refresh
+      host: [mg-refresh.test]
+      ports: [18080]
+      action: allow
+files:
+  enabled: false
+YAML
+: >"$TMP/daemon.err"
+unshare -m -n sh -c 'mount --bind "$1/hosts" /etc/hosts && mount --bind "$1/resolv.conf" \
+	/etc/resolv.conf && shift && exec "$@"' sh "$TMP" $D --cgroup "$CGREL" --pin-root "$PIN" \
+	--events "$EV" --socket "$SOCK" --policy "$TMP/pol3.yaml" 2>"$TMP/daemon.err" &
+DPID=$!
+i=0
+while ! grep -q 'network:' "$TMP/daemon.err" && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if grep -q '1 host names, 1 DNS resolvers' "$TMP/daemon.err"; then
+	netrun "$CGP" tcp:127.0.0.6:18080 udp:127.0.0.9:53 udp:127.0.0.1:53
+	expect "host name resolved into the trie" tcp:127.0.0.6:18080 OK
+	expect "resolver from resolv.conf allowed" udp:127.0.0.9:53 OK
+	expect "resolver not in resolv.conf refused" udp:127.0.0.1:53 EPERM
+	printf '127.0.0.7 mg-refresh.test\n' >"$TMP/hosts"
+	sleep 6
+	netrun "$CGP" tcp:127.0.0.6:18080 tcp:127.0.0.7:18080
+	expect "refresh: new address of the host allowed" tcp:127.0.0.7:18080 OK
+	expect "refresh: old address of the host removed" tcp:127.0.0.6:18080 EPERM
+else
+	nok "daemon with a host rule starts" "$(cat "$TMP/daemon.err")"
+fi
+stop_daemon
 
 # --- the built-in default policy (files module included) starts and guards
 if start_daemon; then
