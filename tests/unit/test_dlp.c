@@ -739,6 +739,7 @@ TEST(dlp_split_across_arguments)
 		x = find(&f, "aws-access-key-id");
 		ASSERT_TRUE(x != NULL);
 		ASSERT_STREQ(x->where, "params.arguments.key");
+		ASSERT_EQ(x->confidence, CONF_HIGH); /* its secret sits in the other argument */
 	}
 
 	/* an intact token in a nested argument: the JSON path names it */

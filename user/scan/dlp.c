@@ -63,6 +63,18 @@ struct span {
 	size_t a, b;
 };
 
+/*
+ * The string arguments of one message are scanned as one text: first joined
+ * without separators (part A: a token cut in pieces), then one per line
+ * (part B). A span inside one argument is reported at that argument's path.
+ */
+struct leafmap {
+	size_t n;
+	const size_t *a, *b; /* start of leaf i in part A and in part B */
+	const size_t *len;
+	char (*path)[128];
+};
+
 struct seen {
 	uint64_t secret, where;
 };
@@ -75,6 +87,7 @@ struct scan {
 	int concat;	   /* joined arguments: report only secrets no single argument showed */
 	const size_t *bounds; /* raw joined text: where each argument starts (sorted) */
 	size_t nbounds;
+	const struct leafmap *map; /* raw joined text: which argument a span came from */
 	pcre2_match_data *md;
 	size_t nlow; /* heuristic findings added: capped so they cannot crowd out the rest */
 	struct seen seen[MAX_SEEN];
@@ -82,7 +95,7 @@ struct scan {
 	/* per layer */
 	const char *buf;
 	size_t len;
-	size_t *last_from; /* per rule: from of the last candidate (one per start) */
+	uint64_t layer; /* tls_last entries of this layer carry this number */
 	struct span spans[MAX_SPANS];
 	size_t nspans;
 	struct {
@@ -612,12 +625,12 @@ static int overlaps(const struct scan *c, size_t a, size_t b)
 }
 
 /* Record a secret once per (where, value); in concat mode, once per value. */
-static int first_sighting(struct scan *c, const char *s, size_t n)
+static int first_sighting(struct scan *c, const char *where, int concat, const char *s, size_t n)
 {
-	uint64_t hs = fnv(s, n), hw = fnv(c->where, strlen(c->where));
+	uint64_t hs = fnv(s, n), hw = fnv(where, strlen(where));
 
 	for (size_t i = 0; i < c->nseen; i++)
-		if (c->seen[i].secret == hs && (c->concat || c->seen[i].where == hw))
+		if (c->seen[i].secret == hs && (concat || c->seen[i].where == hw))
 			return 0;
 	if (c->nseen < MAX_SEEN) {
 		c->seen[c->nseen].secret = hs;
@@ -627,10 +640,47 @@ static int first_sighting(struct scan *c, const char *s, size_t n)
 	return 1;
 }
 
+/* The argument span [a, b) of the joined text lies in, or -1 if it spans several. */
+static long leaf_of(const struct leafmap *m, size_t a, size_t b)
+{
+	const size_t *st = a >= m->b[0] ? m->b : m->a;
+	size_t lo = 0, hi = m->n;
+
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+
+		if (st[mid] <= a)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (a >= st[lo] && b <= st[lo] + m->len[lo]) ? (long)lo : -1;
+}
+
+/* Where a finding at [a, b) of the current layer is reported, and whether it is a split. */
+static const char *where_of(const struct scan *c, size_t a, size_t b, int *concat,
+			    const char **note)
+{
+	*concat = c->concat;
+	*note = c->note;
+	if (c->map && !c->chain) {
+		long i = leaf_of(c->map, a, b);
+
+		if (i >= 0) {
+			*concat = 0;
+			*note = NULL;
+			return c->map->path[i];
+		}
+	}
+	return c->where;
+}
+
 static void report(struct scan *c, const char *rule, const char *what, int conf, size_t a,
 		   size_t b)
 {
 	char red[64];
+	const char *where, *note;
+	int concat;
 
 	if (c->nspans < MAX_SPANS) {
 		c->spans[c->nspans].a = a;
@@ -639,14 +689,15 @@ static void report(struct scan *c, const char *rule, const char *what, int conf,
 	}
 	if (!conf && c->nlow >= MAX_LOW)
 		return;
-	if (!first_sighting(c, c->buf + a, b - a))
+	where = where_of(c, a, b, &concat, &note);
+	if (!first_sighting(c, where, concat, c->buf + a, b - a))
 		return;
 	if (!conf)
 		c->nlow++;
 	redact(c->buf + a, b - a, red, sizeof(red));
-	findings_add(c->out, SCANNER, rule, conf ? CONF_HIGH : CONF_LOW, c->where, "%s %s%s%s%s%s",
+	findings_add(c->out, SCANNER, rule, conf ? CONF_HIGH : CONF_LOW, where, "%s %s%s%s%s%s",
 		     what, red, c->chain ? " (decoded: " : "", c->chain ? c->chain : "",
-		     c->chain ? ")" : "", c->note ? c->note : "");
+		     c->chain ? ")" : "", note ? note : "");
 }
 
 static void candidate(struct scan *c, unsigned id, size_t from, size_t to)
@@ -789,6 +840,13 @@ static void candidate(struct scan *c, unsigned id, size_t from, size_t to)
 	report(c, r->name, r->what, conf, s0, s1);
 }
 
+/* Last candidate start per rule, tagged with the layer it belongs to (no reset per layer). */
+static __thread struct {
+	uint64_t layer;
+	size_t from;
+} tls_last[512];
+static __thread uint64_t tls_layer;
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, void *ctx)
 {
 	struct scan *c = ctx;
@@ -796,15 +854,18 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	if (id >= ENV_ID) {
 		const struct envsec *e = &G.env[id - ENV_ID];
 		size_t b = (size_t)to, a = b - e->n;
+		const char *where, *note;
+		int concat;
 		char red[64];
 
-		if (!first_sighting(c, c->buf + a, e->n))
+		where = where_of(c, a, b, &concat, &note);
+		if (!first_sighting(c, where, concat, c->buf + a, e->n))
 			return 0;
 		redact(c->buf + a, e->n, red, sizeof(red));
-		findings_add(c->out, SCANNER, "env-secret", CONF_HIGH, c->where,
+		findings_add(c->out, SCANNER, "env-secret", CONF_HIGH, where,
 			     "value of the proxy's environment variable %s %s%s%s%s%s", e->name,
 			     red, c->chain ? " (decoded: " : "", c->chain ? c->chain : "",
-			     c->chain ? ")" : "", c->note ? c->note : "");
+			     c->chain ? ")" : "", note ? note : "");
 		return 0;
 	}
 	if (id >= dlp_nrules)
@@ -844,9 +905,10 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 			from++;
 		to = from;
 	}
-	if (c->last_from[id] == (size_t)from)
-		return 0;
-	c->last_from[id] = (size_t)from;
+	if (tls_last[id].layer == c->layer && tls_last[id].from == (size_t)from)
+		return 0; /* one candidate per start (Vectorscan reports every end) */
+	tls_last[id].layer = c->layer;
+	tls_last[id].from = (size_t)from;
 	if (dlp_rules[id].conf == CONF_LOW || dlp_rules[id].val == V_GENERIC ||
 	    dlp_rules[id].val == V_PASSWORD) {
 		if (c->ndefer < MAX_DEFER) {
@@ -863,16 +925,12 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 
 static void scan_layer(struct scan *c, const char *s, size_t n, const char *chain)
 {
-	size_t last[512];
-
 	if (n == 0)
 		return;
-	for (size_t i = 0; i < dlp_nrules && i < 512; i++)
-		last[i] = (size_t)-1;
 	c->buf = s;
 	c->len = n;
 	c->chain = chain;
-	c->last_from = last;
+	c->layer = ++tls_layer;
 	c->nspans = 0;
 	c->ndefer = 0;
 	if (mpm_scan(G.db, s, n, on_match, c) != 0) {
@@ -884,7 +942,6 @@ static void scan_layer(struct scan *c, const char *s, size_t n, const char *chai
 	for (size_t i = 0; i < c->ndefer; i++)
 		candidate(c, c->defer[i].id, c->defer[i].from, c->defer[i].to);
 	c->ndefer = 0;
-	c->last_from = NULL;
 }
 
 static void visit(const char *s, size_t n, const char *chain, void *ctx)
@@ -910,17 +967,31 @@ static void scan_all_layers(struct scan *c, const char *s, size_t n)
 	dec_expand(s, n, &lim, visit, c);
 }
 
+static __thread pcre2_match_data *tls_md; /* one per thread, kept */
+
+/* Only the counters are reset: the arrays are read below their counts. */
 static void scan_init(struct scan *c, struct findings *out, const char *where)
 {
-	memset(c, 0, sizeof(*c));
+	if (!tls_md)
+		tls_md = pcre2_match_data_create(4, NULL);
 	c->out = out;
 	c->where = where ? where : "";
-	c->md = pcre2_match_data_create(4, NULL);
+	c->chain = c->note = NULL;
+	c->concat = 0;
+	c->bounds = NULL;
+	c->nbounds = 0;
+	c->map = NULL;
+	c->md = tls_md;
+	c->nlow = c->nseen = 0;
+	c->buf = NULL;
+	c->len = 0;
+	c->layer = 0;
+	c->nspans = c->ndefer = 0;
 }
 
 static void scan_done(struct scan *c)
 {
-	pcre2_match_data_free(c->md);
+	c->md = NULL;
 }
 
 static int ready(struct findings *out, const char *where)
@@ -941,6 +1012,9 @@ void dlp_scan_text(const char *s, size_t len, const char *where, struct findings
 	scan_init(&c, out, where);
 	if (c.md)
 		scan_all_layers(&c, s, len);
+	else
+		findings_add(out, SCANNER, "scan-error", CONF_HIGH, c.where,
+			     "out of memory for the matcher; treated as a leak");
 	scan_done(&c);
 }
 
@@ -951,24 +1025,28 @@ static int secret_key(const char *k)
 {
 	char f[64];
 	size_t n = 0;
+	int kind = 0;
 
 	for (; *k && n + 1 < sizeof(f); k++)
 		if (isalnum((unsigned char)*k))
 			f[n++] = (char)tolower((unsigned char)*k);
 	f[n] = '\0';
+	if (strstr(f, "passw") || strcmp(f, "pwd") == 0 || strcmp(f, "pass") == 0 ||
+	    strstr(f, "passphrase"))
+		kind = 2;
+	else if (strstr(f, "secret") || strstr(f, "token") || strstr(f, "apikey") ||
+		 strstr(f, "accesskey") || strstr(f, "privatekey") || strstr(f, "credential") ||
+		 strstr(f, "authkey") || strcmp(f, "auth") == 0 || strcmp(f, "authorization") == 0)
+		kind = 1;
+	if (!kind)
+		return 0;
+	/* pagination and bookkeeping fields that merely mention a token */
 	if (strstr(f, "page") || strstr(f, "cursor") || strstr(f, "next") ||
 	    strstr(f, "continuation") || strstr(f, "csrf") || strstr(f, "max") ||
 	    strstr(f, "count") || strstr(f, "type") || strstr(f, "name") || strstr(f, "file") ||
 	    strstr(f, "path") || strstr(f, "url"))
 		return 0;
-	if (strstr(f, "password") || strstr(f, "passwd") || strcmp(f, "pwd") == 0 ||
-	    strcmp(f, "pass") == 0 || strstr(f, "passphrase"))
-		return 2;
-	if (strstr(f, "secret") || strstr(f, "token") || strstr(f, "apikey") ||
-	    strstr(f, "accesskey") || strstr(f, "privatekey") || strstr(f, "credential") ||
-	    strstr(f, "authkey") || strcmp(f, "auth") == 0 || strcmp(f, "authorization") == 0)
-		return 1;
-	return 0;
+	return kind;
 }
 
 struct walk {
@@ -976,18 +1054,23 @@ struct walk {
 	const char *leaf[CONCAT_LEAVES];
 	size_t leafn[CONCAT_LEAVES];
 	size_t nleaves, total;
-	int overflow;
 };
 
+/* Paths of the collected leaves (per thread, reused). */
+static __thread char tls_paths[CONCAT_LEAVES][128];
+
+/*
+ * A string argument: judged by its field name here, decoded layers scanned
+ * now, its raw text scanned later with the others in one pass (scan_joined).
+ * Arguments past the joining bounds are scanned on their own.
+ */
 static void scan_string(struct walk *w, const char *key, const char *s, const char *path)
 {
 	struct scan *c = w->c;
 	size_t n = strlen(s);
-	int kind;
+	int kind = key ? secret_key(key) : 0;
 
 	c->where = path;
-	scan_all_layers(c, s, n);
-	kind = key ? secret_key(key) : 0;
 	if (kind && (kind == 2 ? password_ok(s, n) : generic_ok(s, n))) {
 		c->buf = s;
 		c->len = n;
@@ -999,18 +1082,60 @@ static void scan_string(struct walk *w, const char *key, const char *s, const ch
 		       CONF_LOW, 0, n);
 	}
 	if (w->nleaves < CONCAT_LEAVES && w->total + n + 1 <= CONCAT_MAX) {
+		struct dec_limits lim = {4, 3 * n + 4096, 12};
+
+		mg_strlcpy(tls_paths[w->nleaves], path, sizeof(tls_paths[0]));
 		w->leaf[w->nleaves] = s;
 		w->leafn[w->nleaves] = n;
 		w->nleaves++;
 		w->total += n + 1;
+		dec_expand(s, n, &lim, visit, c);
 	} else {
-		w->overflow = 1;
+		scan_all_layers(c, s, n);
 	}
 }
 
-static void walk(struct walk *w, const cJSON *v, const char *key, const char *path, int depth)
+#define PATH_CAP 256
+
+/* Append "[i]" to the JSON path; returns the new length (the path is cut, never overrun). */
+static size_t path_index(char *path, size_t plen, size_t i)
 {
-	char sub[256];
+	char d[24];
+	size_t n = 0;
+
+	do {
+		d[n++] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i && n < sizeof(d));
+	if (plen + n + 3 > PATH_CAP)
+		return plen;
+	path[plen++] = '[';
+	while (n)
+		path[plen++] = d[--n];
+	path[plen++] = ']';
+	path[plen] = '\0';
+	return plen;
+}
+
+/* Append ".key" (or "key" at the root). */
+static size_t path_key(char *path, size_t plen, const char *k)
+{
+	size_t kl = strlen(k), dot = plen ? 1 : 0;
+
+	if (plen + dot + kl + 1 > PATH_CAP)
+		kl = PATH_CAP - 1 - plen - dot > PATH_CAP ? 0 : PATH_CAP - 1 - plen - dot;
+	if (dot && plen + 1 < PATH_CAP)
+		path[plen++] = '.';
+	memcpy(path + plen, k, kl);
+	plen += kl;
+	path[plen] = '\0';
+	return plen;
+}
+
+/* path holds plen bytes and room for PATH_CAP; children extend it in place. */
+static void walk(struct walk *w, const cJSON *v, const char *key, char *path, size_t plen, int depth)
+{
+	const cJSON *e;
 
 	if (!v)
 		return;
@@ -1024,81 +1149,99 @@ static void walk(struct walk *w, const cJSON *v, const char *key, const char *pa
 		return;
 	}
 	if (cJSON_IsArray(v)) {
-		int i = 0;
-		const cJSON *e;
+		size_t i = 0;
 
 		cJSON_ArrayForEach(e, v)
 		{
-			snprintf(sub, sizeof(sub), "%s[%d]", path, i++);
-			walk(w, e, key, sub, depth + 1);
+			walk(w, e, key, path, path_index(path, plen, i++), depth + 1);
+			path[plen] = '\0';
 		}
 		return;
 	}
 	if (cJSON_IsObject(v)) {
-		const cJSON *e;
-
 		cJSON_ArrayForEach(e, v)
 		{
 			const char *k = e->string ? e->string : "";
 
-			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", k);
-			walk(w, e, k, sub, depth + 1);
+			walk(w, e, k, path, path_key(path, plen, k), depth + 1);
+			path[plen] = '\0';
 		}
 	}
 }
 
-static void scan_joined(struct walk *w, const char *where, const char *sep)
+/*
+ * The collected arguments in one pass: part A joined without separators (a
+ * token cut in pieces), a newline, part B one per line (an id in one argument
+ * and its secret in another). Findings inside one argument carry its path;
+ * the others the parent path and a note. Part A is also decoded (a base64
+ * value cut in pieces); each argument's own layers were decoded already.
+ */
+static void scan_joined(struct walk *w, const char *where)
 {
-	size_t sl = strlen(sep), n = 0;
-	char *buf = xmalloc(w->total + w->nleaves * sl + 1);
-	size_t *bounds = xcalloc(w->nleaves, sizeof(*bounds));
+	size_t n = 0, cap = 2 * w->total + 2, nl = w->nleaves;
+	char *buf = xmalloc(cap);
+	size_t *st = xcalloc(3 * nl, sizeof(*st));
+	struct leafmap map = {nl, st, st + nl, st + 2 * nl, tls_paths};
+	struct dec_limits lim = {4, 0, 12};
 	char note[64];
 
-	for (size_t i = 0; i < w->nleaves; i++) {
-		if (i && sl) {
-			memcpy(buf + n, sep, sl);
-			n += sl;
-		}
-		bounds[i] = n;
+	for (size_t i = 0; i < nl; i++) {
+		st[i] = n;
+		st[2 * nl + i] = w->leafn[i];
 		memcpy(buf + n, w->leaf[i], w->leafn[i]);
 		n += w->leafn[i];
 	}
-	buf[n] = '\0';
-	snprintf(note, sizeof(note), " (split across %zu string arguments)", w->nleaves);
+	buf[n++] = '\n';
+	for (size_t i = 0; i < nl; i++) {
+		st[nl + i] = n;
+		memcpy(buf + n, w->leaf[i], w->leafn[i]);
+		n += w->leafn[i];
+		buf[n++] = '\n';
+	}
+	snprintf(note, sizeof(note), " (split across %zu string arguments)", nl);
 	w->c->where = where;
 	w->c->note = note;
 	w->c->concat = 1;
-	w->c->bounds = bounds;
-	w->c->nbounds = w->nleaves;
-	scan_all_layers(w->c, buf, n);
+	w->c->bounds = st;
+	w->c->nbounds = nl;
+	w->c->map = &map;
+	/* one argument: part A is all there is to see */
+	scan_layer(w->c, buf, nl > 1 ? n : w->leafn[0], NULL);
+	w->c->map = NULL;
+	if (nl > 1) {
+		lim.budget = 3 * (map.b[0] - 1) + 4096;
+		dec_expand(buf, map.b[0] - 1, &lim, visit, w->c);
+	}
 	w->c->note = NULL;
 	w->c->concat = 0;
 	w->c->bounds = NULL;
 	w->c->nbounds = 0;
-	free(bounds);
+	free(st);
 	free(buf);
 }
 
 void dlp_scan_json(const cJSON *v, const char *where, struct findings *out)
 {
 	struct scan c;
-	struct walk *w;
+	struct walk wk, *w;
+	char path[PATH_CAP];
+	size_t pl;
 
 	if (!ready(out, where))
 		return;
 	scan_init(&c, out, where);
 	if (!c.md) {
-		scan_done(&c);
+		findings_add(out, SCANNER, "scan-error", CONF_HIGH, c.where,
+			     "out of memory for the matcher; treated as a leak");
 		return;
 	}
-	w = xcalloc(1, sizeof(*w));
+	w = &wk;
+	w->nleaves = w->total = 0;
 	w->c = &c;
-	walk(w, v, NULL, where ? where : "", 0);
-	if (w->nleaves >= 2) {
-		scan_joined(w, where ? where : "", "");
-		scan_joined(w, where ? where : "", "\n");
-	}
-	free(w);
+	pl = mg_strlcpy(path, where ? where : "", sizeof(path));
+	walk(w, v, NULL, path, pl < sizeof(path) ? pl : sizeof(path) - 1, 0);
+	if (w->nleaves >= 1)
+		scan_joined(w, where ? where : "");
 	scan_done(&c);
 }
 

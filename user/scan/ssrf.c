@@ -693,6 +693,7 @@ static void check_authority(struct sctx *x, const char *where, const char *auth,
 			    int web)
 {
 	static const char *const stops[2] = {"/?#\\", "/?#"};
+	size_t prev_e = (size_t)-1;
 
 	for (int k = 0; k < 2; k++) {
 		char host[HOST_MAX], why[192];
@@ -702,6 +703,9 @@ static void check_authority(struct sctx *x, const char *where, const char *auth,
 		while (e < n && !strchr(stops[k], auth[e]) && !isspace((unsigned char)auth[e]) &&
 		       auth[e] != '"' && auth[e] != '\'' && auth[e] != '<' && auth[e] != '>')
 			e++;
+		if (e == prev_e)
+			break; /* no backslash: both readings agree */
+		prev_e = e;
 		for (size_t i = 0; i < e; i++)
 			if (auth[i] == '@')
 				hs = i + 1;
@@ -802,19 +806,19 @@ static int host_field(const char *k)
 static void scan_string(struct sctx *x, const char *key, const char *s, const char *where)
 {
 	size_t n = strlen(s);
-	int urls;
+	int urls, keyurl = host_field(key);
 
 	x->nseen = 0;
-	urls = scan_urls(x, where, s, n, host_field(key));
+	urls = scan_urls(x, where, s, n, keyurl);
 	if (dec_has_url_escape(s, n) && n < 8192) {
 		unsigned char *d = xmalloc(n + 1);
 		size_t dn = dec_url(s, n, d, n);
 
 		if (dn != DEC_ERR)
-			urls |= scan_urls(x, where, (char *)d, dn, host_field(key));
+			urls |= scan_urls(x, where, (char *)d, dn, keyurl);
 		free(d);
 	}
-	if (!urls && host_field(key) && n > 0 && n < HOST_MAX) {
+	if (!urls && keyurl && n > 0 && n < HOST_MAX) {
 		char h[HOST_MAX], why[192];
 		size_t e = 0;
 		int c;
@@ -831,9 +835,46 @@ static void scan_string(struct sctx *x, const char *key, const char *s, const ch
 	}
 }
 
-static void walk(struct sctx *x, const cJSON *v, const char *key, const char *path, int depth)
+#define PATH_CAP 256
+
+/* Append "[i]" to the JSON path; returns the new length (the path is cut, never overrun). */
+static size_t path_index(char *path, size_t plen, size_t i)
 {
-	char sub[256];
+	char d[24];
+	size_t n = 0;
+
+	do {
+		d[n++] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i && n < sizeof(d));
+	if (plen + n + 3 > PATH_CAP)
+		return plen;
+	path[plen++] = '[';
+	while (n)
+		path[plen++] = d[--n];
+	path[plen++] = ']';
+	path[plen] = '\0';
+	return plen;
+}
+
+/* Append ".key" (or "key" at the root). */
+static size_t path_key(char *path, size_t plen, const char *k)
+{
+	size_t kl = strlen(k), dot = plen ? 1 : 0;
+
+	if (plen + dot + kl + 1 > PATH_CAP)
+		kl = PATH_CAP - 1 - plen - dot > PATH_CAP ? 0 : PATH_CAP - 1 - plen - dot;
+	if (dot && plen + 1 < PATH_CAP)
+		path[plen++] = '.';
+	memcpy(path + plen, k, kl);
+	plen += kl;
+	path[plen] = '\0';
+	return plen;
+}
+
+/* path holds plen bytes and room for PATH_CAP; children extend it in place. */
+static void walk(struct sctx *x, const cJSON *v, const char *key, char *path, size_t plen, int depth)
+{
 	const cJSON *e;
 
 	if (!v || depth > JSON_DEPTH)
@@ -843,12 +884,12 @@ static void walk(struct sctx *x, const cJSON *v, const char *key, const char *pa
 		return;
 	}
 	if (cJSON_IsArray(v)) {
-		int i = 0;
+		size_t i = 0;
 
 		cJSON_ArrayForEach(e, v)
 		{
-			snprintf(sub, sizeof(sub), "%s[%d]", path, i++);
-			walk(x, e, key, sub, depth + 1);
+			walk(x, e, key, path, path_index(path, plen, i++), depth + 1);
+			path[plen] = '\0';
 		}
 		return;
 	}
@@ -857,18 +898,22 @@ static void walk(struct sctx *x, const cJSON *v, const char *key, const char *pa
 		{
 			const char *k = e->string ? e->string : "";
 
-			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", k);
-			walk(x, e, k, sub, depth + 1);
+			walk(x, e, k, path, path_key(path, plen, k), depth + 1);
+			path[plen] = '\0';
 		}
 	}
 }
 
 void ssrf_scan_json(const cJSON *args, const char *where, int resolve, struct findings *out)
 {
-	struct sctx *x = xcalloc(1, sizeof(*x));
+	struct sctx x;
+	char path[PATH_CAP];
+	size_t pl;
 
-	x->out = out;
-	x->resolve = resolve;
-	walk(x, args, NULL, where ? where : "", 0);
-	free(x);
+	x.out = out;
+	x.resolve = resolve;
+	x.nlow = 0;
+	x.nseen = 0;
+	pl = mg_strlcpy(path, where ? where : "", sizeof(path));
+	walk(&x, args, NULL, path, pl < sizeof(path) ? pl : sizeof(path) - 1, 0);
 }
