@@ -341,7 +341,7 @@ int files_start(struct daemon *d)
 		free(st);
 		return -1;
 	}
-	fileset_resolve(d->pol, &st->fr, &st->cur);
+	fileset_resolve(d->pol, st->fr.rule_ids, st->fr.actions, NULL, 0, &st->cur);
 	if (st->cur.truncated)
 		warnx("files: %zu protected entries did not fit in the maps", st->cur.truncated);
 	st->last_refresh = now_sec();
@@ -412,7 +412,7 @@ void files_tick(struct daemon *d)
 	if (!st || (!st->lsm && !st->kill) || now - st->last_refresh < REFRESH_SEC)
 		return;
 	st->last_refresh = now;
-	fileset_resolve(d->pol, &st->fr, &fs);
+	fileset_resolve(d->pol, st->fr.rule_ids, st->fr.actions, NULL, 0, &fs);
 	if (same_set(&fs, &st->cur)) {
 		fileset_free(&fs);
 		return;

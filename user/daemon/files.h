@@ -9,32 +9,12 @@
 #include <stddef.h>
 
 #include "daemon.h"
+#include "fileset.h"
 #include "mcpguard.h"
-
-struct fs_inode {
-	struct mg_inode_key key;
-	struct mg_file_rule rule;
-};
-
-struct fs_path {
-	char path[MG_PATH_LEN]; /* zero-padded: it is the map key as is */
-	struct mg_file_rule rule;
-};
 
 struct fs_name {
 	struct mg_name_key key;
 	struct mg_file_rule rule;
-};
-
-/* Everything the policy protects, sorted by key so two resolutions can be diffed. */
-struct fileset {
-	struct fs_inode *inodes; /* protected files */
-	size_t ninodes, cinodes;
-	struct fs_inode *dirs; /* directories above them (rename refused) */
-	size_t ndirs, cdirs;
-	struct fs_path *paths; /* absolute paths, for the fallback */
-	size_t npaths, cpaths;
-	size_t truncated; /* entries dropped because a map was full */
 };
 
 /* Per-rule data computed once at start. */
@@ -49,10 +29,6 @@ struct files_rules {
 /* Compile basename patterns and rule ids; -1 with a message in err on a bad pattern. */
 int files_rules_compile(struct daemon *d, struct files_rules *fr, char *err, size_t errlen);
 void files_rules_free(struct files_rules *fr);
-
-/* Resolve every rule's path globs for every user's home. */
-void fileset_resolve(const struct policy *pol, const struct files_rules *fr, struct fileset *fs);
-void fileset_free(struct fileset *fs);
 
 /*
  * Make a pinned map hold exactly the entries of a set: update everything in the
