@@ -8,7 +8,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,8 @@ struct egress {
 	size_t ndns;
 	size_t n4, n6;
 	time_t next_resolve;
+	int job_pipe[2]; /* resolver thread -> main loop: a finished struct resolve_job * */
+	bool job_running;
 	struct netlsm_bpf *lsm;
 	struct bpf_link *lsm_link;
 	char packet[200]; /* packet-socket coverage, for the banner */
@@ -339,10 +343,10 @@ static int sync_dns(struct egress *eg)
 }
 
 /* Resolve every host name; a name that fails keeps its last good addresses. */
-static void resolve_hosts(struct egress *eg)
+static void resolve_hosts(struct host_cache *hosts, size_t nhosts)
 {
-	for (size_t i = 0; i < eg->nhosts; i++) {
-		struct host_cache *h = &eg->hosts[i];
+	for (size_t i = 0; i < nhosts; i++) {
+		struct host_cache *h = &hosts[i];
 		struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 		struct addrinfo *res, *ai;
 		struct pol_cidr got[MAX_HOST_ADDRS];
@@ -416,6 +420,10 @@ int egress_start(struct daemon *d)
 	int err;
 
 	d->egress = eg;
+	if (pipe2(eg->job_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		warn("pipe");
+		return -1;
+	}
 	eg->skel = egress_bpf__open_opts(&opts);
 	if (!eg->skel) {
 		warn("open egress BPF object");
@@ -437,7 +445,7 @@ int egress_start(struct daemon *d)
 			h->rule = &p->egress.rules[i];
 			h->host = p->egress.rules[i].hosts[j];
 		}
-	resolve_hosts(eg);
+	resolve_hosts(eg->hosts, eg->nhosts);
 	load_resolvers(d, eg);
 	compile(d, eg);
 	if (write_config(d, eg) < 0 || sync_rules(eg) < 0 || sync_dns(eg) < 0)
@@ -507,19 +515,90 @@ int egress_lsm_start(struct daemon *d, bool lsm_works, const char *why_not)
 	return 0;
 }
 
-void egress_tick(struct daemon *d, time_t now)
-{
-	struct egress *eg = d->egress;
+/*
+ * Refreshes run off the main loop: getaddrinfo can block for many seconds when DNS
+ * is down, and the loop also serves the control socket and the events. The thread
+ * resolves a private copy and hands it back through a pipe.
+ */
+struct resolve_job {
+	struct host_cache *hosts;
+	size_t n;
+	int fd;
+};
 
-	if (!eg || now < eg->next_resolve)
-		return;
-	eg->next_resolve =
-	    now + (time_t)(d->pol->egress.resolve_interval ? d->pol->egress.resolve_interval : 60);
-	resolve_hosts(eg);
+static void *resolve_thread(void *arg)
+{
+	struct resolve_job *job = arg;
+
+	resolve_hosts(job->hosts, job->n);
+	if (write(job->fd, &job, sizeof(job)) != (ssize_t)sizeof(job))
+		warn("resolver thread: hand back results");
+	return NULL;
+}
+
+static void refresh(struct daemon *d, struct egress *eg)
+{
 	load_resolvers(d, eg);
 	compile(d, eg);
 	if (sync_rules(eg) < 0 || sync_dns(eg) < 0)
 		warnx("egress refresh failed; the previous rules stay in force");
+}
+
+void egress_tick(struct daemon *d, time_t now)
+{
+	struct egress *eg = d->egress;
+	unsigned every = d->pol->egress.resolve_interval ? d->pol->egress.resolve_interval : 60;
+	struct resolve_job *job;
+	pthread_attr_t attr;
+	pthread_t th;
+	int err;
+
+	if (!eg || now < eg->next_resolve)
+		return;
+	eg->next_resolve = now + (time_t)every;
+	refresh(d, eg); /* resolv.conf may have changed; host names follow below */
+	if (!eg->nhosts || eg->job_running)
+		return;
+	job = xcalloc(1, sizeof(*job));
+	job->n = eg->nhosts;
+	job->hosts = xreallocarray(NULL, eg->nhosts, sizeof(*eg->hosts));
+	memcpy(job->hosts, eg->hosts, eg->nhosts * sizeof(*eg->hosts));
+	job->fd = eg->job_pipe[1];
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&th, &attr, resolve_thread, job);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		warnx("resolver thread: %s; resolving in the main loop", strerror(err));
+		resolve_hosts(eg->hosts, eg->nhosts);
+		refresh(d, eg);
+		free(job->hosts);
+		free(job);
+		return;
+	}
+	eg->job_running = true;
+}
+
+int egress_fd(struct daemon *d)
+{
+	struct egress *eg = d->egress;
+
+	return eg ? eg->job_pipe[0] : -1;
+}
+
+void egress_poll(struct daemon *d)
+{
+	struct egress *eg = d->egress;
+	struct resolve_job *job;
+
+	if (!eg || read(eg->job_pipe[0], &job, sizeof(job)) != (ssize_t)sizeof(job))
+		return;
+	/* The policy (and so the host list) cannot change while a job runs. */
+	memcpy(eg->hosts, job->hosts, job->n * sizeof(*eg->hosts));
+	free(job->hosts);
+	free(job);
+	eg->job_running = false;
+	refresh(d, eg);
 }
 
 const char *egress_describe(struct daemon *d)
@@ -559,6 +638,11 @@ void egress_stop(struct daemon *d)
 	bpf_link__destroy(eg->lsm_link);
 	netlsm_bpf__destroy(eg->lsm);
 	egress_bpf__destroy(eg->skel);
+	/* A resolver thread still running keeps its job; the process is ending. */
+	if (!eg->job_running) {
+		close(eg->job_pipe[0]);
+		close(eg->job_pipe[1]);
+	}
 	free(eg->ents);
 	free(eg->hosts);
 	free(eg->dns);

@@ -13,8 +13,11 @@ int egress_start(struct daemon *d);
  * BPF-LSM hooks that really run), else reported as not covered. -1: fatal.
  */
 int egress_lsm_start(struct daemon *d, bool lsm_works, const char *why_not);
-/* Re-resolve host names and resolvers when resolve_interval has passed. */
+/* Re-read resolvers and start a host-name refresh when resolve_interval has passed. */
 void egress_tick(struct daemon *d, time_t now);
+/* Results of a background host-name refresh: poll egress_fd, then egress_poll. */
+int egress_fd(struct daemon *d);
+void egress_poll(struct daemon *d);
 /* One line for the start banner. */
 const char *egress_describe(struct daemon *d);
 /* Free userspace state; pinned links keep enforcing. */

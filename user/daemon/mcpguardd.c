@@ -232,15 +232,18 @@ int main(int argc, char **argv)
 	     events_path ? events_path : "stdout", sock, caps_kept());
 
 	while (!stop) {
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[4] = {
 		    {.fd = rbfd, .events = POLLIN},
 		    {.fd = ctlfd, .events = POLLIN},
 		    {.fd = sfd, .events = POLLIN},
+		    {.fd = egress_fd(&d), .events = POLLIN},
 		};
 		time_t now;
 
-		if (poll(pfd, 3, TICK_MS) < 0 && errno != EINTR)
+		if (poll(pfd, 4, TICK_MS) < 0 && errno != EINTR)
 			fatal("poll");
+		if (pfd[3].revents)
+			egress_poll(&d);
 		if (pfd[0].revents)
 			events_poll(&d);
 		if (pfd[1].revents)
