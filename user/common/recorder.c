@@ -106,9 +106,12 @@ void rec_key_id(const unsigned char pk[32], char out[17])
 int rec_default_key_path(char *buf, size_t len)
 {
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	const char *env = getenv("MCPGUARD_RECORDER_KEY");
 	int n;
 
-	if (geteuid() == 0)
+	if (env && env[0] == '/')
+		n = snprintf(buf, len, "%s", env);
+	else if (geteuid() == 0)
 		n = snprintf(buf, len, "/var/lib/mcpguard/recorder.key");
 	else if (xdg && xdg[0] == '/')
 		n = snprintf(buf, len, "%s/mcpguard/recorder.key", xdg);

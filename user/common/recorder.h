@@ -91,8 +91,9 @@ int recorder_close(struct recorder *r);
 /* Seq of the last line written (genesis and checkpoints count). */
 uint64_t recorder_seq(const struct recorder *r);
 
-/* Key location: /var/lib/mcpguard/recorder.key for root, else
- * $XDG_STATE_HOME/mcpguard/recorder.key ($HOME/.local/state when unset). */
+/* Key location: $MCPGUARD_RECORDER_KEY if set (absolute; tests), else
+ * /var/lib/mcpguard/recorder.key for root, else $XDG_STATE_HOME/mcpguard/recorder.key
+ * ($HOME/.local/state when unset). */
 int rec_default_key_path(char *buf, size_t len);
 /* Load the secret key at path, or create it (and path.pub). sk: 64 bytes, pk: 32 bytes. */
 int rec_load_or_create_key(const char *path, unsigned char sk[64], unsigned char pk[32], char *err,
