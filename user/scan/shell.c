@@ -104,6 +104,7 @@ enum pat_id {
 	P_DECODECODE,
 	P_LOGS,
 	P_CRED_TEXT,
+	P_SHELLSPAWN,
 	P_COUNT
 };
 
@@ -158,6 +159,8 @@ static const char *const pat_src[P_COUNT] = {
     [P_CRED_TEXT] = "/etc/g?shadow\\b|\\.ssh/id_[A-Za-z0-9_]+(?![A-Za-z0-9_.])|\\.aws/credentials"
 		    "|\\.git-credentials|\\.kube/config|[._]netrc\\b|/proc/self/environ"
 		    "|\\.docker/config\\.json|\\.config/gcloud/|\\.vault-token",
+    /* a shell wired to a socket: what separates a reverse shell from network code */
+    [P_SHELLSPAWN] = "dup2|pty\\.spawn|/bin/(?:ba|z|da)?sh\\b|cmd\\.exe|\\bsh -i\\b|fileno\\(\\)",
 };
 
 /* Credential paths a glob might name: "cat /etc/sha*", "cat ~/.ssh/id_*". */
@@ -1239,30 +1242,114 @@ static void texts_free(struct texts *t)
 	memset(t, 0, sizeof(*t));
 }
 
+enum { K_NONE = 0, K_CMD = 1, K_CODE = 2 };
+
+static int looks_like_command(const char *s);
+static void scan_text(const char *s, size_t len, const char *where, int strong, struct texts *t,
+		      struct findings *out);
+
+/* Is this argument key a command (strong: report syntax errors too) or program code? */
 static int key_is_command(const char *k, int *strong)
 {
 	static const char *const strong_keys[] = {"command", "commands",    "cmd",   "cmds",
 						  "cmdline", "commandline", "shell", "shellcommand",
 						  "bash",    "sh",	    "exec",  "execute",
-						  "run",     "script",	    "argv",  NULL};
-	static const char *const weak_keys[] = {"code",	   "args", "arguments", "commandargs",
-						"program", "line", "query",	NULL};
+						  "run",     "argv",	    NULL};
+	static const char *const weak_keys[] = {"args", "arguments", "commandargs", NULL};
+	/* code for an interpreter: judged as code, and its string literals as commands */
+	static const char *const code_keys[] = {"code",	  "script",  "program",
+						"source", "snippet", NULL};
 	char norm[40];
 	size_t o = 0;
 
+	*strong = 0;
 	for (; *k && o < sizeof(norm) - 1; k++)
 		if (*k != '_' && *k != '-')
 			norm[o++] = (char)tolower((unsigned char)*k);
 	norm[o] = '\0';
 	if (in_list(norm, strong_keys)) {
 		*strong = 1;
-		return 1;
+		return K_CMD;
 	}
-	if (in_list(norm, weak_keys)) {
-		*strong = 0;
-		return 1;
+	if (in_list(norm, weak_keys))
+		return K_CMD;
+	if (in_list(norm, code_keys))
+		return K_CODE;
+	return K_NONE;
+}
+
+/* Drop findings after index from that repeat an earlier one's rule and place. */
+static void dedupe(struct findings *out, size_t from)
+{
+	size_t o = from;
+
+	for (size_t i = from; i < out->n; i++) {
+		int dup = 0;
+
+		for (size_t k = from; k < o && !dup; k++)
+			dup = !strcmp(out->v[k].scanner, out->v[i].scanner) &&
+			      !strcmp(out->v[k].rule, out->v[i].rule) &&
+			      !strcmp(out->v[k].where, out->v[i].where);
+		if (!dup) {
+			if (o != i)
+				out->v[o] = out->v[i];
+			o++;
+		}
 	}
-	return 0;
+	out->n = o;
+}
+
+/*
+ * Program code (python, node, ...) given to a tool: the same checks as for
+ * "python -c CODE", and every string literal that looks like a command line
+ * (os.system("..."), exec('...')) is scanned as one.
+ */
+static void scan_code(const char *s, size_t len, const char *where, struct findings *out)
+{
+	char *z = xstrndup(s, len > SH_MAX_INPUT ? SH_MAX_INPUT : len);
+	size_t n = strlen(z), nlit = 0;
+	char ex[128];
+
+	toolrules_excerpt(z, n, ex, sizeof(ex));
+	if (re_hit(P_CRED_TEXT, z))
+		findings_add(out, "shell", rules[R_CRED_READ].name, CONF_HIGH, where, "%s: %s",
+			     rules[R_CRED_READ].what, ex);
+	if (re_hit(P_NETCODE, z) && re_hit(P_SHELLSPAWN, z))
+		findings_add(out, "shell", rules[R_REVSHELL].name, CONF_HIGH, where, "%s: %s",
+			     rules[R_REVSHELL].what, ex);
+	if (re_hit(P_DECODECODE, z) && re_hit(P_EXECCODE, z))
+		findings_add(out, "shell", rules[R_DECODE_EXEC].name, CONF_HIGH, where, "%s: %s",
+			     rules[R_DECODE_EXEC].what, ex);
+	for (size_t i = 0; i < n && nlit < 64; i++) {
+		char q = z[i];
+		size_t e;
+		struct sbuf_lit {
+			char *p;
+			size_t n;
+		} lit = {0};
+
+		if (q != '\'' && q != '"' && q != '`')
+			continue;
+		lit.p = xmalloc(n - i + 1);
+		for (e = i + 1; e < n && z[e] != q && z[e] != '\n'; e++) {
+			if (z[e] == '\\' && e + 1 < n) {
+				e++;
+				lit.p[lit.n++] = z[e] == 'n' ? '\n' : z[e];
+				continue;
+			}
+			lit.p[lit.n++] = z[e];
+		}
+		lit.p[lit.n] = '\0';
+		if (e < n && z[e] == q && lit.n > 2 && looks_like_command(lit.p)) {
+			struct texts t = {0};
+
+			nlit++;
+			scan_text(lit.p, lit.n, where, 0, &t, out);
+		}
+		free(lit.p);
+		i = e;
+	}
+	free(z);
 }
 
 /* Shape test for strings under other keys: a first word that names a command. */
@@ -1382,6 +1469,15 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 		size_t len = strlen(s);
 
 		texts_add(t, s, len, path, 0);
+		if (cmdkey == K_CODE) {
+			/* a shell script or a program: read it both ways, report each rule once */
+			size_t from = out->n;
+
+			scan_text(s, len, path, 0, t, out);
+			scan_code(s, len, path, out);
+			dedupe(out, from);
+			return;
+		}
 		/* By shape only one-line strings: longer texts are documents, not commands. */
 		if (cmdkey || (len <= SHELL_MAX_HEURISTIC && !memchr(s, '\n', len ? len - 1 : 0) &&
 			       looks_like_command(s)))
