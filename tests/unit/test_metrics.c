@@ -128,6 +128,7 @@ TEST(metrics_rejects_bad_names_labels_and_types)
 	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "a=\"unterminated", 1), -1);
 	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "a=\"bad \\x escape\"", 1), -1);
 	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "__x=\"1\"", 1), -1);
+	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "a=\"1\",a=\"2\"", 1), -1);
 	ASSERT_EQ(errno, EINVAL);
 	/* a name keeps its first type */
 	ASSERT_EQ(metrics_gauge_set(m, "ok_total", "h", NULL, 1), -1);
@@ -343,5 +344,127 @@ TEST(metrics_http_unix_socket_and_bad_addresses)
 	ASSERT_EQ(metrics_listen(m, "[::1:9464", err, sizeof(err)), -1);
 	ASSERT_EQ(metrics_listen(m, "unix:/etc/passwd", err, sizeof(err)), -1);
 	ASSERT_TRUE(strstr(err, "not a socket") != NULL);
+	metrics_free(m);
+}
+
+TEST(metrics_proxy_deltas_merge_into_daemon)
+{
+	struct metrics *p = metrics_new(), *d = metrics_new();
+	cJSON *j;
+	char *t, out[4096];
+
+	metrics_declare_mcpguard(d);
+	metrics_counter_add(p, MX_FINDINGS, "h", "scanner=\"dlp\",action=\"block\"", 3);
+	metrics_counter_add(p, MX_MESSAGES, "h", "direction=\"client_to_server\"", 10);
+	metrics_histogram_observe(p, MX_SCAN_SECONDS, "h", "direction=\"client_to_server\"",
+				  0.00003);
+	metrics_histogram_observe(p, MX_SCAN_SECONDS, "h", "direction=\"client_to_server\"", 0.002);
+	j = metrics_take_json(p);
+	ASSERT_EQ(metrics_merge_json(d, j, "server=\"fs\""), 0);
+	cJSON_Delete(j);
+	/* taken: the proxy's counts start again from zero */
+	j = metrics_take_json(p);
+	ASSERT_EQ(metrics_merge_json(d, j, "server=\"fs\""), 0);
+	cJSON_Delete(j);
+	metrics_histogram_observe(p, MX_SCAN_SECONDS, NULL, "direction=\"client_to_server\"", 0.5);
+	j = metrics_take_json(p);
+	ASSERT_EQ(metrics_merge_json(d, j, "server=\"fs\""), 0);
+	cJSON_Delete(j);
+	ASSERT_EQ(metrics_value(d, MX_FINDINGS, "server=\"fs\",scanner=\"dlp\",action=\"block\""),
+		  3);
+	t = render(d);
+	ASSERT_TRUE(strstr(t, "mcpguard_messages_scanned_total{server=\"fs\",direction=\"client_to_"
+			      "server\"} 10\n") != NULL);
+	ASSERT_TRUE(strstr(t,
+			   "mcpguard_scan_duration_seconds_bucket{server=\"fs\",direction=\"client_"
+			   "to_server\",le=\"5e-05\"} 1\n") != NULL);
+	ASSERT_TRUE(strstr(t,
+			   "mcpguard_scan_duration_seconds_count{server=\"fs\",direction=\"client_"
+			   "to_server\"} 3\n") != NULL);
+	ASSERT_TRUE(strstr(t, "mcpguard_scan_duration_seconds_sum{server=\"fs\",direction=\"client_"
+			      "to_server\"} 0.50203\n") != NULL);
+	ASSERT_EQ(promtool_check(t, out, sizeof(out)), 0);
+	free(t);
+	metrics_free(p);
+	metrics_free(d);
+}
+
+TEST(metrics_merge_refuses_what_a_client_cannot_claim)
+{
+	struct metrics *d = metrics_new();
+	static const char *const bad[] = {
+	    /* a family the daemon never declared */
+	    "{\"families\":[{\"name\":\"mcpguard_evil_total\",\"series\":[{\"labels\":\"\","
+	    "\"count\":1}]}]}",
+	    /* a gauge: the daemon's own state */
+	    "{\"families\":[{\"name\":\"mcpguard_sessions\",\"series\":[{\"labels\":\"\","
+	    "\"count\":9}]}]}",
+	    /* the server label is the daemon's to set */
+	    "{\"families\":[{\"name\":\"mcpguard_proxy_findings_total\",\"series\":[{\"labels\":"
+	    "\"server=\\\"other\\\"\",\"count\":1}]}]}",
+	    /* counts must be whole and not negative */
+	    "{\"families\":[{\"name\":\"mcpguard_proxy_findings_total\",\"series\":[{\"labels\":"
+	    "\"scanner=\\\"x\\\"\",\"count\":-5}]}]}",
+	    "{\"families\":[{\"name\":\"mcpguard_proxy_findings_total\",\"series\":[{\"labels\":"
+	    "\"scanner=\\\"x\\\"\",\"count\":1.5}]}]}",
+	    /* other bucket bounds */
+	    "{\"families\":[{\"name\":\"mcpguard_scan_duration_seconds\",\"bounds\":[1],\"series\":"
+	    "[{\"labels\":\"\",\"count\":1,\"buckets\":[1,0],\"sum\":0.1}]}]}",
+	    "not an object",
+	};
+
+	metrics_declare_mcpguard(d);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cJSON *j = cJSON_Parse(bad[i]);
+
+		ASSERT_EQ(metrics_merge_json(d, j, "server=\"fs\""), -1);
+		cJSON_Delete(j);
+	}
+	/* buckets that do not add up to the count */
+	{
+		struct metrics *p = metrics_new();
+		cJSON *j, *b;
+
+		metrics_histogram_observe(p, MX_SCAN_SECONDS, "h", NULL, 0.001);
+		j = metrics_take_json(p);
+		b = cJSON_GetObjectItem(
+		    cJSON_GetArrayItem(
+			cJSON_GetObjectItem(
+			    cJSON_GetArrayItem(cJSON_GetObjectItem(j, "families"), 0), "series"),
+			0),
+		    "buckets");
+		cJSON_ReplaceItemInArray(b, 0, cJSON_CreateNumber(7));
+		ASSERT_EQ(metrics_merge_json(d, j, NULL), -1);
+		cJSON_Delete(j);
+		metrics_free(p);
+	}
+	{
+		char *t = render(d);
+
+		ASSERT_TRUE(strstr(t, "evil") == NULL);
+		ASSERT_TRUE(strstr(t, "other") == NULL);
+		ASSERT_TRUE(strstr(t, "mcpguard_sessions{state=\"live\"} 0\n") != NULL);
+		ASSERT_TRUE(strstr(t, "mcpguard_scan_duration_seconds_count") == NULL);
+		free(t);
+	}
+	metrics_free(d);
+}
+
+TEST(metrics_series_are_capped)
+{
+	struct metrics *m = metrics_new();
+	char lb[64];
+	int i;
+
+	for (i = 0; i < METRICS_MAX_SERIES; i++) {
+		snprintf(lb, sizeof(lb), "id=\"%d\"", i);
+		if (metrics_counter_add(m, "many_total", "h", lb, 1) < 0)
+			break;
+	}
+	ASSERT_EQ(i, METRICS_MAX_SERIES);
+	ASSERT_EQ(metrics_counter_add(m, "many_total", "h", "id=\"one more\"", 1), -1);
+	ASSERT_EQ(errno, ENOSPC);
+	ASSERT_EQ(metrics_counter_add(m, "many_total", "h", "id=\"7\"", 1), 0); /* existing: fine */
+	ASSERT_EQ(metrics_value(m, "many_total", "id=\"7\""), 2);
 	metrics_free(m);
 }

@@ -131,9 +131,15 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-/* name="value",... with \\ \" \n escapes; "le" is reserved for histogram buckets. */
+/*
+ * name="value",... with \\ \" \n escapes, each name once, at most 16 labels; "le" is
+ * reserved for histogram buckets.
+ */
 static int valid_labels(const char *s, int histogram)
 {
+	const char *names[16];
+	size_t lens[16], n = 0;
+
 	while (s && *s) {
 		const char *k = s;
 
@@ -146,6 +152,13 @@ static int valid_labels(const char *s, int histogram)
 			return 0;
 		if (s - k >= 2 && strncmp(k, "__", 2) == 0)
 			return 0;
+		for (size_t i = 0; i < n; i++)
+			if (lens[i] == (size_t)(s - k) && strncmp(names[i], k, lens[i]) == 0)
+				return 0;
+		if (n == 16)
+			return 0;
+		names[n] = k;
+		lens[n++] = (size_t)(s - k);
 		if (s[0] != '=' || s[1] != '"')
 			return 0;
 		for (s += 2; *s != '"'; s++) {
@@ -292,10 +305,21 @@ static struct series *series_get(struct metrics *m, const char *name, const char
 		labels = "";
 	for (j = hash2(name, labels) & (m->tabcap - 1); (s = m->tab[j]);
 	     j = (j + 1) & (m->tabcap - 1))
-		if (strcmp(s->fam->name, name) == 0 && strcmp(s->labels, labels) == 0)
-			return s->fam->type == type ? s : NULL;
-	if (!(f = family_get(m, name, help, type)) || !valid_labels(labels, type == MT_HISTOGRAM))
+		if (strcmp(s->fam->name, name) == 0 && strcmp(s->labels, labels) == 0) {
+			if (s->fam->type == type)
+				return s;
+			errno = EINVAL;
+			return NULL;
+		}
+	if (m->nseries >= METRICS_MAX_SERIES) {
+		errno =
+		    ENOSPC; /* label values from clients must not grow the daemon without bound */
 		return NULL;
+	}
+	if (!(f = family_get(m, name, help, type)) || !valid_labels(labels, type == MT_HISTOGRAM)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	s = xcalloc(1, sizeof(*s));
 	s->fam = f;
 	s->labels = xstrdup(labels);
@@ -324,7 +348,7 @@ int metrics_counter_add(struct metrics *m, const char *name, const char *help, c
 	struct series *s = series_get(m, name, help, MT_COUNTER, labels);
 
 	if (!s)
-		BAD();
+		return -1;
 	s->count += v;
 	return 0;
 }
@@ -335,7 +359,7 @@ int metrics_gauge_set(struct metrics *m, const char *name, const char *help, con
 	struct series *s = series_get(m, name, help, MT_GAUGE, labels);
 
 	if (!s)
-		BAD();
+		return -1;
 	s->value = v;
 	return 0;
 }
@@ -346,7 +370,7 @@ int metrics_gauge_add(struct metrics *m, const char *name, const char *help, con
 	struct series *s = series_get(m, name, help, MT_GAUGE, labels);
 
 	if (!s)
-		BAD();
+		return -1;
 	s->value += delta;
 	return 0;
 }
@@ -376,7 +400,9 @@ int metrics_histogram_observe(struct metrics *m, const char *name, const char *h
 	struct series *s = series_get(m, name, help, MT_HISTOGRAM, labels);
 	size_t i;
 
-	if (!s || isnan(v))
+	if (!s)
+		return -1;
+	if (isnan(v))
 		BAD();
 	for (i = 0; i < s->fam->nbounds && v > s->fam->bounds[i]; i++)
 		;
@@ -436,6 +462,162 @@ double metrics_value(struct metrics *m, const char *name, const char *labels)
 		if (strcmp(s->fam->name, name) == 0 && strcmp(s->labels, labels) == 0)
 			return s->fam->type == MT_GAUGE ? s->value : (double)s->count;
 	return NAN;
+}
+
+/* ---- deltas from mcpguard run to the daemon ---- */
+
+cJSON *metrics_take_json(struct metrics *m)
+{
+	cJSON *o = cJSON_CreateObject(), *fa = cJSON_AddArrayToObject(o, "families");
+
+	for (size_t i = 0; i < m->nfam; i++) {
+		struct family *f = m->fam[i];
+		cJSON *fj, *sa;
+
+		if (f->type == MT_GAUGE || !f->first)
+			continue; /* gauges are the daemon's own state */
+		fj = cJSON_CreateObject();
+		cJSON_AddStringToObject(fj, "name", f->name);
+		cJSON_AddStringToObject(fj, "type",
+					f->type == MT_COUNTER ? "counter" : "histogram");
+		if (f->type == MT_HISTOGRAM)
+			cJSON_AddItemToObject(fj, "bounds",
+					      cJSON_CreateDoubleArray(f->bounds, (int)f->nbounds));
+		sa = cJSON_AddArrayToObject(fj, "series");
+		for (struct series *s = f->first; s; s = s->next) {
+			cJSON *sj;
+
+			if (s->count == 0)
+				continue;
+			sj = cJSON_CreateObject();
+			cJSON_AddStringToObject(sj, "labels", s->labels);
+			cJSON_AddNumberToObject(sj, "count", (double)s->count);
+			if (f->type == MT_HISTOGRAM) {
+				cJSON *b = cJSON_AddArrayToObject(sj, "buckets");
+
+				for (size_t k = 0; k <= f->nbounds; k++) {
+					cJSON_AddItemToArray(
+					    b, cJSON_CreateNumber((double)s->bucket[k]));
+					s->bucket[k] = 0;
+				}
+				cJSON_AddNumberToObject(sj, "sum", s->value);
+				s->value = 0;
+			}
+			s->count = 0;
+			cJSON_AddItemToArray(sa, sj);
+		}
+		cJSON_AddItemToArray(fa, fj);
+	}
+	return o;
+}
+
+static int count_of(const cJSON *v, uint64_t *out)
+{
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 9007199254740992.0 ||
+	    v->valuedouble != (double)(uint64_t)v->valuedouble)
+		return -1;
+	*out = (uint64_t)v->valuedouble;
+	return 0;
+}
+
+int metrics_merge_json(struct metrics *m, const cJSON *j, const char *extra_labels)
+{
+	const cJSON *fj, *sj;
+	int bad = 0;
+
+	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "families")))
+		BAD();
+	cJSON_ArrayForEach(fj, cJSON_GetObjectItemCaseSensitive(j, "families"))
+	{
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(fj, "name");
+		const cJSON *bounds = cJSON_GetObjectItemCaseSensitive(fj, "bounds");
+		struct family *f;
+
+		/* only families the daemon declared: a client cannot invent metrics */
+		if (!cJSON_IsString(name) || !(f = family_find(m, name->valuestring)) ||
+		    f->type == MT_GAUGE) {
+			bad++;
+			continue;
+		}
+		if (f->type == MT_HISTOGRAM) {
+			size_t k = 0;
+			const cJSON *b;
+
+			if (cJSON_GetArraySize(bounds) != (int)f->nbounds) {
+				bad++;
+				continue;
+			}
+			cJSON_ArrayForEach(b, bounds)
+			{
+				if (!cJSON_IsNumber(b) || b->valuedouble != f->bounds[k])
+					break;
+				k++;
+			}
+			if (k != f->nbounds) {
+				bad++;
+				continue;
+			}
+		}
+		cJSON_ArrayForEach(sj, cJSON_GetObjectItemCaseSensitive(fj, "series"))
+		{
+			const cJSON *lb = cJSON_GetObjectItemCaseSensitive(sj, "labels");
+			char labels[1024];
+			struct series *s;
+			uint64_t cnt, b[64];
+			const cJSON *bj;
+			size_t k = 0;
+
+			if (!cJSON_IsString(lb) ||
+			    count_of(cJSON_GetObjectItemCaseSensitive(sj, "count"), &cnt) < 0 ||
+			    snprintf(labels, sizeof(labels), "%s%s%s",
+				     extra_labels ? extra_labels : "",
+				     extra_labels && *extra_labels && *lb->valuestring ? "," : "",
+				     lb->valuestring) >= (int)sizeof(labels)) {
+				bad++;
+				continue;
+			}
+			if (f->type == MT_COUNTER) {
+				if (!(s = series_get(m, f->name, NULL, MT_COUNTER, labels))) {
+					bad++;
+					continue;
+				}
+				s->count += cnt;
+				continue;
+			}
+			bj = cJSON_GetObjectItemCaseSensitive(sj, "buckets");
+			if (f->nbounds + 1 > sizeof(b) / sizeof(b[0]) ||
+			    cJSON_GetArraySize(bj) != (int)f->nbounds + 1 ||
+			    !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(sj, "sum"))) {
+				bad++;
+				continue;
+			}
+			{
+				const cJSON *x;
+				uint64_t total = 0;
+
+				cJSON_ArrayForEach(x, bj)
+				{
+					if (count_of(x, &b[k]) < 0)
+						break;
+					total += b[k++];
+				}
+				if (k != f->nbounds + 1 || total != cnt ||
+				    !(s = series_get(m, f->name, NULL, MT_HISTOGRAM, labels))) {
+					bad++;
+					continue;
+				}
+			}
+			for (k = 0; k <= f->nbounds; k++)
+				s->bucket[k] += b[k];
+			s->count += cnt;
+			s->value += cJSON_GetObjectItemCaseSensitive(sj, "sum")->valuedouble;
+		}
+	}
+	if (bad) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- exposition ---- */

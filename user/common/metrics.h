@@ -19,7 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #define METRICS_MAX_CONN 16
+#define METRICS_MAX_SERIES 20000 /* past this, new series are refused (ENOSPC) */
 
 /* The names mcpguard exposes (declared with help by metrics_declare_mcpguard). */
 #define MX_KERNEL_DECISIONS "mcpguard_kernel_decisions_total" /* {hook,rule,action} */
@@ -68,6 +71,18 @@ double metrics_value(struct metrics *m, const char *name, const char *labels);
  * Returns 0, or -1 if it does not fit (buf then holds "").
  */
 int metrics_labels(char *buf, size_t cap, ...) __attribute__((sentinel));
+
+/*
+ * mcpguard run counts in a registry of its own and reports to the daemon:
+ * metrics_take_json() returns the counter and histogram increments since the last
+ * call (and zeroes them); the daemon adds them with metrics_merge_json(), putting
+ * extra_labels (e.g. server="...", which the daemon knows from the session) in
+ * front of each series' labels. Only families the daemon declared are accepted,
+ * histogram bounds must match, counts must be whole and consistent; the rest is
+ * applied and -1 (EINVAL) says something was refused.
+ */
+cJSON *metrics_take_json(struct metrics *m);
+int metrics_merge_json(struct metrics *m, const cJSON *j, const char *extra_labels);
 
 /* Text exposition into buf; returns the full length (as snprintf), buf always terminated. */
 size_t metrics_render(struct metrics *m, char *buf, size_t cap);
