@@ -26,7 +26,7 @@ async function check(name, fn) {
 }
 
 // Run mcpguard run with a policy keeping baselines private; feed input, collect everything.
-function proxy(server, { input, timeout = 20000, args = [], stdio, onSpawn, wrap } = {}) {
+function proxy(server, { input, timeout = 60000, args = [], stdio, onSpawn, wrap } = {}) {
 	const pol = join(tmp, "policy.yaml");
 	writeFileSync(pol, `baseline_dir: ${join(tmp, "baselines")}\n`);
 	return new Promise((res, rej) => {
@@ -136,7 +136,7 @@ await check("relay: notifications and the response written together arrive in or
 await check("relay: no deadlock with large messages in both directions at once", async () => {
 	const n = 24, size = 700 * 1024;
 	const r = await proxy(echoServer(size), {
-		timeout: 30000,
+		timeout: 120000,
 		onSpawn: (p) => {
 			// Write everything at once while the server is busy writing big replies.
 			for (let i = 1; i <= n; i++) p.stdin.write(req(i, "tools/call", { name: "t", arguments: { blob: "q".repeat(size) } }));
