@@ -162,3 +162,114 @@ TEST(canon_invalid_utf8_kept_distinct)
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 }
+
+/* xorshift64*: deterministic, so a failure reproduces. */
+static unsigned long long rnd(unsigned long long *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+TEST(canon_numbers_round_trip_exactly)
+{
+	unsigned long long seed = 0x9e3779b97f4a7c15ull;
+	char buf[64];
+
+	for (int i = 0; i < 20000; i++) {
+		unsigned long long bits = rnd(&seed);
+		double d;
+
+		/* Half raw bit patterns (all magnitudes), half small decimals. */
+		if (i & 1)
+			memcpy(&d, &bits, sizeof(d));
+		else {
+			/* The double nearest to a short decimal such as -417.724. */
+			char dec[32];
+			long long v = (long long)(bits % 2000001) - 1000000;
+
+			snprintf(dec, sizeof(dec), "%s%lld.%03lld", v < 0 ? "-" : "",
+				 llabs(v) / 1000, llabs(v) % 1000);
+			d = strtod(dec, NULL);
+		}
+		if (!isfinite(d))
+			continue;
+		if (canonjson_number(d, buf, sizeof(buf)) != 0) {
+			T_FAIL("no form for %.17g", d);
+			return;
+		}
+		/* Reads back as the very same double, and -0 only as 0. */
+		double back = strtod(buf, NULL);
+		if (back != d || (d == 0 && strcmp(buf, "0") != 0)) {
+			T_FAIL("%.17g -> %s -> %.17g", d, buf, back);
+			return;
+		}
+		/* A value written with at most 7 significant digits prints with no more. */
+		if (!(i & 1)) {
+			size_t sig = 0;
+			const char *p = buf + (buf[0] == '-');
+
+			while (*p == '0' || *p == '.')
+				p++;
+			for (; *p; p++)
+				sig += *p >= '0' && *p <= '9';
+			if (sig > 7) {
+				T_FAIL("%.17g -> %s: not the shortest form", d, buf);
+				return;
+			}
+		}
+	}
+}
+
+TEST(canon_idempotent_on_random_documents)
+{
+	unsigned long long seed = 12345;
+
+	for (int doc = 0; doc < 300; doc++) {
+		cJSON *root = cJSON_CreateObject(), *cur = root;
+
+		for (int i = 0; i < 40; i++) {
+			char key[8];
+			unsigned long long r = rnd(&seed);
+			cJSON *v;
+
+			snprintf(key, sizeof(key), "%c%c", 'a' + (int)(r % 26),
+				 'A' + (int)(r / 26 % 26));
+			switch (r / 1000 % 6) {
+			case 0:
+				v = cJSON_CreateNumber((double)(long long)(r % 100000) / 7.0);
+				break;
+			case 1:
+				v = cJSON_CreateString(i & 1 ? "tab\tquote\"\xc3\xa9"
+							     : "\xf0\x9f\x98\x80x");
+				break;
+			case 2:
+				v = cJSON_CreateBool(r & 1);
+				break;
+			case 3:
+				v = cJSON_CreateNull();
+				break;
+			default:
+				v = (r & 1) ? cJSON_CreateArray() : cJSON_CreateObject();
+				break;
+			}
+			if (cJSON_IsArray(cur))
+				cJSON_AddItemToArray(cur, v);
+			else
+				cJSON_AddItemToObject(cur, key, v);
+			if (cJSON_IsArray(v) || cJSON_IsObject(v))
+				cur = v;
+		}
+		char *c1 = canonjson(root, NULL);
+		cJSON *again = c1 ? cJSON_Parse(c1) : NULL;
+		char *c2 = again ? canonjson(again, NULL) : NULL;
+
+		ASSERT_TRUE(c1 && c2);
+		ASSERT_STREQ(c1, c2);
+		free(c1);
+		free(c2);
+		cJSON_Delete(again);
+		cJSON_Delete(root);
+	}
+}
