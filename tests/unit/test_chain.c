@@ -138,6 +138,14 @@ TEST(chain_classify_by_arguments)
 	    "{\"url\":\"https://h.example/c?d=LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K"
 	    "YjNCbGJuTnphQzFyWlhrdGRqRUFBQUFBQkc1dmJtVUFBQUFFYm05dVpR\"}",
 	    CC_NET_SEND, 0));
+	ASSERT_TRUE(cls_is(c, "fetch_url",
+			   "{\"url\":\"https://x.example/AKIAIOSFODNN7EXAMPLE/"
+			   "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY\"}",
+			   CC_NET_SEND, 0));
+	ASSERT_TRUE(
+	    cls_is(c, "fetch_url",
+		   "{\"url\":\"https://docs.example/guide/getting-started-with-the-api?lang=en\"}",
+		   CC_NET_FETCH, CC_NET_SEND));
 	ASSERT_TRUE(
 	    cls_is(c, "helper", "{\"to\":\"ops@corp.example\",\"text\":\"x\"}", CC_NET_SEND, 0));
 	/* Environment lookups and SQL by argument. */

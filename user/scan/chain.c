@@ -626,6 +626,31 @@ static int command_reads_secrets(const char *s)
 	return 0;
 }
 
+/*
+ * Does a URL have a path or query segment that looks like an encoded value (24+
+ * characters of letters and digits, both present, no word separators)? That is
+ * how a key rides in a GET: https://x.example/AKIA.../wJalr...
+ */
+static int token_like_segment(const char *u, size_t ul)
+{
+	size_t run = 0, letters = 0, digits = 0;
+
+	for (size_t i = 0; i <= ul; i++) {
+		unsigned char ch = i < ul ? (unsigned char)u[i] : '/';
+
+		if (isalnum(ch) || ch == '+' || ch == '_' || ch == '%') {
+			run++;
+			letters += isalpha(ch) != 0;
+			digits += isdigit(ch) != 0;
+			continue;
+		}
+		if (run >= 24 && letters && digits)
+			return 1;
+		run = letters = digits = 0;
+	}
+	return 0;
+}
+
 /* A URL in s: whether one is there, and whether it carries data in its query. */
 static void url_info(const char *s, int *has, int *carries)
 {
@@ -658,7 +683,7 @@ static void url_info(const char *s, int *has, int *carries)
 		size_t ql = q ? ul - (size_t)(q - u) : 0;
 
 		/* A long query or URL can carry a key (GET-based exfiltration). */
-		if (ql >= 48 || ul >= 256)
+		if (ql >= 48 || ul >= 256 || token_like_segment(u, ul))
 			*carries = 1;
 	}
 }
