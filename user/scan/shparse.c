@@ -780,9 +780,8 @@ struct fieldb {
 	int cmdpos;  /* the command-name word: obfuscation there matters most */
 	int cmd;     /* index of the command being built (parent of substitutions) */
 	unsigned obf;
-	int nexp_empty;	  /* expansions that produced nothing */
-	int npos_used;	  /* positional parameters expanded to something */
-	char *cmdsub_out; /* not owned: unused */
+	int nexp_empty; /* expansions that produced nothing */
+	int npos_used;	/* positional parameters expanded to something */
 };
 
 static void fb_emit(struct fieldb *fb)
@@ -2476,26 +2475,19 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 	}
 	if (!strcmp(n, "printf") && a + 2 < c->argc && !strcmp(c->argv[a + 1], "-v") &&
 	    valid_name(c->argv[a + 2], strlen(c->argv[a + 2]))) {
-		/* printf -v VAR FMT ARGS: the output goes into VAR. */
+		/* printf -v VAR FMT ARGS: the output goes into VAR. Emulate "printf FMT ARGS"
+		 * by letting "printf" stand where VAR is for the moment. */
 		struct sh_cmd tmp = *c;
 		int num = 0;
-		char *o;
+		char *o, *save = c->argv[a + 2], *pf = xstrdup("printf");
+		size_t ol = SIZE_MAX;
 
+		c->argv[a + 2] = pf;
 		tmp.argv = &c->argv[a + 2];
 		tmp.argc = c->argc - a - 2;
-		tmp.argv[0] = tmp.argv[0]; /* "VAR" stands where "printf" would */
-		{
-			char *save = c->argv[a + 2];
-			char *pf = xstrdup("printf");
-
-			c->argv[a + 2] = pf;
-			tmp.argv = &c->argv[a + 2];
-			size_t ol = SIZE_MAX;
-
-			o = emulate(ps, &tmp, NULL, 0, &ol, &num);
-			c->argv[a + 2] = save;
-			free(pf);
-		}
+		o = emulate(ps, &tmp, NULL, 0, &ol, &num);
+		c->argv[a + 2] = save;
+		free(pf);
 		if (o) {
 			var_set(ps, c->argv[a + 2], strlen(c->argv[a + 2]), o);
 			if (num)
@@ -3018,23 +3010,16 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 						     &b.obf);
 				char *full;
 
-				if (s[ws + nl] == '+') {
-					const char *old = var_get(ps, "");
+				if (s[ws + nl] == '+') { /* NAME+=value appends */
+					char nm[128], *cat;
+					const char *ov;
 
-					(void)old;
-					{
-						char nm[128];
-						const char *ov;
-						char *cat;
-
-						mg_strlcpy(nm, s + ws,
-							   nl + 1 < sizeof(nm) ? nl + 1
-									       : sizeof(nm));
-						ov = var_get(ps, nm);
-						xasprintf(&cat, "%s%s", ov ? ov : "", v);
-						free(v);
-						v = cat;
-					}
+					mg_strlcpy(nm, s + ws,
+						   nl + 1 < sizeof(nm) ? nl + 1 : sizeof(nm));
+					ov = var_get(ps, nm);
+					xasprintf(&cat, "%s%s", ov ? ov : "", v);
+					free(v);
+					v = cat;
 				}
 				if (nl == 3 && !memcmp(s + ws, "IFS", 3))
 					b.obf |= SH_OB_IFS;
@@ -3180,8 +3165,7 @@ static void list_parse(struct pstate *ps, const struct frame *fr, struct src *sr
 			size_t before = sr->i;
 
 			parse_simple(ps, fr, sr, list, stop, &prev);
-			if (prev >= 0 && ps->out->cmd[prev].sep != SH_SEP_PIPE)
-				prev = prev; /* keep for pipe linking only when piped */
+			/* prev links the next command only when this one pipes into it */
 			if (prev >= 0 && ps->out->cmd[prev].sep != SH_SEP_PIPE)
 				prev = -1;
 			if (sr->i == before && sr->i < sr->len) {
