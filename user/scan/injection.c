@@ -185,7 +185,7 @@ const struct trule inject_rules[] = {
      "without (?:the )?users? (?:s )?(?:knowledge|knowing|noticing|awareness)\\b"},
     /* hidden text */
     {TC_HIDDEN_TAG, TS_LOW, TS_RAW,
-     "<\\s*(?:important|secret|hidden|instructions?|system[_-]?instructions?|ai[_-]?"
+     "<\\s?(?:important|secret|hidden|instructions?|system[_-]?instructions?|ai[_-]?"
      "instructions?|note[_-]?to[_-]?(?:ai|assistant|model)|critical|mandatory)\\s*>"},
     {TC_COMMENT, TS_LOW, TS_RAW,
      "<!--[^>]*\\b(?:ai|assistant|llm|language model|claude|chatgpt|gpt|copilot|gemini|"

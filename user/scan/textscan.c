@@ -77,12 +77,11 @@ static const struct anchor anchors[] = {
     {"gpt", B(TC_AUTH), 0},
     {"copilot", B(TC_AUTH), 0},
     {"gemini", B(TC_AUTH), 0},
-    {"note", B(TC_HIDDEN_TAG) | B(TC_PARAM_PASS), 0},
+    {"note", B(TC_PARAM_PASS), 0},
     {"message", B(TC_SHADOW), 0},
     {"message history", B(TC_EXFIL), 0},
     {"previous messages", B(TC_EXFIL), 0},
-    {"important", B(TC_HIDDEN_TAG), 0},
-    {"instruction", A_OVR | B(TC_MEMORY) | B(TC_HIDDEN_TAG), 0},
+    {"instruction", A_OVR | B(TC_MEMORY), 0},
     {"ignor", A_OVR, 0},
     {"disregard", A_OVR, 0},
     {"forget", A_OVR, 0},
@@ -122,7 +121,7 @@ static const struct anchor anchors[] = {
     {"api", B(TC_CRED_ASK) | B(TC_EXFIL), 0},
     {"password", B(TC_CRED_ASK) | B(TC_EXFIL), 0},
     {"passphrase", B(TC_CRED_ASK), 0},
-    {"secret", B(TC_CRED_ASK) | B(TC_EXFIL) | B(TC_HIDDEN_TAG) | B(TC_CRED_PATH), 0},
+    {"secret", B(TC_CRED_ASK) | B(TC_EXFIL) | B(TC_CRED_PATH), 0},
     {"private", B(TC_CRED_ASK) | B(TC_EXFIL) | B(TC_CRED_PATH), 0},
     {"ssh", B(TC_CRED_ASK) | B(TC_CRED_PATH), 0},
     {"token", B(TC_CRED_ASK) | B(TC_EXFIL), 0},
@@ -161,9 +160,26 @@ static const struct anchor anchors[] = {
     {"transmit", B(TC_EXFIL), 0},
     {"!\\[", B(TC_EXFIL), 2048}, /* alt text and URL before the query */
     {"mention", B(TC_CONCEAL), 0},
-    {"hidden", B(TC_HIDDEN_TAG), 0},
-    {"critical", B(TC_HIDDEN_TAG), 0},
-    {"mandatory", B(TC_HIDDEN_TAG), 0},
+    /* <IMPORTANT>, < secret >, <system_instructions>: one space allowed after '<' */
+    {"<important", B(TC_HIDDEN_TAG), 0},
+    {"< important", B(TC_HIDDEN_TAG), 0},
+    {"<secret", B(TC_HIDDEN_TAG), 0},
+    {"< secret", B(TC_HIDDEN_TAG), 0},
+    {"<hidden", B(TC_HIDDEN_TAG), 0},
+    {"< hidden", B(TC_HIDDEN_TAG), 0},
+    {"<instruction", B(TC_HIDDEN_TAG), 0},
+    {"< instruction", B(TC_HIDDEN_TAG), 0},
+    {"<system_instruction", B(TC_HIDDEN_TAG), 0},
+    {"<system-instruction", B(TC_HIDDEN_TAG), 0},
+    {"<systeminstruction", B(TC_HIDDEN_TAG), 0},
+    {"<ai", B(TC_HIDDEN_TAG), 0},
+    {"< ai", B(TC_HIDDEN_TAG), 0},
+    {"<note", B(TC_HIDDEN_TAG), 0},
+    {"< note", B(TC_HIDDEN_TAG), 0},
+    {"<critical", B(TC_HIDDEN_TAG), 0},
+    {"< critical", B(TC_HIDDEN_TAG), 0},
+    {"<mandatory", B(TC_HIDDEN_TAG), 0},
+    {"< mandatory", B(TC_HIDDEN_TAG), 0},
     {"<!--", B(TC_COMMENT), 1024},
     /* poisoning only */
     {"mail", B(TC_SHADOW), 0},
@@ -382,11 +398,13 @@ static size_t hex_decode(const char *s, size_t n, unsigned char *out, size_t max
 /* Mostly printable ASCII or valid UTF-8, few control bytes: something a model reads. */
 static int looks_text(const unsigned char *b, size_t n)
 {
-	size_t bad = 0, letters = 0;
+	size_t bad = 0, letters = 0, maxbad = n / 20;
 
 	for (size_t i = 0; i < n;) {
 		unsigned char c = b[i];
 
+		if (bad > maxbad)
+			return 0; /* binary: decided early */
 		if (c >= 0x80) {
 			utf8proc_int32_t cp;
 			utf8proc_ssize_t k =
@@ -412,27 +430,24 @@ static int looks_text(const unsigned char *b, size_t n)
 	return n >= 8 && bad * 20 <= n && letters * 2 >= n;
 }
 
-static int run_is_hex(const char *p, size_t n)
-{
-	if (n % 2)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (hexval((unsigned char)p[i]) < 0)
-			return 0;
-	return 1;
-}
-
 /* Decode a prefix of the run; keep it only if it reads as text. Every run is
  * probed (no cap), so benign hashes and ids in front cannot push a payload out. */
-static void take_run(const char *s, size_t off, size_t len, struct thits *h)
-{
-	unsigned char buf[DEC_PROBE];
-	size_t o;
+#define RUN_PROBE 48 /* decoded bytes that sort a run into text or not */
 
-	if (h->nruns == TS_MAXRUNS)
+/* RUN_NONHEX / RUN_DASH: what prescan saw in the run. */
+#define RUN_NONHEX 1u
+#define RUN_DASH 2u
+
+static void take_run(const char *s, size_t off, size_t len, unsigned fl, struct thits *h)
+{
+	unsigned char buf[RUN_PROBE];
+	size_t o;
+	int kind = (fl & RUN_NONHEX) ? 0 : (fl & RUN_DASH) ? 2 : 1;
+
+	if (h->nruns == TS_MAXRUNS || kind == 2)
 		return;
-	o = run_is_hex(s + off, len) ? hex_decode(s + off, len, buf, sizeof(buf))
-				     : b64_decode(s + off, len, buf, sizeof(buf));
+	o = kind == 1 ? hex_decode(s + off, len & ~(size_t)1, buf, sizeof(buf))
+		      : b64_decode(s + off, len, buf, sizeof(buf));
 	if (!looks_text(buf, o))
 		return;
 	h->runs[h->nruns].off = off;
@@ -503,6 +518,18 @@ static void leet_candidate(const char *s, size_t n, size_t p, struct wlist *leet
 }
 
 #if defined(__SSE2__)
+/* Bit i: byte i is a run character that is neither a hex digit nor '-'; bit 16+i: '-'. */
+static inline unsigned hex_mask16(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i lv = _mm_or_si128(v, _mm_set1_epi8(0x20));
+	__m128i hx = _mm_or_si128(in_range(v, '0', '9'), in_range(lv, 'a', 'f'));
+	__m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+
+	return ((unsigned)_mm_movemask_epi8(dash) << 16) |
+	       (unsigned)(~_mm_movemask_epi8(_mm_or_si128(hx, dash)) & 0xFFFF);
+}
+
 static inline unsigned leet_mask16(const char *p)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
@@ -524,12 +551,14 @@ static inline unsigned leet_mask16(const char *p)
 static void prescan(const char *s, size_t n, struct thits *h, struct wlist *leet)
 {
 	size_t i = 0, run = 0;
+	unsigned fl = 0; /* RUN_* of the current run */
 
 #if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
-		unsigned m = run_mask16(s + i), dg = leet_mask16(s + i);
+		unsigned m = run_mask16(s + i), dg = leet_mask16(s + i), hd = hex_mask16(s + i);
 		unsigned d = dg >> 16, g = dg & 0xFFFF;
 		unsigned cand = d & (g >> 1);
+		unsigned nonhex = hd & m & 0xFFFF, dash = hd >> 16;
 
 		if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
 			cand |= 0x8000;
@@ -544,17 +573,25 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *leet
 		}
 		if (m == 0xFFFF) {
 			run += 16;
+			fl |= (nonhex ? RUN_NONHEX : 0) | (dash ? RUN_DASH : 0);
 			continue;
 		}
 		if (run) {
 			size_t lead = (size_t)__builtin_ctz(~m);
+			unsigned seg = (1u << lead) - 1;
 
 			run += lead;
+			fl |= ((nonhex & seg) ? RUN_NONHEX : 0) | ((dash & seg) ? RUN_DASH : 0);
 			if (run >= RUN_MIN)
-				take_run(s, i + lead - run, run, h);
+				take_run(s, i + lead - run, run, fl, h);
 		}
-		/* trailing run characters at the top of the block */
+		/* trailing run characters at the top of the block start the next run */
 		run = (size_t)(15 - (31 - __builtin_clz(~m & 0xFFFFu)));
+		{
+			unsigned seg = (0xFFFFu << (16 - run)) & 0xFFFFu;
+
+			fl = ((nonhex & seg) ? RUN_NONHEX : 0) | ((dash & seg) ? RUN_DASH : 0);
+		}
 	}
 #endif
 	for (; i < n; i++) {
@@ -563,15 +600,20 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *leet
 		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]))
 			leet_candidate(s, n, i, leet);
 		if (is_run_char(c)) {
+			if (c == '-')
+				fl |= RUN_DASH;
+			else if (hexval(c) < 0)
+				fl |= RUN_NONHEX;
 			run++;
 			continue;
 		}
 		if (run >= RUN_MIN)
-			take_run(s, i - run, run, h);
+			take_run(s, i - run, run, fl, h);
 		run = 0;
+		fl = 0;
 	}
 	if (run >= RUN_MIN)
-		take_run(s, n - run, run, h);
+		take_run(s, n - run, run, fl, h);
 }
 
 /* ---- scanning ---- */
