@@ -779,6 +779,7 @@ TEST(dlp_env_secrets)
 	char *envp[] = {"MY_SERVICE_API_KEY=s3cr3t-Value-9172", "HOME=/root",
 			"SSH_AUTH_SOCK=/tmp/ssh-x/agent.1", "AUTHOR_NAME=Ada Lovelace",
 			"DB_PASSWORD=hunter2-but-longer", "SHORT_TOKEN=abc", "PATH=/usr/bin",
+			"PRIVATE_REGISTRY=registry.example.com", "AUTH_URL=https://login.example.com/x",
 			NULL};
 	struct findings f;
 	const struct finding *x;
@@ -799,7 +800,7 @@ TEST(dlp_env_secrets)
 	scan("hunter2%2Dbut%2Dlonger", &f);
 	ASSERT_TRUE(find(&f, "env-secret") != NULL);
 	/* not secrets: names without a secret word, paths, short values */
-	scan("Ada Lovelace wrote /tmp/ssh-x/agent.1 and abc", &f);
+	scan("Ada Lovelace wrote /tmp/ssh-x/agent.1 and abc at registry.example.com", &f);
 	ASSERT_FALSE(find(&f, "env-secret"));
 	init(NULL);
 	ASSERT_EQ(dlp_env_secrets(), 0);

@@ -153,6 +153,9 @@ TEST(ssrf_loopback_private_linklocal_unspecified)
 		{"0.0.0.0", SSRF_UNSPECIFIED},
 		{"0", SSRF_UNSPECIFIED},
 		{"[::]", SSRF_UNSPECIFIED},
+		{"0127.0.0.1", SSRF_LOOPBACK},	/* octal 87.0.0.1 to inet_aton, 127 to others */
+		{"010.0.0.1", SSRF_PRIVATE},
+		{"127.0.0.1%00.example.com", SSRF_LOOPBACK}, /* what a C resolver sees */
 		{"db.internal", SSRF_INTERNAL_NAME},
 		{"printer.local", SSRF_INTERNAL_NAME},
 		/* public: must not fire */

@@ -1294,6 +1294,24 @@ static void free_env(void)
 	G.nenv = 0;
 }
 
+/* registry.example.com, https://auth.example.com/token: where, not what. */
+static int plain_location(const char *v)
+{
+	const char *sch = strstr(v, "://");
+	int dot = 0;
+
+	if (sch)
+		return strchr(sch + 3, '@') == NULL;
+	for (const char *p = v; *p; p++) {
+		if (*p == '.')
+			dot = 1;
+		else if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' ||
+			   *p == ':'))
+			return 0;
+	}
+	return dot && isalpha((unsigned char)v[strlen(v) - 1]);
+}
+
 static void load_env(char **envp)
 {
 	free_env();
@@ -1309,8 +1327,8 @@ static void load_env(char **envp)
 		if (vl < ENV_MIN || vl > ENV_MAX || !secret_name(*e, nl))
 			continue;
 		if (eq[1] == '/' || strcasecmp(eq + 1, "true") == 0 ||
-		    strcasecmp(eq + 1, "false") == 0)
-			continue; /* a path or a switch, not a secret */
+		    strcasecmp(eq + 1, "false") == 0 || plain_location(eq + 1))
+			continue; /* a path, a switch, a host or URL without credentials */
 		for (size_t i = 0; i < G.nenv; i++)
 			if (G.env[i].n == vl && memcmp(G.env[i].v, eq + 1, vl) == 0)
 				dup = 1;

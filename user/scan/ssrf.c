@@ -520,7 +520,13 @@ static int normalize_host(const char *in, size_t n, char *out, size_t cap, int *
 		memcpy(a, b, d);
 		m = d;
 	}
-	if (!dec_is_text(a, m))
+	/* A C resolver stops at a NUL; "127.0.0.1%00.example.com" is 127.0.0.1 to it. */
+	for (size_t i = 0; i < m; i++)
+		if (a[i] < 0x20) {
+			m = i;
+			break;
+		}
+	if (m == 0 || !dec_is_text(a, m))
 		return -1;
 	for (size_t i = 0; i < m; i++) {
 		if (a[i] >= 0x80) {
@@ -574,6 +580,30 @@ static int normalize_host(const char *in, size_t n, char *out, size_t cap, int *
 	return k ? 0 : -1;
 }
 
+/* Four decimal parts, leading zeros read as decimal. */
+static int decimal_quad(const char *h, uint32_t *out)
+{
+	uint32_t a = 0;
+	const char *p = h;
+
+	for (int k = 0; k < 4; k++) {
+		unsigned v = 0;
+		int digits = 0;
+
+		while (*p >= '0' && *p <= '9' && digits < 12) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			digits++;
+		}
+		if (!digits || v > 255 || (k < 3 && *p++ != '.'))
+			return -1;
+		a = a << 8 | v;
+	}
+	if (*p)
+		return -1;
+	*out = a;
+	return 0;
+}
+
 static int judge(const char *host, int resolve, char *why, size_t whylen)
 {
 	char h[HOST_MAX];
@@ -593,7 +623,14 @@ static int judge(const char *host, int resolve, char *why, size_t whylen)
 		return c;
 	}
 	if (ssrf_parse_ipv4(h, strlen(h), &a) == 0) {
+		uint32_t d;
+
 		c = ssrf_class_ipv4(a);
+		/* 0127.0.0.1 is octal to inet_aton and URL parsers, decimal to some others */
+		if (!c && decimal_quad(h, &d) == 0 && ssrf_class_ipv4(d)) {
+			a = d;
+			c = ssrf_class_ipv4(d);
+		}
 		if (c)
 			snprintf(why, whylen, "%.100s reads as %u.%u.%u.%u (%s)", h, a >> 24,
 				 (a >> 16) & 255, (a >> 8) & 255, a & 255, ssrf_class_name(c));
