@@ -35,6 +35,8 @@ const char *ssrf_class_name(int c)
 		return "unspecified-address";
 	case SSRF_INTERNAL_NAME:
 		return "internal-name";
+	case SSRF_UNRESOLVED:
+		return "unresolved-name";
 	default:
 		return "public";
 	}
@@ -461,10 +463,11 @@ static int resolve_class(const char *h, char *why, size_t whylen)
 		goto out;
 	rc = gai_suspend((const struct gaicb *const *)list, 1, &ts);
 	if (rc != 0 && gai_error(req) == EAI_INPROGRESS) {
-		if (gai_cancel(req) != EAI_CANCELED) {
-			/* Still running in the resolver thread: it owns req now (leaked). */
-			return SSRF_PUBLIC;
-		}
+		snprintf(why, whylen, "%.100s did not resolve within %d ms", h, RESOLVE_MS);
+		if (gai_cancel(req) != EAI_CANCELED)
+			return SSRF_UNRESOLVED; /* the resolver thread still owns req: left to it */
+		worst = SSRF_UNRESOLVED;
+		goto out;
 	}
 	if (gai_error(req) != 0)
 		goto out;
@@ -711,7 +714,7 @@ static int web_scheme(const char *s, size_t n)
 static void report(struct sctx *x, const char *where, const char *host, int c, int high_in,
 		   const char *why, const char *how)
 {
-	int high = c == SSRF_METADATA || high_in;
+	int high = c == SSRF_METADATA || (high_in && c != SSRF_UNRESOLVED);
 
 	for (int i = 0; i < x->nseen; i++)
 		if (strcmp(x->seen[i], host) == 0)

@@ -25,6 +25,7 @@ enum ssrf_class {
 	SSRF_LINKLOCAL,
 	SSRF_UNSPECIFIED, /* 0.0.0.0/8, :: */
 	SSRF_INTERNAL_NAME, /* *.internal, *.local, *.localdomain, *.home.arpa, ... */
+	SSRF_UNRESOLVED,    /* resolve asked for, no answer in time: unknown, said so */
 };
 
 /*
