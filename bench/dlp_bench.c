@@ -22,18 +22,46 @@ static double now(void)
 }
 
 /* Tool output: paths, dates, URLs, JSON bits, and the words generic rules key on. */
-static const char *const dense[] = {
-	"the", "server", "returned", "a", "list", "of", "files", "in", "/home/user/project",
-	"with", "sizes", "1024", "and", "dates", "2024-05-01T12:00:00Z", "see",
-	"https://example.com/docs/page?id=42", "for", "details;", "function", "returns", "value",
-	"error:", "none", "{\"ok\":", "true}", "README.md", "configuration", "tokens", "password",
-	"reset", "link", "was", "sent."};
+static const char *const dense[] = {"the",
+				    "server",
+				    "returned",
+				    "a",
+				    "list",
+				    "of",
+				    "files",
+				    "in",
+				    "/home/user/project",
+				    "with",
+				    "sizes",
+				    "1024",
+				    "and",
+				    "dates",
+				    "2024-05-01T12:00:00Z",
+				    "see",
+				    "https://example.com/docs/page?id=42",
+				    "for",
+				    "details;",
+				    "function",
+				    "returns",
+				    "value",
+				    "error:",
+				    "none",
+				    "{\"ok\":",
+				    "true}",
+				    "README.md",
+				    "configuration",
+				    "tokens",
+				    "password",
+				    "reset",
+				    "link",
+				    "was",
+				    "sent."};
 /* Prose. */
 static const char *const prose[] = {
-	"the", "model", "read", "a", "short", "story", "about", "rivers", "and", "mountains",
-	"which", "was", "written", "long", "ago", "by", "someone", "who", "liked", "walking",
-	"in", "quiet", "places", "near", "old", "towns", "during", "autumn", "evenings,", "then",
-	"summarised", "it."};
+    "the",     "model",	    "read",   "a",	 "short",     "story", "about",	     "rivers",
+    "and",     "mountains", "which",  "was",	 "written",   "long",  "ago",	     "by",
+    "someone", "who",	    "liked",  "walking", "in",	      "quiet", "places",     "near",
+    "old",     "towns",	    "during", "autumn",	 "evenings,", "then",  "summarised", "it."};
 
 static unsigned long long r = 88172645463325252ull;
 

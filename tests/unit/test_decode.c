@@ -16,8 +16,8 @@ TEST(decode_base64_std_url_padding)
 
 	ASSERT_TRUE(dec_eq(dec_base64("aGVsbG8gd29ybGQ=", 16, o, sizeof(o), DEC_B64_STD), o,
 			   "hello world"));
-	ASSERT_TRUE(dec_eq(dec_base64("aGVsbG8gd29ybGQ", 15, o, sizeof(o), DEC_B64_STD), o,
-			   "hello world"));
+	ASSERT_TRUE(
+	    dec_eq(dec_base64("aGVsbG8gd29ybGQ", 15, o, sizeof(o), DEC_B64_STD), o, "hello world"));
 	/* 0xfb 0xff 0xbf: '+' '/' in std, '-' '_' in url-safe */
 	ASSERT_EQ(dec_base64("-_-_", 4, o, sizeof(o), DEC_B64_URL), 3);
 	ASSERT_EQ(o[0], 0xfb);
@@ -55,7 +55,7 @@ TEST(decode_hex_base32_url_escapes)
 	ASSERT_TRUE(dec_eq(dec_base32("mzxw6ytb", 8, o, sizeof(o)), o, "fooba"));
 	ASSERT_TRUE(dec_eq(dec_base32("MZXW6", 5, o, sizeof(o)), o, "foo"));
 	ASSERT_TRUE(dec_base32("MZXW61", 6, o, sizeof(o)) == DEC_ERR); /* '1' not in alphabet */
-	ASSERT_TRUE(dec_base32("MZX", 3, o, sizeof(o)) == DEC_ERR);	/* no whole byte ends */
+	ASSERT_TRUE(dec_base32("MZX", 3, o, sizeof(o)) == DEC_ERR);    /* no whole byte ends */
 
 	ASSERT_TRUE(dec_eq(dec_url("a%20b%2Fc%zz+%4", 15, o, sizeof(o)), o, "a b/c%zz+%4"));
 	ASSERT_TRUE(dec_url("%41%42", 6, o, 1) == DEC_ERR);
@@ -66,8 +66,8 @@ TEST(decode_hex_base32_url_escapes)
 		ASSERT_TRUE(dec_eq(dec_json_escapes(e, strlen(e), o, sizeof(o)), o, "aAB\n\"\\/"));
 	}
 	/* surrogate pair to UTF-8, lone surrogate to U+FFFD */
-	ASSERT_TRUE(dec_eq(dec_json_escapes("\\ud83d\\ude00", 12, o, sizeof(o)), o,
-			   "\xf0\x9f\x98\x80"));
+	ASSERT_TRUE(
+	    dec_eq(dec_json_escapes("\\ud83d\\ude00", 12, o, sizeof(o)), o, "\xf0\x9f\x98\x80"));
 	ASSERT_TRUE(dec_eq(dec_json_escapes("\\ud83dx", 7, o, sizeof(o)), o, "\xef\xbf\xbdx"));
 	ASSERT_TRUE(dec_eq(dec_json_escapes("\\u00", 4, o, sizeof(o)), o, "\\u00"));
 	ASSERT_TRUE(dec_eq(dec_json_escapes("\\q", 2, o, sizeof(o)), o, "\\q"));
@@ -164,7 +164,7 @@ TEST(decode_expand_bounds)
 	for (int i = 0; i < 5; i++) {
 		size_t n = strlen(deep), m = 0;
 		static const char *A =
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 		char *o = malloc(n * 2 + 8);
 
 		for (size_t k = 0; k < n; k += 3) {

@@ -232,8 +232,9 @@ size_t dec_json_escapes(const char *in, size_t n, unsigned char *out, size_t out
 			case 'x':
 				if (i + 3 < n && hexval((unsigned char)in[i + 2]) >= 0 &&
 				    hexval((unsigned char)in[i + 3]) >= 0) {
-					tmp[0] = (unsigned char)(hexval((unsigned char)in[i + 2]) << 4 |
-								 hexval((unsigned char)in[i + 3]));
+					tmp[0] =
+					    (unsigned char)(hexval((unsigned char)in[i + 2]) << 4 |
+							    hexval((unsigned char)in[i + 3]));
 					i += 3;
 				}
 				break;
@@ -387,8 +388,8 @@ static int layer(struct xst *x, const char *kind, const char *p, size_t len, int
 
 /* The base64 alphabets, both: what a run of encoded text is made of. */
 static const unsigned char B64T[256] = {
-	['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1,
-	['+'] = 1,	   ['/'] = 1,	      ['-'] = 1,	['_'] = 1,
+    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['+'] = 1,
+    ['/'] = 1,	       ['-'] = 1,	  ['_'] = 1,
 };
 
 static int all_b32(const char *p, size_t n)
@@ -481,8 +482,7 @@ static void expand(struct xst *x, const char *s, size_t n, int depth, const char
 	}
 }
 
-size_t dec_expand(const char *s, size_t n, const struct dec_limits *lim, dec_visit_fn fn,
-		  void *ctx)
+size_t dec_expand(const char *s, size_t n, const struct dec_limits *lim, dec_visit_fn fn, void *ctx)
 {
 	struct xst x = {lim, lim->budget, 0, fn, ctx};
 

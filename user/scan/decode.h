@@ -44,9 +44,9 @@ int dec_has_json_escape(const char *s, size_t n);
 typedef void (*dec_visit_fn)(const char *s, size_t n, const char *chain, void *ctx);
 
 struct dec_limits {
-	int maxdepth;	/* layers peeled (4) */
-	size_t budget;	/* total decoded bytes over all layers */
-	size_t minrun;	/* shortest base64/hex/base32 run worth decoding (16) */
+	int maxdepth;  /* layers peeled (4) */
+	size_t budget; /* total decoded bytes over all layers */
+	size_t minrun; /* shortest base64/hex/base32 run worth decoding (16) */
 };
 
 /*

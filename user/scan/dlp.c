@@ -16,13 +16,13 @@
 #include "xmalloc.h"
 
 #define SCANNER "dlp"
-#define ENV_ID 100000u	   /* mpm ids of environment values start here */
-#define PCRE_WINDOW 4096   /* bytes after a candidate the confirmation may read */
-#define MAX_SPANS 64	   /* reported secret spans per layer (for the generic rules) */
-#define MAX_DEFER 128	   /* generic candidates held until the specific rules ran */
-#define MAX_SEEN 128	   /* secrets already reported in one call */
-#define MAX_LOW 16	   /* heuristic findings per call (the findings array holds 64) */
-#define CONCAT_MAX 65536   /* joined string arguments scanned as one text */
+#define ENV_ID 100000u	 /* mpm ids of environment values start here */
+#define PCRE_WINDOW 4096 /* bytes after a candidate the confirmation may read */
+#define MAX_SPANS 64	 /* reported secret spans per layer (for the generic rules) */
+#define MAX_DEFER 128	 /* generic candidates held until the specific rules ran */
+#define MAX_SEEN 128	 /* secrets already reported in one call */
+#define MAX_LOW 16	 /* heuristic findings per call (the findings array holds 64) */
+#define CONCAT_MAX 65536 /* joined string arguments scanned as one text */
 #define CONCAT_LEAVES 256
 #define JSON_DEPTH 64
 #define ENV_MIN 8
@@ -82,9 +82,9 @@ struct seen {
 struct scan {
 	struct findings *out;
 	const char *where;
-	const char *chain; /* decoders applied to this layer, NULL for the raw text */
-	const char *note;  /* e.g. "split across 3 arguments" */
-	int concat;	   /* joined arguments: report only secrets no single argument showed */
+	const char *chain;    /* decoders applied to this layer, NULL for the raw text */
+	const char *note;     /* e.g. "split across 3 arguments" */
+	int concat;	      /* joined arguments: report only secrets no single argument showed */
 	const size_t *bounds; /* raw joined text: where each argument starts (sorted) */
 	size_t nbounds;
 	const struct leafmap *map; /* raw joined text: which argument a span came from */
@@ -189,10 +189,11 @@ static int ci_contains(const char *s, size_t n, const char *w)
 static int placeholder(const char *s, size_t n)
 {
 	static const char *const words[] = {
-		"changeme", "change_me", "password", "passwd", "secret", "example", "sample",
-		"dummy", "placeholder", "redacted", "your_", "your-", "yourpass", "<", ">", "${",
-		"{{", "%s", "xxxx", "****", "....", "todo", "fixme", "insert", "replace", "null",
-		"undefined", "none", "empty", "test1234", "12345678", "abcdefgh", "qwerty",
+	    "changeme", "change_me",   "password", "passwd",   "secret", "example",   "sample",
+	    "dummy",	"placeholder", "redacted", "your_",    "your-",	 "yourpass",  "<",
+	    ">",	"${",	       "{{",	   "%s",       "xxxx",	 "****",      "....",
+	    "todo",	"fixme",       "insert",   "replace",  "null",	 "undefined", "none",
+	    "empty",	"test1234",    "12345678", "abcdefgh", "qwerty",
 	};
 	int same = 1;
 
@@ -484,8 +485,8 @@ static int v_aws_id(const struct scan *c, size_t from, size_t to)
 		size_t j = i;
 		int up, lo, dg;
 
-		while (j < c->len && (isalnum((unsigned char)c->buf[j]) || c->buf[j] == '/' ||
-				      c->buf[j] == '+'))
+		while (j < c->len &&
+		       (isalnum((unsigned char)c->buf[j]) || c->buf[j] == '/' || c->buf[j] == '+'))
 			j++;
 		if (j - i == 40 && classes(c->buf + i, 40, &up, &lo, &dg) == 3 &&
 		    dlp_entropy(c->buf + i, 40) >= 4.0)
@@ -577,7 +578,7 @@ static int password_ok(const char *s, size_t n)
 	return dlp_entropy(s, n) >= 2.5;
 }
 
-static const char *const db_schemes[] = {"postgres", "mysql", "mariadb", "mongodb", "redis",
+static const char *const db_schemes[] = {"postgres", "mysql", "mariadb",   "mongodb", "redis",
 					 "amqp",     "mssql", "sqlserver", "jdbc"};
 
 static int v_urlpass(const struct scan *c, const struct dlp_rule *r, size_t from, const char *pw,
@@ -675,8 +676,7 @@ static const char *where_of(const struct scan *c, size_t a, size_t b, int *conca
 	return c->where;
 }
 
-static void report(struct scan *c, const char *rule, const char *what, int conf, size_t a,
-		   size_t b)
+static void report(struct scan *c, const char *rule, const char *what, int conf, size_t a, size_t b)
 {
 	char red[64];
 	const char *where, *note;
@@ -768,16 +768,16 @@ static void candidate(struct scan *c, unsigned id, size_t from, size_t to)
 		break;
 	case V_ENTROPY:
 		v = (!placeholder(c->buf + s0, s1 - s0) && dlp_entropy(c->buf + s0, s1 - s0) >= 3.0)
-			    ? CONF_HIGH
-			    : -1;
+			? CONF_HIGH
+			: -1;
 		break;
 	case V_MIXED: {
 		int up, lo, dg;
 
 		v = (classes(c->buf + s0, s1 - s0, &up, &lo, &dg) >= 2 &&
 		     dlp_entropy(c->buf + s0, s1 - s0) >= 3.0)
-			    ? CONF_HIGH
-			    : -1;
+			? CONF_HIGH
+			: -1;
 		break;
 	}
 	case V_GENERIC:
@@ -802,7 +802,7 @@ static void candidate(struct scan *c, unsigned id, size_t from, size_t to)
 		unsigned char k[80];
 
 		v = dec_base64(c->buf + s0, s1 - s0, k, sizeof(k), DEC_B64_STD) == 64 ? CONF_HIGH
-										       : -1;
+										      : -1;
 		break;
 	}
 	case V_AZURE_SAS: {
@@ -883,7 +883,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 			return 0;
 		ov = pcre2_get_ovector_pointer(c->md);
 		if (ov[0] + G.minw[id] > to)
-			return 0; /* a later match: this end belongs to one that started too early */
+			return 0; /* a later match: this end belongs to one that started too early
+				   */
 		from = ov[0];
 	} else if (G.mode[id] == M_SCHEME) {
 		/* back from '@' to "://", then over the scheme */
@@ -1077,8 +1078,8 @@ static void scan_string(struct walk *w, const char *key, const char *s, const ch
 		c->chain = NULL;
 		c->nspans = 0;
 		report(c, kind == 2 ? "password-assignment" : "generic-secret",
-		       kind == 2 ? "password in a field named like one" :
-				   "secret-looking value in a field named like one",
+		       kind == 2 ? "password in a field named like one"
+				 : "secret-looking value in a field named like one",
 		       CONF_LOW, 0, n);
 	}
 	if (w->nleaves < CONCAT_LEAVES && w->total + n + 1 <= CONCAT_MAX) {
@@ -1133,7 +1134,8 @@ static size_t path_key(char *path, size_t plen, const char *k)
 }
 
 /* path holds plen bytes and room for PATH_CAP; children extend it in place. */
-static void walk(struct walk *w, const cJSON *v, const char *key, char *path, size_t plen, int depth)
+static void walk(struct walk *w, const cJSON *v, const char *key, char *path, size_t plen,
+		 int depth)
 {
 	const cJSON *e;
 
@@ -1249,11 +1251,11 @@ void dlp_scan_json(const cJSON *v, const char *where, struct findings *out)
 
 static int secret_name(const char *name, size_t n)
 {
-	static const char *const words[] = {"KEY",	  "TOKEN",	 "SECRET",
-					    "PASSWORD",	  "PASSWD",	 "CREDENTIAL",
-					    "CREDENTIALS", "AUTH",	 "PRIVATE"};
-	static const char *const not_last[] = {"SOCK", "SOCKET", "PATH", "FILE", "DIR",
-					       "HOME", "URL",	 "URI",	 "HOST", "PORT",
+	static const char *const words[] = {"KEY",	   "TOKEN",  "SECRET",
+					    "PASSWORD",	   "PASSWD", "CREDENTIAL",
+					    "CREDENTIALS", "AUTH",   "PRIVATE"};
+	static const char *const not_last[] = {"SOCK", "SOCKET", "PATH",   "FILE",  "DIR",
+					       "HOME", "URL",	 "URI",	   "HOST",  "PORT",
 					       "TYPE", "MODE",	 "METHOD", "FORMAT"};
 	char comp[64];
 	size_t i = 0;
@@ -1364,8 +1366,9 @@ int dlp_init(char **envp, char *err, size_t errlen)
 
 			if (!dlp_rules[i].pcre)
 				continue;
-			G.re[i] = pcre2_compile((PCRE2_SPTR)dlp_rules[i].pcre, PCRE2_ZERO_TERMINATED,
-						PCRE2_ANCHORED, &ec, &eo, NULL);
+			G.re[i] =
+			    pcre2_compile((PCRE2_SPTR)dlp_rules[i].pcre, PCRE2_ZERO_TERMINATED,
+					  PCRE2_ANCHORED, &ec, &eo, NULL);
 			if (!G.re[i]) {
 				PCRE2_UCHAR msg[128];
 
@@ -1415,10 +1418,11 @@ int dlp_init(char **envp, char *err, size_t errlen)
 				PCRE2_SIZE eo;
 
 				G.mode[i] = M_WINDOW;
-				G.reu[i] = pcre2_compile((PCRE2_SPTR)r->hs, PCRE2_ZERO_TERMINATED, 0,
-							 &ec, &eo, NULL);
+				G.reu[i] = pcre2_compile((PCRE2_SPTR)r->hs, PCRE2_ZERO_TERMINATED,
+							 0, &ec, &eo, NULL);
 				if (!G.reu[i]) {
-					snprintf(err, errlen, "dlp rule %s: prefilter is not PCRE2 (%d)",
+					snprintf(err, errlen,
+						 "dlp rule %s: prefilter is not PCRE2 (%d)",
 						 r->name, ec);
 					return -1;
 				}
@@ -1437,7 +1441,8 @@ int dlp_init(char **envp, char *err, size_t errlen)
 		load_env(envp);
 		same = G.db && nold == G.nenv;
 		for (size_t i = 0; same && i < nold; i++)
-			same = old[i].n == G.env[i].n && memcmp(old[i].v, G.env[i].v, old[i].n) == 0 &&
+			same = old[i].n == G.env[i].n &&
+			       memcmp(old[i].v, G.env[i].v, old[i].n) == 0 &&
 			       strcmp(old[i].name, G.env[i].name) == 0;
 		for (size_t i = 0; i < nold; i++)
 			free(old[i].v);

@@ -31,8 +31,8 @@ void dlp_scan_json(const cJSON *v, const char *where, struct findings *out);
 void dlp_scan_text(const char *s, size_t len, const char *where, struct findings *out);
 
 /* For tests and reuse. */
-size_t dlp_kinds(void);			       /* distinct credential kinds (rule names) */
-size_t dlp_env_secrets(void);		       /* environment values being watched */
+size_t dlp_kinds(void);				  /* distinct credential kinds (rule names) */
+size_t dlp_env_secrets(void);			  /* environment values being watched */
 int dlp_base62_crc_ok(const char *tok, size_t n); /* GitHub/npm: prefix_ + 30 + 6 base62 CRC32 */
 int dlp_luhn_ok(const char *digits, size_t n);
 double dlp_entropy(const char *s, size_t n); /* Shannon, bits per byte */

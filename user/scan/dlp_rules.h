@@ -20,29 +20,29 @@ enum dlp_ext {
 /* Validators (dlp.c). */
 enum dlp_val {
 	V_NONE,
-	V_B62CRC,    /* GitHub/npm: CRC32 of the random part, base62, last 6 chars */
-	V_CARD,	     /* Luhn + IIN ranges + lengths */
-	V_JWT,	     /* header decodes to a JSON object with "alg" */
-	V_ENTROPY,   /* random-looking value */
-	V_MIXED,     /* letters and digits, or both cases: not a word */
-	V_GENERIC,   /* entropy, length, not a placeholder or identifier */
-	V_PASSWORD,  /* not a placeholder */
-	V_URLPASS,   /* password part of a URL / connection string, not a placeholder */
-	V_DISCORD,   /* first part is a base64 snowflake id */
-	V_BECH32,    /* bech32 checksum (age) */
-	V_AWS_ID,    /* HIGH with a secret key nearby, LOW alone */
-	V_AZURE_KEY, /* base64 of 64 bytes */
-	V_AZURE_SAS, /* sv= nearby */
-	V_PEM,	     /* header followed by a base64 body */
-	V_PUTTY,     /* Private-Lines: follows */
-	V_BASIC,     /* base64 of user:password */
-	V_OPENAI,    /* the match is inside the token; it must start with sk- */
+	V_B62CRC,	/* GitHub/npm: CRC32 of the random part, base62, last 6 chars */
+	V_CARD,		/* Luhn + IIN ranges + lengths */
+	V_JWT,		/* header decodes to a JSON object with "alg" */
+	V_ENTROPY,	/* random-looking value */
+	V_MIXED,	/* letters and digits, or both cases: not a word */
+	V_GENERIC,	/* entropy, length, not a placeholder or identifier */
+	V_PASSWORD,	/* not a placeholder */
+	V_URLPASS,	/* password part of a URL / connection string, not a placeholder */
+	V_DISCORD,	/* first part is a base64 snowflake id */
+	V_BECH32,	/* bech32 checksum (age) */
+	V_AWS_ID,	/* HIGH with a secret key nearby, LOW alone */
+	V_AZURE_KEY,	/* base64 of 64 bytes */
+	V_AZURE_SAS,	/* sv= nearby */
+	V_PEM,		/* header followed by a base64 body */
+	V_PUTTY,	/* Private-Lines: follows */
+	V_BASIC,	/* base64 of user:password */
+	V_OPENAI,	/* the match is inside the token; it must start with sk- */
 	V_OPENAI_NOSIG, /* sk-proj- keys without the T3BlbkFJ mark (openai-api-key has those) */
 };
 
 struct dlp_rule {
 	const char *name;
-	const char *hs;	  /* Vectorscan prefilter, start of match is the token start */
+	const char *hs;	    /* Vectorscan prefilter, start of match is the token start */
 	unsigned char ext;  /* enum dlp_ext */
 	unsigned char val;  /* enum dlp_val */
 	unsigned char conf; /* enum scan_conf at most */

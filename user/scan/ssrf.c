@@ -222,7 +222,8 @@ static int in4(uint32_t a, uint32_t net, int bits)
 	return (a & m) == (net & m);
 }
 
-#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define IP4(a, b, c, d)                                                                            \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 int ssrf_class_ipv4(uint32_t a)
 {
@@ -305,13 +306,14 @@ static int ends_with(const char *s, const char *suf)
 {
 	size_t n = strlen(s), m = strlen(suf);
 
-	return n >= m && strcmp(s + n - m, suf) == 0 && (n == m || s[n - m - 1] == '.' || suf[0] == '.');
+	return n >= m && strcmp(s + n - m, suf) == 0 &&
+	       (n == m || s[n - m - 1] == '.' || suf[0] == '.');
 }
 
 /* Services whose names carry the address they resolve to. */
-static const char *const embed_suffix[] = {".nip.io", ".sslip.io", ".xip.io", ".traefik.me",
-					    ".backname.io", ".localtest.me", ".lvh.me",
-					    ".vcap.me", ".lacolhost.com", ".localhost.run"};
+static const char *const embed_suffix[] = {
+    ".nip.io",	     ".sslip.io", ".xip.io",  ".traefik.me",	".backname.io",
+    ".localtest.me", ".lvh.me",	  ".vcap.me", ".lacolhost.com", ".localhost.run"};
 
 static int embedded_addr(const char *h, char *why, size_t whylen)
 {
@@ -348,8 +350,8 @@ static int embedded_addr(const char *h, char *why, size_t whylen)
 				    ssrf_parse_ipv4(h + st, end - st, &a) == 0) {
 					int c = ssrf_class_ipv4(a);
 
-					snprintf(why, whylen, "%s embeds %u.%u.%u.%u", suf + 1, a >> 24,
-						 (a >> 16) & 255, (a >> 8) & 255, a & 255);
+					snprintf(why, whylen, "%s embeds %u.%u.%u.%u", suf + 1,
+						 a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 					return c;
 				}
 			}
@@ -386,13 +388,15 @@ static int embedded_addr(const char *h, char *why, size_t whylen)
 					q[qn++] = lab[i] == '-' ? '.' : lab[i];
 				if (quad(q, qn, (uint8_t[4]){0}) == 0 &&
 				    ssrf_parse_ipv4(q, qn, &a) == 0) {
-					snprintf(why, whylen, "%s embeds %.*s", suf + 1, (int)qn, q);
+					snprintf(why, whylen, "%s embeds %.*s", suf + 1, (int)qn,
+						 q);
 					return ssrf_class_ipv4(a);
 				}
 				for (size_t i = 0; i < qn; i++)
 					q[i] = q[i] == '.' ? ':' : q[i];
 				if (ssrf_parse_ipv6(q, qn, a6) == 0) {
-					snprintf(why, whylen, "%s embeds IPv6 %.*s", suf + 1, (int)qn, q);
+					snprintf(why, whylen, "%s embeds IPv6 %.*s", suf + 1,
+						 (int)qn, q);
 					return ssrf_class_ipv6(a6);
 				}
 			}
@@ -404,16 +408,21 @@ static int embedded_addr(const char *h, char *why, size_t whylen)
 
 static int name_class(const char *h, char *why, size_t whylen)
 {
-	static const char *const meta[] = {"metadata.google.internal", "metadata.goog",
-					   "metadata", "instance-data",
-					   "instance-data.ec2.internal", "metadata.azure.com",
-					   "metadata.tencentyun.com", "metadata.packet.net",
+	static const char *const meta[] = {"metadata.google.internal",
+					   "metadata.goog",
+					   "metadata",
+					   "instance-data",
+					   "instance-data.ec2.internal",
+					   "metadata.azure.com",
+					   "metadata.tencentyun.com",
+					   "metadata.packet.net",
 					   "metadata.platformequinix.com"};
-	static const char *const loop[] = {"localhost", "localhost.localdomain", "ip6-localhost",
-					   "ip6-loopback", "localhost6", "loopback"};
-	static const char *const internal[] = {".internal", ".local", ".localdomain",
+	static const char *const loop[] = {"localhost",	    "localhost.localdomain",
+					   "ip6-localhost", "ip6-loopback",
+					   "localhost6",    "loopback"};
+	static const char *const internal[] = {".internal",  ".local",	       ".localdomain",
 					       ".home.arpa", ".cluster.local", ".intranet",
-					       ".corp", ".lan", ".svc"};
+					       ".corp",	     ".lan",	       ".svc"};
 	int c;
 
 	for (size_t i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
@@ -435,7 +444,8 @@ static int name_class(const char *h, char *why, size_t whylen)
 		return c;
 	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
 		if (ends_with(h, internal[i])) {
-			snprintf(why, whylen, "%.100s is an internal-only name (%s)", h, internal[i]);
+			snprintf(why, whylen, "%.100s is an internal-only name (%s)", h,
+				 internal[i]);
 			return SSRF_INTERNAL_NAME;
 		}
 	return SSRF_PUBLIC;
@@ -534,9 +544,9 @@ static int normalize_host(const char *in, size_t n, char *out, size_t cap, int *
 	for (size_t i = 0; i < m; i++) {
 		if (a[i] >= 0x80) {
 			utf8proc_uint8_t *nf = NULL;
-			utf8proc_ssize_t r = utf8proc_map(a, (utf8proc_ssize_t)m, &nf,
-							  UTF8PROC_STABLE | UTF8PROC_COMPAT |
-								  UTF8PROC_COMPOSE);
+			utf8proc_ssize_t r =
+			    utf8proc_map(a, (utf8proc_ssize_t)m, &nf,
+					 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE);
 
 			if (r < 0 || (size_t)r >= sizeof(a)) {
 				free(nf);
@@ -702,8 +712,8 @@ struct sctx {
 
 static int web_scheme(const char *s, size_t n)
 {
-	static const char *const w[] = {"http", "https", "ws", "wss", "ftp", "ftps", "gopher",
-					"dict", "ldap", "ldaps", "tftp", "sftp", "smb", "telnet"};
+	static const char *const w[] = {"http", "https", "ws",	  "wss",  "ftp",  "ftps", "gopher",
+					"dict", "ldap",	 "ldaps", "tftp", "sftp", "smb",  "telnet"};
 
 	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
 		if (strlen(w[i]) == n && strncasecmp(s, w[i], n) == 0)
@@ -723,14 +733,12 @@ static void report(struct sctx *x, const char *where, const char *host, int c, i
 		return;
 	if (x->nseen < 8)
 		mg_strlcpy(x->seen[x->nseen++], host, HOST_MAX);
-	findings_add(x->out, SCANNER, ssrf_class_name(c),
-		     high ? CONF_HIGH : CONF_LOW, where, "%s %.80s: %.140s",
-		     how, host, why);
+	findings_add(x->out, SCANNER, ssrf_class_name(c), high ? CONF_HIGH : CONF_LOW, where,
+		     "%s %.80s: %.140s", how, host, why);
 }
 
 /* Check one authority (between "//" and the path); both the WHATWG and the RFC 3986 reading. */
-static void check_authority(struct sctx *x, const char *where, const char *auth, size_t n,
-			    int web)
+static void check_authority(struct sctx *x, const char *where, const char *auth, size_t n, int web)
 {
 	static const char *const stops[2] = {"/?#\\", "/?#"};
 	size_t prev_e = (size_t)-1;
@@ -800,7 +808,7 @@ static int scan_urls(struct sctx *x, const char *where, const char *s, size_t n,
 			}
 			check_authority(x, where, m + 2, (size_t)(end - m - 2),
 					web_scheme(sch, (size_t)(m - 1 - sch)) &&
-						(keyurl || (one_word && sch == s + lead)));
+					    (keyurl || (one_word && sch == s + lead)));
 			found = 1;
 		} else if (m == s + lead) {
 			/* scheme-relative //host/path */
@@ -814,11 +822,10 @@ static int scan_urls(struct sctx *x, const char *where, const char *s, size_t n,
 
 static int host_field(const char *k)
 {
-	static const char *const names[] = {"url",	"uri",	    "host",   "endpoint",
-					    "address", "target",   "server", "hostname",
-					    "domain",  "webhook",  "callback", "link",
-					    "href",    "origin",   "proxy",  "ip",
-					    "dest",    "destination", "remote", "base"};
+	static const char *const names[] = {
+	    "url",	"uri",	  "host",    "endpoint",    "address", "target", "server",
+	    "hostname", "domain", "webhook", "callback",    "link",    "href",	 "origin",
+	    "proxy",	"ip",	  "dest",    "destination", "remote",  "base"};
 	char f[64];
 	size_t n = 0;
 
@@ -913,7 +920,8 @@ static size_t path_key(char *path, size_t plen, const char *k)
 }
 
 /* path holds plen bytes and room for PATH_CAP; children extend it in place. */
-static void walk(struct sctx *x, const cJSON *v, const char *key, char *path, size_t plen, int depth)
+static void walk(struct sctx *x, const cJSON *v, const char *key, char *path, size_t plen,
+		 int depth)
 {
 	const cJSON *e;
 

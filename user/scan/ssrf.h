@@ -21,9 +21,9 @@ enum ssrf_class {
 	SSRF_PUBLIC = 0, /* or unknown: nothing to say */
 	SSRF_METADATA,	 /* cloud instance metadata endpoints */
 	SSRF_LOOPBACK,
-	SSRF_PRIVATE,	  /* RFC 1918, CGNAT, ULA, benchmarking, IETF protocol range */
+	SSRF_PRIVATE, /* RFC 1918, CGNAT, ULA, benchmarking, IETF protocol range */
 	SSRF_LINKLOCAL,
-	SSRF_UNSPECIFIED, /* 0.0.0.0/8, :: */
+	SSRF_UNSPECIFIED,   /* 0.0.0.0/8, :: */
 	SSRF_INTERNAL_NAME, /* *.internal, *.local, *.localdomain, *.home.arpa, ... */
 	SSRF_UNRESOLVED,    /* resolve asked for, no answer in time: unknown, said so */
 };
