@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 O=${O:-build}
-MG=$O/mcpguard
+MG=${MG:-$O/mcpguard}
 fail=0
 ok() { echo "ok - doctor: $1"; }
 nok() { echo "not ok - doctor: $1"; fail=1; }

@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 O=${O:-build}
-MG=$O/mcpguard
+MG=${MG:-$O/mcpguard}
 W=$O/tests/recwriter
 fail=0
 ok() { echo "ok - recorder: $1"; }
@@ -102,6 +102,10 @@ ngz=$(ls "$d"/rot.jsonl.*.gz 2>/dev/null | wc -l)
 rc=$?
 [ $rc -eq 0 ] && [ "$ngz" -ge 2 ] && ok "rotation: $ngz .gz files + live file verify as one chain" ||
 	{ nok "rotation: exit $rc with $ngz gz files"; sed 's/^/#   /' "$d/out"; }
+"$MG" verify --all "$d/rot.jsonl" >"$d/out" 2>&1
+rc=$?
+grep -q "in $((ngz + 1)) file(s)" "$d/out" && [ $rc -eq 0 ] && ok "verify --all finds the rotated files in order" ||
+	{ nok "verify --all: exit $rc"; sed 's/^/#   /' "$d/out"; }
 first=$(ls "$d"/rot.jsonl.*.gz | head -n 1)
 "$MG" verify $(ls "$d"/rot.jsonl.*.gz | grep -v "$first") "$d/rot.jsonl" >"$d/out" 2>&1
 rc=$?

@@ -1,5 +1,5 @@
 /*
- * mcpguard verify [--pubkey FILE] [--json] FILE...
+ * mcpguard verify [--pubkey FILE] [--json] [--all] FILE...
  * mcpguard verify --report PREFIX.json [--pubkey FILE]  (a signed `mcpguard assess` report)
  * Checks a flight-recorder log (files in order, plain or .gz): the hash chain,
  * every signature, and says which line is the first bad one.
@@ -8,6 +8,7 @@
  * (the last line is incomplete after a crash; everything before it verified).
  */
 #include <getopt.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "assess.h"
 #include "cmds.h"
 #include "recorder.h"
+#include "xmalloc.h"
 
 static const char *status_word(enum rec_status st)
 {
@@ -36,9 +38,10 @@ static const char *status_word(enum rec_status st)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: mcpguard verify [--pubkey FILE] [--json] FILE...\n"
+	fprintf(stderr, "usage: mcpguard verify [--pubkey FILE] [--json] [--all] FILE...\n"
 			"       mcpguard verify [--pubkey FILE] --report PREFIX.json\n"
-			"  files in order, oldest first (rotated .gz files, then the live one)\n"
+			"  files in order, oldest first (rotated .gz files, then the live one);\n"
+			"  --all LOG: LOG's rotated files (LOG.<seq>.gz) in order, then LOG\n"
 			"  exit: 0 intact, 1 tampered, 2 error, 3 truncated, 4 torn tail\n");
 	return REC_ERROR;
 }
@@ -112,20 +115,20 @@ static void print_text(const struct rec_verify_result *r, int nfiles)
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"pubkey", required_argument, NULL, 'k'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"report", no_argument, NULL, 'r'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"pubkey", required_argument, NULL, 'k'}, {"json", no_argument, NULL, 'j'},
+	    {"report", no_argument, NULL, 'r'},	      {"all", no_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	const char *pubfile = NULL;
 	unsigned char pk[32];
 	char err[256];
 	struct rec_verify_result res;
-	int json = 0, report = 0, c;
+	int json = 0, report = 0, all = 0, c, nfiles;
+	const char **files;
+	glob_t g = {0};
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:jrh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:jrah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			pubfile = optarg;
@@ -135,6 +138,9 @@ int cmd_verify(int argc, char **argv)
 			break;
 		case 'r':
 			report = 1;
+			break;
+		case 'a':
+			all = 1;
 			break;
 		default:
 			return usage();
@@ -159,11 +165,47 @@ int cmd_verify(int argc, char **argv)
 		}
 		return rc;
 	}
-	rec_verify_files((const char *const *)argv + optind, (size_t)(argc - optind),
-			 pubfile ? pk : NULL, &res);
+	if (all) {
+		char pat[4200];
+
+		if (argc - optind != 1)
+			return usage();
+		/* rotated names carry the last seq in 12 digits: glob order is chain order */
+		snprintf(pat, sizeof(pat),
+			 "%s.[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*",
+			 argv[optind]);
+		if (glob(pat, 0, NULL, &g) != 0)
+			g.gl_pathc = 0;
+		files = xcalloc(g.gl_pathc + 1, sizeof(*files));
+		nfiles = 0;
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			size_t n = strlen(g.gl_pathv[i]);
+
+			/* a .gz, or a plain file whose compression did not finish; not temporaries
+			 */
+			if (n > 4 && strcmp(g.gl_pathv[i] + n - 4, ".tmp") == 0)
+				continue;
+			/* both X and X.gz: compressed, but X not yet removed; X.gz follows */
+			if (i + 1 < g.gl_pathc &&
+			    strncmp(g.gl_pathv[i + 1], g.gl_pathv[i], n) == 0 &&
+			    strcmp(g.gl_pathv[i + 1] + n, ".gz") == 0)
+				continue;
+			files[nfiles++] = g.gl_pathv[i];
+		}
+		files[nfiles++] = argv[optind];
+	} else {
+		nfiles = argc - optind;
+		files = xcalloc((size_t)nfiles, sizeof(*files));
+		for (int i = 0; i < nfiles; i++)
+			files[i] = argv[optind + i];
+	}
+	rec_verify_files(files, (size_t)nfiles, pubfile ? pk : NULL, &res);
 	if (json)
-		print_json(&res, argc - optind);
+		print_json(&res, nfiles);
 	else
-		print_text(&res, argc - optind);
+		print_text(&res, nfiles);
+	free(files);
+	if (all)
+		globfree(&g);
 	return (int)res.status;
 }
