@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -563,8 +562,7 @@ static int rotate(struct recorder *r, int sign_old)
 	}
 	if (compress_file(old) < 0) {
 		/* the plain file still verifies; say so once */
-		fprintf(stderr, "mcpguard: recorder: could not compress %s: %s\n", old,
-			strerror(errno));
+		warn("recorder: could not compress %s (it still verifies uncompressed)", old);
 	}
 	return 0;
 }
