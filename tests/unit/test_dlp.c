@@ -678,6 +678,25 @@ TEST(dlp_benign_text_does_not_fire)
 	}
 }
 
+/* A token-shaped stretch between the '+' and '/' of a base64 blob is chance, not a key. */
+TEST(dlp_token_shapes_inside_base64_blobs)
+{
+	char blob[512], tok[80];
+	struct findings f;
+
+	init(NULL);
+	gen("EAAA{b60}", tok, sizeof(tok), NULL, NULL);
+	gen("{s100}", blob, sizeof(blob), NULL, NULL);
+	snprintf(blob + 100, sizeof(blob) - 100, "+%s/", tok);
+	gen("{s100}", blob + strlen(blob), sizeof(blob) - strlen(blob), NULL, NULL);
+	scan(blob, &f);
+	ASSERT_FALSE(find(&f, "square-access-token"));
+	/* the same token standing alone, or in a URL path, is one */
+	snprintf(blob, sizeof(blob), "https://squareup.example/v2/%s", tok);
+	scan(blob, &f);
+	ASSERT_TRUE(find(&f, "square-access-token") != NULL);
+}
+
 TEST(dlp_decoded_layers)
 {
 	char tok[64], text[1024], enc[512];

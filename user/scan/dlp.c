@@ -734,6 +734,11 @@ static void candidate(struct scan *c, unsigned id, size_t from, size_t to)
 		}
 		if ((r->len_max && s1 - s0 > r->len_max) || (r->len_min && s1 - s0 < r->len_min))
 			return;
+		/* Cut out of a base64 blob (an image, an archive) by its '+' and '/': chance. */
+		if (r->ext != X_B64 && r->ext != X_B64ANY && s0 > 0 && s1 < c->len &&
+		    strchr("+/", c->buf[s0 - 1]) && c->buf[s0 - 1] && strchr("+/=", c->buf[s1]) &&
+		    c->buf[s1])
+			return;
 	}
 	if (r->val == V_GENERIC || r->val == V_PASSWORD) {
 		/* from is where the value starts (after the assignment) */
