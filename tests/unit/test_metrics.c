@@ -130,6 +130,11 @@ TEST(metrics_rejects_bad_names_labels_and_types)
 	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "__x=\"1\"", 1), -1);
 	ASSERT_EQ(metrics_counter_add(m, "ok_total", "h", "a=\"1\",a=\"2\"", 1), -1);
 	ASSERT_EQ(errno, EINVAL);
+	/* mirrored totals only go up */
+	ASSERT_EQ(metrics_counter_set(m, "drops_total", "h", NULL, 5), 0);
+	ASSERT_EQ(metrics_counter_set(m, "drops_total", "h", NULL, 9), 0);
+	ASSERT_EQ(metrics_counter_set(m, "drops_total", "h", NULL, 4), -1);
+	ASSERT_EQ(metrics_value(m, "drops_total", NULL), 9);
 	/* a name keeps its first type */
 	ASSERT_EQ(metrics_gauge_set(m, "ok_total", "h", NULL, 1), -1);
 	ASSERT_EQ(metrics_histogram_observe(m, "lat_seconds", "h", "le=\"1\"", 1), -1);

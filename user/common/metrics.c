@@ -353,6 +353,19 @@ int metrics_counter_add(struct metrics *m, const char *name, const char *help, c
 	return 0;
 }
 
+int metrics_counter_set(struct metrics *m, const char *name, const char *help, const char *labels,
+			uint64_t total)
+{
+	struct series *s = series_get(m, name, help, MT_COUNTER, labels);
+
+	if (!s)
+		return -1;
+	if (total < s->count)
+		BAD(); /* a counter never goes down */
+	s->count = total;
+	return 0;
+}
+
 int metrics_gauge_set(struct metrics *m, const char *name, const char *help, const char *labels,
 		      double v)
 {

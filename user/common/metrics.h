@@ -47,6 +47,9 @@ void metrics_free(struct metrics *m); /* also closes the server */
  */
 int metrics_counter_add(struct metrics *m, const char *name, const char *help, const char *labels,
 			uint64_t v);
+/* Mirror a total kept elsewhere (e.g. the kernel's mg_counters map); -1 if it went down. */
+int metrics_counter_set(struct metrics *m, const char *name, const char *help, const char *labels,
+			uint64_t total);
 int metrics_gauge_set(struct metrics *m, const char *name, const char *help, const char *labels,
 		      double v);
 int metrics_gauge_add(struct metrics *m, const char *name, const char *help, const char *labels,
