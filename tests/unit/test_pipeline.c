@@ -68,6 +68,39 @@ TEST(pipeline_responses_must_answer_an_outstanding_request)
 	pipeline_free(&p);
 }
 
+TEST(pipeline_cancelled_request_is_no_longer_outstanding)
+{
+	struct pipeline p;
+
+	setup(&p);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"slow\"}"),
+		  V_FORWARD);
+	ASSERT_EQ(send_line(&p, DIR_C2S, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"slow\"}"),
+		  V_FORWARD);
+	ASSERT_EQ(p.pending[DIR_C2S].n, 2);
+	ASSERT_EQ(send_line(&p, DIR_C2S,
+			    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+			    "\"params\":{\"requestId\":4,\"reason\":\"timeout\"}}"),
+		  V_FORWARD);
+	ASSERT_EQ(p.pending[DIR_C2S].n, 1);
+	/* A late answer to the cancelled request is not delivered; the other one is. */
+	ASSERT_EQ(send_line(&p, DIR_S2C, "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{}}"), V_DROP);
+	ASSERT_EQ(send_line(&p, DIR_S2C, "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{}}"),
+		  V_FORWARD);
+	/* The server cancelling its own request works the same way. */
+	ASSERT_EQ(send_line(&p, DIR_S2C,
+			    "{\"jsonrpc\":\"2.0\",\"id\":\"s1\",\"method\":\"sampling/createMessage\","
+			    "\"params\":{\"messages\":[],\"maxTokens\":1}}"),
+		  V_FORWARD);
+	ASSERT_EQ(send_line(&p, DIR_S2C,
+			    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\","
+			    "\"params\":{\"requestId\":\"s1\"}}"),
+		  V_FORWARD);
+	ASSERT_EQ(p.pending[DIR_S2C].n, 0);
+	verdict_free(&v);
+	pipeline_free(&p);
+}
+
 TEST(pipeline_malformed_client_message_is_answered_not_forwarded)
 {
 	struct pipeline p;

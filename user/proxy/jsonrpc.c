@@ -10,7 +10,7 @@
  * cJSON prints numbers through sprintf and checks them with sscanf, which is
  * most of the cost of a small message.
  */
-static char *id_text(const cJSON *id)
+char *jr_id_text(const cJSON *id)
 {
 	double v = id->valuedouble;
 
@@ -54,7 +54,7 @@ enum jr_kind jr_classify(const cJSON *m, char **idtext, const char **method)
 	if (id && !cJSON_IsString(id) && !cJSON_IsNumber(id) && !(cJSON_IsNull(id) && err && !meth))
 		return JR_INVALID;
 	/* Known even for an invalid message, so its sender can be answered. */
-	if (id && !(*idtext = id_text(id)))
+	if (id && !(*idtext = jr_id_text(id)))
 		return JR_INVALID;
 	if (meth) {
 		if (!cJSON_IsString(meth) || res || err)

@@ -31,6 +31,9 @@ enum jr_kind {
  */
 enum jr_kind jr_classify(const cJSON *m, char **idtext, const char **method);
 
+/* An id (string or number) as the compact JSON text the tables key on (malloc'd). */
+char *jr_id_text(const cJSON *id);
+
 struct jr_pending {
 	char *id;     /* compact JSON text of the id */
 	char *method; /* the request's method */

@@ -462,6 +462,28 @@ static void parse_error(struct pipeline *p, enum direction dir, const char *idte
 	}
 }
 
+/*
+ * A cancelled request will not be answered (MCP cancellation): it is no longer
+ * outstanding, so the table stays bounded and a late answer counts as unsolicited.
+ */
+static void cancelled(struct jr_table *t, const char *method, const cJSON *m)
+{
+	const cJSON *rid;
+	struct jr_pending pend;
+	char *id;
+
+	if (strcmp(method, "notifications/cancelled") != 0)
+		return;
+	rid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "params"),
+					       "requestId");
+	if (!cJSON_IsString(rid) && !cJSON_IsNumber(rid))
+		return;
+	id = jr_id_text(rid);
+	if (id && jr_table_take(t, id, &pend) == 0)
+		jr_pending_free(&pend);
+	free(id);
+}
+
 static void client_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *idtext,
 			   const char *method, struct verdict *v)
 {
@@ -543,6 +565,8 @@ static void client_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 							 &v->replylen);
 			return;
 		}
+	} else {
+		cancelled(&p->pending[DIR_C2S], method, m);
 	}
 	forward_or_replace(v, m, changed);
 }
@@ -617,6 +641,8 @@ static void server_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 			v->reply = block_line(idtext, "the server's request", worst, &v->replylen);
 		return;
 	}
+	if (k == JR_NOTIFICATION)
+		cancelled(&p->pending[DIR_S2C], method, m);
 	if (k == JR_REQUEST && jr_table_add(&p->pending[DIR_S2C], idtext, method, NULL) != 0) {
 		findlog_event(p->log, &c, "bad-request-id", PA_BLOCK,
 			      "duplicate or too many outstanding server requests");
