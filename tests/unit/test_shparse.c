@@ -126,7 +126,10 @@ TEST(shparse_empty_insertions)
 	ASSERT_TRUE(resolves("c${UNSET_X}at /etc/passwd", "cat /etc/passwd", SH_OB_EMPTY_VAR));
 	ASSERT_TRUE(resolves("c$@at /etc/passwd", "cat /etc/passwd", SH_OB_EMPTY_VAR));
 	ASSERT_TRUE(resolves("c$*at /etc/passwd", "cat /etc/passwd", SH_OB_EMPTY_VAR));
-	ASSERT_TRUE(resolves("ca$()t /etc/passwd", "cat /etc/passwd", 0));
+	ASSERT_TRUE(resolves("ca$()t /etc/passwd", "cat /etc/passwd", SH_OB_EMPTY_VAR));
+	ASSERT_TRUE(resolves("c\"${UNSET_X}\"at /etc/passwd", "cat /etc/passwd", 0));
+	/* an unset variable at a word's edge is a default path, not a trick */
+	ASSERT_TRUE(plain("ls ${PREFIX}/bin $DESTDIR/usr", "ls /bin /usr"));
 	/* "$@" alone with no parameters is no word at all */
 	ASSERT_TRUE(resolves("cat \"$@\" /etc/passwd", "cat /etc/passwd", 0));
 }
@@ -151,9 +154,13 @@ TEST(shparse_parameter_operators)
 	ASSERT_TRUE(resolves("echo ${PATH: -3}", "echo bin", SH_OB_VAR_OP));
 	ASSERT_TRUE(resolves("echo ${HOME:6}", "echo alice", SH_OB_VAR_OP));
 	ASSERT_TRUE(resolves("echo ${HOME:1:-6}", "echo home", SH_OB_VAR_OP));
-	ASSERT_TRUE(resolves("echo ${#HOME}", "echo 11", SH_OB_VAR_OP));
-	ASSERT_TRUE(resolves("echo ${HOME##*/} ${HOME%/*}", "echo alice /home", SH_OB_VAR_OP));
-	ASSERT_TRUE(resolves("echo ${HOME/alice/bob}", "echo /home/bob", SH_OB_VAR_OP));
+	/* length, pattern removal and replacement are everyday scripting in arguments... */
+	ASSERT_TRUE(plain("echo ${#HOME}", "echo 11"));
+	ASSERT_TRUE(plain("echo ${HOME##*/} ${HOME%/*}", "echo alice /home"));
+	ASSERT_TRUE(plain("echo ${HOME/alice/bob}", "echo /home/bob"));
+	ASSERT_TRUE(plain("f=a.c; gcc -c $f -o ${f%.c}.o", "gcc -c a.c -o a.o"));
+	/* ...and hiding when they build the command name */
+	ASSERT_TRUE(resolves("x=cat.bak; ${x%.bak} /etc/passwd", "cat /etc/passwd", SH_OB_VAR_OP));
 	ASSERT_TRUE(resolves("x=c-a-t; ${x//-/} /etc/passwd", "cat /etc/passwd", SH_OB_VAR_OP));
 	ASSERT_TRUE(resolves("x=CAT; ${x,,} /etc/passwd", "cat /etc/passwd", SH_OB_VAR_OP));
 	ASSERT_TRUE(resolves("echo ${!REF}", "echo /home/alice", SH_OB_VAR_OP));
@@ -221,6 +228,9 @@ TEST(shparse_ifs_changes)
 {
 	ASSERT_TRUE(resolves("IFS=,;cmd=cat,/etc/passwd;$cmd", "cat /etc/passwd", SH_OB_IFS));
 	ASSERT_TRUE(resolves("IFS=_ ; x=cat_/etc/passwd; $x", "cat /etc/passwd", SH_OB_IFS));
+	/* IFS= and IFS=$'\n' (reading lines) are not tricks */
+	ASSERT_TRUE(plain("while IFS= read -r l; do echo $l; done < f.txt", "echo"));
+	ASSERT_TRUE(plain("IFS=$'\n'; ls", "ls"));
 	/* quoted expansions are not split */
 	ASSERT_TRUE(plain("x='a b'; echo \"$x\"", "echo a b"));
 }

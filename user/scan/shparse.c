@@ -1032,7 +1032,8 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 	vcopy = val ? xstrdup(val) : NULL;
 	val = vcopy;
 	if (length) {
-		fb->obf |= SH_OB_VAR_OP;
+		if (fb->cmdpos)
+			fb->obf |= SH_OB_VAR_OP;
 		snprintf(tmp, sizeof(tmp), "%zu", val ? strlen(val) : 0);
 		fb_exp(fb, tmp, strlen(tmp), quoted, SH_W_EXPANDED);
 		goto out;
@@ -1127,7 +1128,8 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 
 			w += longest;
 			pat = expand_str(ps, fb->fr, fb->cmd, s + w, len - w, &fb->obf);
-			fb->obf |= SH_OB_VAR_OP;
+			if (fb->cmdpos) /* ${f%.c}.o is everyday scripting; in a name it hides */
+				fb->obf |= SH_OB_VAR_OP;
 			for (size_t k = 0; k <= vlen && !tick(ps, 1); k++) {
 				size_t m = longest ? vlen - k : k; /* length removed */
 
@@ -1176,7 +1178,8 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 			pat = expand_str(ps, fb->fr, fb->cmd, s + w, pe - w, &fb->obf);
 			rep = sl ? expand_str(ps, fb->fr, fb->cmd, sl + 1, len - pe - 1, &fb->obf)
 				 : xstrdup("");
-			fb->obf |= SH_OB_VAR_OP;
+			if (fb->cmdpos)
+				fb->obf |= SH_OB_VAR_OP;
 			for (size_t k = 0; k < vlen;) {
 				size_t m = 0;
 				int hit = 0;
@@ -1289,6 +1292,23 @@ static void note_quote(struct fieldb *fb, const char *s, size_t len, size_t open
 		fb->obf |= SH_OB_QUOTE_SPLIT;
 }
 
+/*
+ * An expansion that inserted nothing between two letters (c${x}at, c$@at) is
+ * there only to break up a word. mark_n and mark_e are the field length and
+ * the empty-expansion count before it; next is the raw index after it.
+ */
+static void note_empty(struct fieldb *fb, size_t mark_n, int mark_e, const char *s, size_t len,
+		       size_t next)
+{
+	if (fb->nexp_empty == mark_e || fb->cur.n != mark_n || mark_n == 0)
+		return;
+	if (!isalnum((unsigned char)fb->cur.p[mark_n - 1]))
+		return;
+	if (next < len && (isalnum((unsigned char)s[next]) || s[next] == '\'' || s[next] == '"' ||
+			   s[next] == '\\'))
+		fb->obf |= SH_OB_EMPTY_VAR;
+}
+
 static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted)
 {
 	struct pstate *ps = fb->ps;
@@ -1296,6 +1316,8 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 
 	while (i < len) {
 		char c = s[i];
+		size_t mark_n = fb->cur.n;
+		int mark_e = fb->nexp_empty;
 
 		if (tick(ps, 1))
 			return;
@@ -1353,10 +1375,13 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 				fb->obf |= SH_OB_CMDSUB_CMD;
 			o = substitute(ps, fb->fr, fb->cmd, in.p ? in.p : "", in.n, SH_CTX_CMDSUB);
 			free(in.p);
+			if (o && !*o)
+				fb->nexp_empty++;
 			fb_exp(fb, o ? o : "", o ? strlen(o) : 0, quoted,
 			       SH_W_EXPANDED | SH_W_CMDSUB);
 			free(o);
 			i = e + 1;
+			note_empty(fb, mark_n, mark_e, s, len, i);
 			continue;
 		}
 		if (c == '$' && i + 1 < len) {
@@ -1410,16 +1435,20 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 					fb->obf |= SH_OB_CMDSUB_CMD;
 				o = substitute(ps, fb->fr, fb->cmd, s + i + 2, e - i - 2,
 					       SH_CTX_CMDSUB);
+				if (o && !*o)
+					fb->nexp_empty++;
 				fb_exp(fb, o ? o : "", o ? strlen(o) : 0, quoted,
 				       SH_W_EXPANDED | SH_W_CMDSUB);
 				free(o);
 				i = e + 1;
+				note_empty(fb, mark_n, mark_e, s, len, i);
 				continue;
 			}
 			if (d == '{') {
 				e = skip_brace(s, len, i + 2);
 				expand_param(fb, s + i + 2, e - i - 2, quoted);
 				i = e + 1;
+				note_empty(fb, mark_n, mark_e, s, len, i);
 				continue;
 			}
 			if (isalpha((unsigned char)d) || d == '_' || isdigit((unsigned char)d) ||
@@ -1450,6 +1479,7 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 				}
 				fb_exp(fb, v ? v : "", v ? strlen(v) : 0, quoted, SH_W_EXPANDED);
 				i = e;
+				note_empty(fb, mark_n, mark_e, s, len, i);
 				continue;
 			}
 		}
@@ -1684,18 +1714,8 @@ static void add_word(struct pstate *ps, const struct frame *fr, int k, struct cm
 		b->obf |= SH_OB_BRACE_CMD;
 	for (size_t a = 0; a < nalt; a++) {
 		struct fieldb fb = {.ps = ps, .fr = fr, .cmdpos = cmdpos && a == 0, .cmd = k};
-		int expanded = strpbrk(alts[a], "$`") != NULL;
-
 		expand_into(&fb, alts[a], strlen(alts[a]), 0);
 		fb_emit(&fb);
-		if (fb.nexp_empty && fb.n && fb.f[0][0] && expanded) {
-			/* Something expanded to nothing inside a word that is still there. */
-			const char *p = alts[a];
-
-			if (strstr(p, "$@") || strstr(p, "$*") || strstr(p, "${") ||
-			    (strlen(p) > 1 && p[0] != '$'))
-				fb.obf |= SH_OB_EMPTY_VAR;
-		}
 		if (fb.npos_used && cmdpos)
 			fb.obf |= SH_OB_POSITIONAL;
 		if (cmdpos && a == 0 && fb.n && (fb.ff[0] & SH_W_EXPANDED) &&
@@ -2460,7 +2480,8 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 			const char *eq = strchr(c->argv[i], '=');
 
 			if (eq && valid_name(c->argv[i], (size_t)(eq - c->argv[i]))) {
-				if (eq - c->argv[i] == 3 && !strncmp(c->argv[i], "IFS", 3))
+				if (eq - c->argv[i] == 3 && !strncmp(c->argv[i], "IFS", 3) &&
+				    eq[1 + strspn(eq + 1, " \t\n")])
 					ps->out->cmd[k].obf |= SH_OB_IFS;
 				var_set(ps, c->argv[i], (size_t)(eq - c->argv[i]), eq + 1);
 			}
@@ -3021,8 +3042,8 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 					free(v);
 					v = cat;
 				}
-				if (nl == 3 && !memcmp(s + ws, "IFS", 3))
-					b.obf |= SH_OB_IFS;
+				if (nl == 3 && !memcmp(s + ws, "IFS", 3) && v[strspn(v, " \t\n")])
+					b.obf |= SH_OB_IFS; /* IFS= and IFS=$'\n' are everyday */
 				var_set(ps, s + ws, nl, v);
 				xasprintf(&full, "%.*s=%s", (int)nl, s + ws, v);
 				free(v);
