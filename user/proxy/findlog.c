@@ -8,33 +8,32 @@
 #include <cjson/cJSON.h>
 
 #include "findlog.h"
+#include "log.h"
+#include "recorder.h"
 
 int findlog_open(struct findlog *l, const char *path)
 {
-	int fd;
+	struct rec_opts o = {.path = path, .source = "proxy"};
+	char err[512];
 
 	memset(l, 0, sizeof(*l));
 	if (!path) {
 		l->fp = stderr;
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	l->fp = fdopen(fd, "a");
-	if (!l->fp) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
+	if (!(l->rec = recorder_open(&o, err, sizeof(err)))) {
+		warnx("%s", err);
+		errno = EINVAL;
 		return -1;
 	}
-	l->own = 1;
 	return 0;
 }
 
 void findlog_close(struct findlog *l)
 {
+	if (l->rec && recorder_close(l->rec) < 0)
+		warn("closing the flight recorder");
+	l->rec = NULL;
 	if (l->own && l->fp)
 		fclose(l->fp);
 	l->fp = NULL;
@@ -67,9 +66,30 @@ static cJSON *record(struct findlog *l, const struct msgctx *c, const char *even
 	return o;
 }
 
+static const char *ostr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 static void emit(struct findlog *l, cJSON *o)
 {
-	char *s = cJSON_PrintUnformatted(o);
+	char *s;
+
+	if (l->rec) {
+		/* kind and verdict: the action taken; the rest of the record rides along */
+		struct rec_event ev = {.kind = ostr(o, "action"), .scanner = ostr(o, "scanner"),
+				       .rule = ostr(o, "rule"), .tool = ostr(o, "tool"),
+				       .verdict = ostr(o, "action"), .summary = ostr(o, "detail"),
+				       .extra = o};
+
+		if (recorder_append(l->rec, &ev) < 0)
+			warn("flight recorder: a record was lost");
+		cJSON_Delete(o);
+		return;
+	}
+	s = cJSON_PrintUnformatted(o);
 
 	cJSON_Delete(o);
 	if (!s)
@@ -84,7 +104,7 @@ void findlog_finding(struct findlog *l, const struct msgctx *c, const struct fin
 {
 	cJSON *o;
 
-	if (!l || !l->fp)
+	if (!l || (!l->fp && !l->rec))
 		return;
 	o = record(l, c, "finding");
 	cJSON_AddStringToObject(o, "scanner", f->scanner ? f->scanner : "?");
@@ -101,7 +121,7 @@ void findlog_event(struct findlog *l, const struct msgctx *c, const char *event,
 {
 	cJSON *o;
 
-	if (!l || !l->fp)
+	if (!l || (!l->fp && !l->rec))
 		return;
 	o = record(l, c, event);
 	cJSON_AddStringToObject(o, "action", pol_action_name(action));

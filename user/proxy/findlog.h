@@ -9,13 +9,16 @@
 
 #include "findings.h"
 
+struct recorder;
+
 struct findlog {
 	FILE *fp;
 	int own; /* fp was opened by findlog_open */
 	unsigned long long seq;
+	struct recorder *rec; /* --log FILE: the tamper-evident flight recorder (recorder.h) */
 };
 
-/* path NULL: stderr. Returns -1 with errno set if the file cannot be opened. */
+/* path NULL: stderr; else a flight-recorder file. -1 with errno set if it cannot be opened. */
 int findlog_open(struct findlog *l, const char *path);
 void findlog_close(struct findlog *l);
 
