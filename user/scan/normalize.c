@@ -145,16 +145,42 @@ static void ob_putcp(struct obuf *b, int32_t cp)
 	b->n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)b->p + b->n);
 }
 
-/* Strict UTF-8 decode of one code point; returns bytes used, or 0 if invalid. */
-static size_t u8_decode(const unsigned char *s, size_t n, int32_t *cp)
+/* Strict UTF-8 decode of one code point (no overlongs, surrogates or > U+10FFFF);
+ * returns bytes used, or 0 if invalid. */
+static inline size_t u8_decode(const unsigned char *s, size_t n, int32_t *cp)
 {
-	utf8proc_int32_t c;
-	utf8proc_ssize_t r = utf8proc_iterate(s, (utf8proc_ssize_t)(n > 4 ? 4 : n), &c);
+	unsigned c = s[0];
+	int32_t v;
 
-	if (r <= 0)
+	if (c < 0x80) {
+		*cp = (int32_t)c;
+		return 1;
+	}
+	if (c < 0xC2 || c > 0xF4)
 		return 0;
-	*cp = c;
-	return (size_t)r;
+	if (c < 0xE0) {
+		if (n < 2 || (s[1] & 0xC0) != 0x80)
+			return 0;
+		*cp = (int32_t)(((c & 0x1F) << 6) | (s[1] & 0x3F));
+		return 2;
+	}
+	if (c < 0xF0) {
+		if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+			return 0;
+		v = (int32_t)(((c & 0x0F) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu));
+		if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))
+			return 0;
+		*cp = v;
+		return 3;
+	}
+	if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+		return 0;
+	v = (int32_t)(((c & 0x07) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
+		      (s[3] & 0x3Fu));
+	if (v < 0x10000 || v > 0x10FFFF)
+		return 0;
+	*cp = v;
+	return 4;
 }
 
 static int is_ascii_alnum(int32_t cp)
@@ -200,9 +226,23 @@ static void sanitize(const unsigned char *s, size_t n, struct obuf *a, struct ob
 
 	for (size_t i = 0; i < n;) {
 		int32_t cp;
-		size_t k = u8_decode(s + i, n - i, &cp);
+		size_t k;
 		int vs;
 
+		/* Plain ASCII between the interesting characters: copy it through. */
+		if (s[i] < 0x80 && !vs_run && !inv_pending) {
+			size_t j = i;
+
+			while (j < n && s[j] < 0x80)
+				j++;
+			ob_need(a, j - i);
+			memcpy(a->p + a->n, s + i, j - i);
+			a->n += j - i;
+			prev = s[j - 1];
+			i = j;
+			continue;
+		}
+		k = u8_decode(s + i, n - i, &cp);
 		if (k == 0) {
 			/* Bad byte: dropped so it cannot split a word, flagged, rest kept. */
 			*fl |= NORM_INVISIBLE;
@@ -304,65 +344,69 @@ static size_t skeleton_ascii(int32_t cp, char out[3])
 	return (size_t)dn;
 }
 
-struct conf_ent {
-	uint32_t cp;
-	uint8_t len;
-	char s[3];
-};
-#define CONF_CACHE 4096 /* per thread; non-ASCII text repeats few letters */
-static __thread struct conf_ent conf_cache[CONF_CACHE];
-
 /*
- * ASCII look-alike of a non-ASCII letter. The lowercase form is tried first:
- * UTS #39 maps capital I-like letters to "l", their lowercase forms to "i".
+ * Everything done to one non-ASCII code point, cached per thread: NFKD
+ * (compatibility) decomposition with marks dropped (so composition never
+ * matters: we keep base letters only), then each piece mapped to its ASCII
+ * UTS #39 skeleton when it has one, else lowercased if it is a letter or
+ * digit, else a space. The lowercase form is tried first: UTS #39 maps capital
+ * I-like letters to "l", their lowercase forms to "i".
  */
-static size_t confusable(int32_t cp, const char **s)
+#define CP_OUT 11
+struct cp_ent {
+	uint32_t cp;
+	uint8_t len;  /* bytes in out */
+	uint8_t conf; /* a skeleton was used */
+	char out[CP_OUT];
+};
+#define CP_CACHE 4096
+static __thread struct cp_ent cp_cache[CP_CACHE];
+
+static void put(char *o, size_t *n, size_t cap, const char *s, size_t k)
 {
-	struct conf_ent *e = &conf_cache[((uint32_t)cp * 2654435761u) >> 20];
-
-	if (e->cp != (uint32_t)cp) {
-		int32_t lc = utf8proc_tolower(cp);
-		size_t n = 0;
-
-		if (spoof) {
-			n = skeleton_ascii(lc, e->s);
-			if (n == 0 && lc != cp)
-				n = skeleton_ascii(cp, e->s);
-		}
-		e->cp = (uint32_t)cp;
-		e->len = (uint8_t)n;
+	if (*n + k <= cap) {
+		memcpy(o + *n, s, k);
+		*n += k;
 	}
-	*s = e->s;
-	return e->len;
 }
 
-/* Pass C: confusables to ASCII, other letters lowercased, the rest separators. */
-static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsigned *fl)
+/* Fold cp into o (capacity cap); returns bytes, sets *conf if a skeleton was used. */
+static size_t cp_fold(int32_t cp, char *o, size_t cap, int *conf)
 {
-	for (size_t i = 0; i < n;) {
-		int32_t cp;
-		size_t k = u8_decode(b + i, n - i, &cp);
-		const char *s;
-		size_t sl;
+	utf8proc_int32_t d[18];
+	int lb = 0;
+	utf8proc_ssize_t k = utf8proc_decompose_char(
+	    cp, d, 18, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK, &lb);
+	size_t n = 0;
 
-		if (k == 0) {
-			i++;
+	if (k < 0 || k > 18) {
+		d[0] = cp;
+		k = 1;
+	}
+	for (utf8proc_ssize_t i = 0; i < k; i++) {
+		int32_t r = d[i];
+		char sk[3], enc[4];
+		size_t sl = 0;
+
+		if (r < 0x80) {
+			char c = (char)r;
+
+			put(o, &n, cap, &c, 1);
 			continue;
 		}
-		i += k;
-		if (cp < 0x80) {
-			ob_putc(c, (char)cp);
-			continue;
+		if (spoof) {
+			int32_t lc = utf8proc_tolower(r);
+
+			sl = skeleton_ascii(lc, sk);
+			if (sl == 0 && lc != r)
+				sl = skeleton_ascii(r, sk);
 		}
-		sl = confusable(cp, &s);
 		if (sl) {
-			ob_need(c, sl);
-			memcpy(c->p + c->n, s, sl);
-			c->n += sl;
-			*fl |= NORM_CONFUSABLE;
+			put(o, &n, cap, sk, sl);
+			*conf = 1;
 			continue;
 		}
-		switch (utf8proc_category(cp)) {
+		switch (utf8proc_category(r)) {
 		case UTF8PROC_CATEGORY_LU:
 		case UTF8PROC_CATEGORY_LL:
 		case UTF8PROC_CATEGORY_LT:
@@ -373,40 +417,78 @@ static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsign
 		case UTF8PROC_CATEGORY_NO:
 		case UTF8PROC_CATEGORY_CO:
 		case UTF8PROC_CATEGORY_CN:
-			ob_putcp(c, utf8proc_tolower(cp));
+			put(o, &n, cap, enc,
+			    (size_t)utf8proc_encode_char(utf8proc_tolower(r),
+							 (utf8proc_uint8_t *)enc));
 			break;
 		case UTF8PROC_CATEGORY_MN:
 		case UTF8PROC_CATEGORY_MC:
 		case UTF8PROC_CATEGORY_ME:
 			break;
 		default:
-			ob_putc(c, ' ');
+			put(o, &n, cap, " ", 1);
 		}
+	}
+	return n;
+}
+
+/* Pass B: every code point through cp_fold (cached). */
+static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsigned *fl)
+{
+	for (size_t i = 0; i < n;) {
+		int32_t cp;
+		size_t k;
+		struct cp_ent *e;
+
+		if (b[i] < 0x80) {
+			ob_putc(c, (char)b[i++]);
+			continue;
+		}
+		k = u8_decode(b + i, n - i, &cp);
+		if (k == 0) {
+			i++;
+			continue;
+		}
+		i += k;
+		e = &cp_cache[((uint32_t)cp * 2654435761u) >> 20];
+		if (e->cp != (uint32_t)cp) {
+			int conf = 0;
+			char big[80];
+			size_t m = cp_fold(cp, big, sizeof(big), &conf);
+
+			if (conf)
+				*fl |= NORM_CONFUSABLE;
+			if (m > CP_OUT) {
+				/* a long expansion (ligature, square word): not cached */
+				ob_need(c, m);
+				memcpy(c->p + c->n, big, m);
+				c->n += m;
+				continue;
+			}
+			e->cp = (uint32_t)cp;
+			e->len = (uint8_t)m;
+			e->conf = (uint8_t)conf;
+			memcpy(e->out, big, m);
+		}
+		ob_need(c, e->len);
+		memcpy(c->p + c->n, e->out, e->len);
+		c->n += e->len;
+		if (e->conf)
+			*fl |= NORM_CONFUSABLE;
 	}
 }
 
 static size_t fold_unicode(const unsigned char *in, size_t len, char **out, unsigned *fl, int keep)
 {
 	struct obuf a = {0}, tag = {0}, c = {0};
-	utf8proc_uint8_t *b = NULL;
-	utf8proc_ssize_t bn;
 	char *res;
 	size_t n;
 
 	pthread_once(&spoof_once, spoof_init);
 	ob_need(&a, len);
 	sanitize(in, len, &a, &tag, fl);
-	bn =
-	    utf8proc_map((const utf8proc_uint8_t *)a.p, (utf8proc_ssize_t)a.n, &b,
-			 UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_STRIPMARK);
 	ob_need(&c, a.n + tag.n + 1);
-	if (bn >= 0) {
-		map_letters(b, (size_t)bn, &c, fl);
-		free(b);
-	} else {
-		/* Only on allocation failure (input is valid UTF-8 by now): fold unmapped. */
-		map_letters((const unsigned char *)a.p, a.n, &c, fl);
-	}
+	map_letters((const unsigned char *)a.p, a.n, &c, fl);
 	if (tag.n) {
 		ob_putc(&c, ' ');
 		ob_need(&c, tag.n);
