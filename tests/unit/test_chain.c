@@ -99,6 +99,8 @@ TEST(chain_classify_by_arguments)
 	    cls_is(c, "read_file", "{\"path\":\"/proc/self/environ\"}", CC_READ_SENSITIVE, 0));
 	ASSERT_TRUE(
 	    cls_is(c, "read_file", "{\"path\":\"tls/server-key.pem\"}", CC_READ_SENSITIVE, 0));
+	ASSERT_TRUE(cls_is(c, "fetch", "{\"url\":\"file:///home/u/.ssh/id_ed25519\"}",
+			   CC_READ_SENSITIVE, 0));
 	/* Look-alikes that hold nothing secret. */
 	ASSERT_TRUE(cls_is(c, "read_file", "{\"path\":\"~/.ssh/id_rsa.pub\"}", CC_READ_FILE,
 			   CC_READ_SENSITIVE));

@@ -753,7 +753,7 @@ static void walk_args(const cJSON *v, const char *key, int depth, struct argsens
 	int is_path = (kf & K_PATH) != 0;
 
 	sens = mentions_sensitive(s, &single);
-	if (sens && (is_path || is_cmd || single))
+	if (sens && (is_path || is_cmd || single || (kf & K_URL)))
 		a->sens = 1;
 	if (is_path)
 		a->path = 1;
