@@ -183,6 +183,22 @@ TEST(toolrules_runaway_regex_fails_closed)
 	shell_free();
 }
 
+TEST(toolrules_section_disabled_means_no_findings)
+{
+	struct pol_tool_rule rules[] = {R("any", NULL, NULL, PA_BLOCK, 1)};
+	struct policy pol;
+	struct findings f;
+	char err[256];
+
+	ASSERT_EQ(setup(&pol, rules, 1, err, sizeof(err)), 0);
+	ASSERT_TRUE(call("t", "{\"command\":\"rm -rf /\"}", &f, "any") != NULL);
+	pol.tool_policy.enabled = false;
+	ASSERT_EQ(shell_init_env(&pol, env, err, sizeof(err)), 0);
+	call("t", "{\"command\":\"rm -rf /\"}", &f, "any");
+	ASSERT_EQ(f.n, 0);
+	shell_free();
+}
+
 TEST(toolrules_empty_policy_and_counts)
 {
 	struct pol_tool_rule rules[] = {R("a", NULL, "x", PA_BLOCK, 1),

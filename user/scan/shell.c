@@ -189,6 +189,7 @@ static void cls_build(void);
 
 static struct {
 	int inited;
+	int enabled; /* mcp_tool_policy.enabled */
 	struct sh_env *env;
 	struct toolrules *tr;
 	pcre2_code *re[P_COUNT];
@@ -241,6 +242,7 @@ int shell_init_env(const struct policy *pol, char *const *envp, char *err, size_
 	cls_build();
 	h = sh_env_get(S.env, "HOME");
 	S.home = h && *h ? xstrdup(h) : NULL;
+	S.enabled = !pol || pol->tool_policy.enabled;
 	S.inited = 1;
 	return 0;
 }
@@ -1601,7 +1603,7 @@ void shell_scan_call(const char *tool, const cJSON *args, struct findings *out)
 	struct texts t = {.on = toolrules_count(S.tr) > 0};
 	char path[128];
 
-	if (!S.inited)
+	if (!S.inited || !S.enabled)
 		return;
 	mg_strlcpy(path, "params.arguments", sizeof(path));
 	if (args)
@@ -1615,7 +1617,7 @@ void shell_scan_command(const char *cmd, size_t len, const char *where, int stro
 {
 	struct texts t = {0};
 
-	if (!S.inited)
+	if (!S.inited || !S.enabled)
 		return;
 	scan_text(cmd, len, where ? where : "", strong, &t, out);
 }
