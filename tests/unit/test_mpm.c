@@ -1,0 +1,137 @@
+/* The multi-pattern matcher and its compiled-database cache. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mpm.h"
+#include "t.h"
+
+static int count_cb(unsigned id, unsigned long long from, unsigned long long to, void *ctx)
+{
+	(void)from;
+	(void)to;
+	((unsigned *)ctx)[id < 8 ? id : 7]++;
+	return 0;
+}
+
+static struct mpm *build(const char *pat, char *err, size_t errlen)
+{
+	struct mpm *m = mpm_new();
+
+	mpm_add(m, 1, pat, MPM_CASELESS | MPM_SINGLEMATCH);
+	if (mpm_compile(m, err, errlen) != 0) {
+		mpm_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static unsigned hits(struct mpm *m, const char *text)
+{
+	unsigned c[8] = {0};
+
+	mpm_scan(m, text, strlen(text), count_cb, c);
+	return c[1];
+}
+
+/* The only file in dir, for tampering with it. */
+static int only_file(const char *dir, char *out, size_t cap)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)) != NULL)
+		if (strstr(e->d_name, ".hsdb")) {
+			if (snprintf(out, cap, "%s/%s", dir, e->d_name) >= (int)cap)
+				continue;
+			n++;
+		}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+TEST(mpm_matches_and_reports_bad_patterns)
+{
+	char err[256];
+	struct mpm *m = mpm_new();
+
+	ASSERT_EQ(mpm_add(m, 1, "ignore (all )?previous", MPM_CASELESS), 0);
+	ASSERT_EQ(mpm_add(m, 2, "\\bAKIA[0-9A-Z]{16}\\b", 0), 0);
+	ASSERT_EQ(mpm_compile(m, err, sizeof(err)), 0);
+	ASSERT_EQ(mpm_add(m, 3, "late", 0), -1); /* compiled: closed for additions */
+	ASSERT_EQ(hits(m, "Please IGNORE all previous instructions"), 1);
+	ASSERT_EQ(hits(m, "nothing to see"), 0);
+	mpm_free(m);
+	m = mpm_new();
+	mpm_add(m, 1, "ok", 0);
+	mpm_add(m, 2, "(unclosed", 0);
+	ASSERT_EQ(mpm_compile(m, err, sizeof(err)), -1);
+	ASSERT_TRUE(strstr(err, "pattern 1 ((unclosed)") != NULL); /* names the bad one */
+	mpm_free(m);
+}
+
+TEST(mpm_cache_is_used_only_when_trusted)
+{
+	char dir[] = "/tmp/mg-hscache-XXXXXX", sub[128], file[512], other[512], err[256];
+	struct mpm *a, *b;
+	struct stat st;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	snprintf(sub, sizeof(sub), "%s/hs", dir);
+	setenv("MCPGUARD_CACHE_DIR", sub, 1);
+	unsetenv("MCPGUARD_NO_CACHE");
+
+	/* First compile writes the cache, 0600 in a 0700 directory. */
+	ASSERT_TRUE((a = build("alpha", err, sizeof(err))) != NULL);
+	ASSERT_EQ(only_file(sub, file, sizeof(file)), 1);
+	ASSERT_EQ(stat(file, &st), 0);
+	ASSERT_EQ(st.st_mode & 0777, 0600);
+	ASSERT_EQ(stat(sub, &st), 0);
+	ASSERT_EQ(st.st_mode & 0777, 0700);
+	mpm_free(a);
+
+	/* Swap in the database of another pattern under the same key: a later compile of
+	 * "alpha" that matches "beta" proves the cache file was read. */
+	{
+		char sub2[160];
+
+		snprintf(sub2, sizeof(sub2), "%s/other", dir);
+		setenv("MCPGUARD_CACHE_DIR", sub2, 1);
+		ASSERT_TRUE((b = build("beta", err, sizeof(err))) != NULL);
+		mpm_free(b);
+		ASSERT_EQ(only_file(sub2, other, sizeof(other)), 1);
+		ASSERT_EQ(rename(other, file), 0);
+	}
+	setenv("MCPGUARD_CACHE_DIR", sub, 1);
+	ASSERT_TRUE((a = build("alpha", err, sizeof(err))) != NULL);
+	ASSERT_EQ(hits(a, "beta"), 1);
+	mpm_free(a);
+
+	/* Readable by others: not trusted, recompiled and replaced. */
+	ASSERT_EQ(chmod(file, 0644), 0);
+	ASSERT_TRUE((a = build("alpha", err, sizeof(err))) != NULL);
+	ASSERT_EQ(hits(a, "alpha"), 1);
+	ASSERT_EQ(hits(a, "beta"), 0);
+	mpm_free(a);
+	ASSERT_EQ(stat(file, &st), 0);
+	ASSERT_EQ(st.st_mode & 0777, 0600);
+
+	/* Garbage in the file: ignored, recompiled. */
+	{
+		int fd = open(file, O_WRONLY | O_TRUNC);
+
+		ASSERT_TRUE(fd >= 0);
+		ASSERT_EQ(write(fd, "garbage", 7), 7);
+		close(fd);
+	}
+	ASSERT_TRUE((a = build("alpha", err, sizeof(err))) != NULL);
+	ASSERT_EQ(hits(a, "alpha"), 1);
+	mpm_free(a);
+	unsetenv("MCPGUARD_CACHE_DIR");
+}
