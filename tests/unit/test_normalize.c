@@ -145,3 +145,25 @@ TEST(norm_is_ascii_boundaries)
 	}
 	ASSERT_TRUE(norm_is_ascii(buf, 0));
 }
+
+TEST(norm_ligatures_and_long_expansions)
+{
+	char *out = NULL;
+	unsigned fl = 0;
+	size_t n;
+
+	ASSERT_TRUE(FOLD("\ufb01le \ufb02ag", "file flag", 0, NORM_INVISIBLE | NORM_TAGS));
+	/* U+FDFA expands to 18 letters: longer than one cache entry holds, twice. */
+	n = norm_fold("x \ufdfa \ufdfa y", sizeof("x \ufdfa \ufdfa y") - 1, &out, &fl);
+	ASSERT_TRUE(out != NULL);
+	ASSERT_EQ(n, strlen(out));
+	ASSERT_TRUE(n > 60);
+	ASSERT_TRUE(out[0] == 'x' && out[n - 1] == 'y');
+	free(out);
+	/* Hangul decomposes into jamo; nothing is flagged. */
+	fl = 0;
+	norm_fold("\uc548\ub155 world", sizeof("\uc548\ub155 world") - 1, &out, &fl);
+	ASSERT_TRUE(strstr(out, "world") != NULL);
+	ASSERT_EQ(fl, 0);
+	free(out);
+}
