@@ -16,7 +16,6 @@
 #include "xmalloc.h"
 
 #define SCANNER "dlp"
-#define ENV_ID 100000u	 /* mpm ids of environment values start here */
 #define PCRE_WINDOW 4096 /* bytes after a candidate the confirmation may read */
 #define MAX_SPANS 64	 /* reported secret spans per layer (for the generic rules) */
 #define MAX_DEFER 128	 /* generic candidates held until the specific rules ran */
@@ -719,6 +718,8 @@ static void candidate(struct scan *c, unsigned id, size_t from, size_t to)
 			return;
 		from = s0 = k;
 	}
+	if (from >= c->len)
+		return; /* an assignment at the very end: no value */
 	/* Inside a longer word it is not this token; "bot123:AA..." (letters, then a
 	 * token that starts with a digit) and argument boundaries are boundaries. */
 	if (from > 0 && isalnum((unsigned char)c->buf[from]) &&
@@ -856,23 +857,6 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 {
 	struct scan *c = ctx;
 
-	if (id >= ENV_ID) {
-		const struct envsec *e = &G.env[id - ENV_ID];
-		size_t b = (size_t)to, a = b - e->n;
-		const char *where, *note;
-		int concat;
-		char red[64];
-
-		where = where_of(c, a, b, &concat, &note);
-		if (!first_sighting(c, where, concat, c->buf + a, e->n))
-			return 0;
-		redact(c->buf + a, e->n, red, sizeof(red));
-		findings_add(c->out, SCANNER, "env-secret", CONF_HIGH, where,
-			     "value of the proxy's environment variable %s %s%s%s%s%s", e->name,
-			     red, c->chain ? " (decoded: " : "", c->chain ? c->chain : "",
-			     c->chain ? ")" : "", note ? note : "");
-		return 0;
-	}
 	if (id >= dlp_nrules)
 		return 0;
 	if (G.mode[id] == M_FIXED) {
@@ -929,6 +913,34 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
+/* Exact values of the proxy's own secret environment variables in this layer. */
+static void env_scan(struct scan *c)
+{
+	for (size_t i = 0; i < G.nenv; i++) {
+		const struct envsec *e = &G.env[i];
+		const char *p = c->buf, *end = c->buf + c->len;
+
+		while ((size_t)(end - p) >= e->n &&
+		       (p = memmem(p, (size_t)(end - p), e->v, e->n))) {
+			size_t a = (size_t)(p - c->buf), b = a + e->n;
+			const char *where, *note;
+			int concat;
+			char red[64];
+
+			p += e->n;
+			where = where_of(c, a, b, &concat, &note);
+			if (!first_sighting(c, where, concat, c->buf + a, e->n))
+				continue;
+			redact(c->buf + a, e->n, red, sizeof(red));
+			findings_add(c->out, SCANNER, "env-secret", CONF_HIGH, where,
+				     "value of the proxy's environment variable %s %s%s%s%s%s",
+				     e->name, red, c->chain ? " (decoded: " : "",
+				     c->chain ? c->chain : "", c->chain ? ")" : "",
+				     note ? note : "");
+		}
+	}
+}
+
 static void scan_layer(struct scan *c, const char *s, size_t n, const char *chain)
 {
 	if (n == 0)
@@ -944,6 +956,7 @@ static void scan_layer(struct scan *c, const char *s, size_t n, const char *chai
 			     "the pattern engine failed on this value; treated as a leak");
 		return;
 	}
+	env_scan(c);
 	/* Heuristic rules last, so that a value a provider rule named is not reported twice. */
 	for (size_t i = 0; i < c->ndefer; i++)
 		candidate(c, c->defer[i].id, c->defer[i].from, c->defer[i].to);
@@ -1350,15 +1363,6 @@ static void load_env(char **envp)
 	}
 }
 
-static char *literal_re(const char *s, size_t n)
-{
-	char *re = xmalloc(n * 4 + 1);
-
-	for (size_t i = 0; i < n; i++)
-		snprintf(re + i * 4, 5, "\\x%02x", (unsigned char)s[i]);
-	return re;
-}
-
 int dlp_init(char **envp, char *err, size_t errlen)
 {
 	struct mpm *m;
@@ -1435,42 +1439,21 @@ int dlp_init(char **envp, char *err, size_t errlen)
 			}
 		}
 	}
-	{
-		/* The same secrets as the database has already: nothing to compile. */
-		struct envsec *old = G.env;
-		size_t nold = G.nenv;
-		int same;
-
-		G.env = NULL;
-		G.nenv = 0;
-		load_env(envp);
-		same = G.db && nold == G.nenv;
-		for (size_t i = 0; same && i < nold; i++)
-			same = old[i].n == G.env[i].n &&
-			       memcmp(old[i].v, G.env[i].v, old[i].n) == 0 &&
-			       strcmp(old[i].name, G.env[i].name) == 0;
-		for (size_t i = 0; i < nold; i++)
-			free(old[i].v);
-		free(old);
-		if (same)
-			return 0;
-	}
+	/*
+	 * The environment's secret values are matched with memmem, not compiled
+	 * in: the rule database stays the same for every environment (mpm caches
+	 * it on disk, and a secret must not end up in a cache file).
+	 */
+	load_env(envp);
+	if (G.db)
+		return 0;
 	m = mpm_new();
 	for (size_t i = 0; i < dlp_nrules; i++)
 		mpm_add(m, (unsigned)i, dlp_rules[i].hs, G.mode[i] == M_SOM ? MPM_SOM : 0);
-	for (size_t i = 0; i < G.nenv; i++) {
-		char *re = literal_re(G.env[i].v, G.env[i].n);
-
-		mpm_add(m, ENV_ID + (unsigned)i, re, 0);
-		free(re);
-	}
 	if (mpm_compile(m, err, errlen) != 0) {
 		mpm_free(m);
-		mpm_free(G.db); /* its ids name the old environment: scans fail closed */
-		G.db = NULL;
 		return -1;
 	}
-	mpm_free(G.db);
 	G.db = m;
 	return 0;
 }

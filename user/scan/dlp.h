@@ -19,10 +19,13 @@
 #include "findings.h"
 
 /*
- * Compile the rule database with the secret values found in envp (names with
- * a KEY, TOKEN, SECRET, PASSWORD, PASSWD, CREDENTIAL, AUTH or PRIVATE word,
- * values of 8 or more bytes that are not file paths). May be called again
- * (e.g. with another environment); not concurrently with scans. envp may be NULL.
+ * Compile the rule database (once; later calls only re-read the environment)
+ * and take the secret values found in envp: names with a KEY, TOKEN, SECRET,
+ * PASSWORD, PASSWD, CREDENTIAL, AUTH or PRIVATE word, values of 8 or more bytes
+ * that are not file paths, switches, or hosts/URLs without credentials. The
+ * values are matched exactly (memmem), never compiled into the database, so
+ * they never reach mpm's on-disk cache. Not concurrently with scans. envp may
+ * be NULL.
  */
 int dlp_init(char **envp, char *err, size_t errlen);
 /* Every string under v; where is v's JSON path ("params"). */
