@@ -30,7 +30,11 @@
 #define SOCK_RAW 3
 #define SOCK_PACKET 10
 #define PROTO_ICMP 1
+#define PROTO_TCP 6
+#define PROTO_UDP 17
 #define PROTO_ICMPV6 58
+#define PROTO_UDPLITE 136
+#define PROTO_MPTCP 262
 #define DNS_PORT 53
 #define MAX_WALK 8 /* nested prefixes a port miss may fall back through */
 #define MAX_NET_ENTRIES 16384
@@ -243,8 +247,11 @@ int mg_sendmsg6(struct bpf_sock_addr *ctx)
 
 /*
  * Raw IP sockets bypass the sock_addr hooks, and so do ICMP "ping" sockets (datagram,
- * unprivileged, arbitrary payload). This hook only sees AF_INET/AF_INET6 sockets: the
- * kernel runs it from inet_create/inet6_create, so AF_PACKET is out of its reach.
+ * unprivileged, arbitrary payload) and protocols whose sendmsg has no cgroup hook
+ * (SCTP, L2TP/IP...). So only the protocols the hooks above see are let through:
+ * TCP, UDP, UDP-Lite and MPTCP (whose subflows pass connect4/6). This hook only sees
+ * AF_INET/AF_INET6 sockets: the kernel runs it from inet_create/inet6_create, so
+ * AF_PACKET is left to netlsm.bpf.c.
  */
 SEC("cgroup/sock_create")
 int mg_sock_create(struct bpf_sock *sk)
@@ -252,7 +259,7 @@ int mg_sock_create(struct bpf_sock *sk)
 	struct mg_config *cfg = mg_get_config();
 	__u32 family, type, proto, action;
 	struct mg_event *e;
-	int ping;
+	int ping, hooked;
 
 	if (!cfg || !cfg->egress_enabled || !cfg->deny_raw_sockets)
 		return 1;
@@ -263,7 +270,9 @@ int mg_sock_create(struct bpf_sock *sk)
 	proto = sk->protocol;
 	ping = (family == AF_INET && proto == PROTO_ICMP) ||
 	       (family == AF_INET6 && proto == PROTO_ICMPV6);
-	if (type != SOCK_RAW && type != SOCK_PACKET && !ping)
+	hooked = proto == PROTO_TCP || proto == PROTO_UDP || proto == PROTO_UDPLITE ||
+		 proto == PROTO_MPTCP;
+	if (type != SOCK_RAW && type != SOCK_PACKET && hooked)
 		return 1;
 	action = cfg->audit_only ? MG_ACT_AUDIT : MG_ACT_BLOCK;
 	e = mg_event_reserve(MG_HOOK_SOCK_CREATE, action, MG_RULE_RAWSOCK);
@@ -274,8 +283,11 @@ int mg_sock_create(struct bpf_sock *sk)
 			__builtin_memcpy(e->path, "raw socket", sizeof("raw socket"));
 		else if (type == SOCK_PACKET)
 			__builtin_memcpy(e->path, "packet socket", sizeof("packet socket"));
-		else
+		else if (ping)
 			__builtin_memcpy(e->path, "icmp socket", sizeof("icmp socket"));
+		else
+			__builtin_memcpy(e->path, "unhooked protocol socket",
+					 sizeof("unhooked protocol socket"));
 		bpf_ringbuf_submit(e, 0);
 	}
 	return action == MG_ACT_AUDIT;

@@ -10,6 +10,8 @@
  *       udp:ADDR:PORT   unconnected sendto, then wait for the echo (sendmsg4/6)
  *       udpc:ADDR:PORT  connect, then send (connect4/6 on a UDP socket)
  *       tfo:ADDR:PORT   TCP fast open: sendto(MSG_FASTOPEN) without connect
+ *       mptcp:ADDR:PORT connect over Multipath TCP
+ *       udplite:ADDR:PORT  unconnected sendto over UDP-Lite (no echo expected)
  *       raw4 raw6 ping4 ping6 packet   socket creation only
  * ADDR: 1.2.3.4 or [v6] (IPv4-mapped: [::ffff:1.2.3.4], an IPv6 socket).
  */
@@ -140,6 +142,22 @@ static int probe(const char *spec)
 			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
 				e = errno;
 		}
+		close(fd);
+		return e;
+	}
+	if (strcmp(t.proto, "mptcp") == 0) {
+		if ((fd = socket(t.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 262)) < 0)
+			return errno;
+		if (connect(fd, (struct sockaddr *)&t.ss, t.len) < 0)
+			e = errno;
+		close(fd);
+		return e;
+	}
+	if (strcmp(t.proto, "udplite") == 0) {
+		if ((fd = socket(t.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 136)) < 0)
+			return errno;
+		if (sendto(fd, "ping", 4, 0, (struct sockaddr *)&t.ss, t.len) < 0)
+			e = errno;
 		close(fd);
 		return e;
 	}

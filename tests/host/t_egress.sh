@@ -42,12 +42,21 @@ if [ -z "$CGMNT" ]; then
 fi
 CGP=$CGMNT$CGREL
 
+# Bounded: a daemon that ignores SIGTERM is a failure, not a hung test run.
 stop_daemon() {
-	if [ -n "$DPID" ]; then
-		kill "$DPID" 2>/dev/null
-		wait "$DPID" 2>/dev/null
-		DPID=
+	[ -n "$DPID" ] || return 0
+	kill "$DPID" 2>/dev/null
+	i=0
+	while kill -0 "$DPID" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if kill -0 "$DPID" 2>/dev/null; then
+		nok "daemon exits within 10 s of SIGTERM"
+		kill -9 "$DPID" 2>/dev/null
 	fi
+	wait "$DPID" 2>/dev/null
+	DPID=
 }
 
 cleanup() {
@@ -227,7 +236,9 @@ netrun "$CGP" \
 	udp:[::ffff:10.0.0.1]:9 udpc:169.254.169.254:80 udp:203.0.113.5:9 \
 	udp:127.0.0.1:53 udp:203.0.113.5:53 tcp:203.0.113.5:53 udp:[2001:db8::1]:53 \
 	tcp:127.0.0.3:18081 tfo:127.0.0.2:18080 tcp:0.0.0.0:18080 tcp:[::]:18080 \
-	raw4 raw6 ping4 ping6 tcp:127.0.0.4:18081 tcp:127.0.0.4:18080
+	raw4 raw6 ping4 ping6 tcp:127.0.0.4:18081 tcp:127.0.0.4:18080 \
+	mptcp:127.0.0.1:18080 mptcp:127.0.0.2:18080 mptcp:169.254.169.254:80 \
+	udplite:169.254.169.254:80 udplite:203.0.113.5:9
 PID=$(probe_pid)
 if [ -z "$PID" ]; then
 	nok "probe ran in the cgroup" "$(cat "$OUT")"
@@ -282,6 +293,11 @@ expect "raw IPv6 socket refused" raw6 EPERM
 expect "ICMP ping socket refused" ping4 EPERM
 expect "ICMPv6 ping socket refused" ping6 EPERM
 expect_event "raw socket event" sock_create "raw socket (inet, protocol 1)" raw-socket block
+expect "mptcp to allowed loopback connects" mptcp:127.0.0.1:18080 OK
+expect "mptcp to denied loopback: EPERM" mptcp:127.0.0.2:18080 EPERM
+expect "mptcp to metadata: EPERM" mptcp:169.254.169.254:80 EPERM
+expect "udp-lite to metadata: EPERM" udplite:169.254.169.254:80 EPERM
+expect "udp-lite to unlisted public passes the hook" udplite:203.0.113.5:9 ENETUNREACH
 expect "host rule: resolved address and port allowed" tcp:127.0.0.4:18081 OK
 expect "host rule: other port falls back to loopback deny" tcp:127.0.0.4:18080 EPERM
 
