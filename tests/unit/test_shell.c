@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "shell.h"
+#include "shparse.h"
 #include "t.h"
 
 static char *const env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/alice", NULL};
@@ -343,6 +344,30 @@ TEST(shell_obfuscation_resolved_then_judged)
 	shell_scan_command("{cat,/etc/shadow}", 17, "w", 1, &f);
 	ASSERT_TRUE(strstr(f.v[0].detail, "cat /etc/shadow") != NULL);
 	ASSERT_STREQ(f.v[0].where, "w");
+	shell_free();
+}
+
+TEST(shell_uninspected_parts_fail_closed)
+{
+	size_t n = SH_MAX_INPUT + 64;
+	char *big = malloc(n + 16);
+	struct findings f = {0};
+
+	ASSERT_EQ(init(), 0);
+	/* a payload behind padding longer than the parser reads */
+	memset(big, ' ', n);
+	memcpy(big + n, "; rm -rf /", 11);
+	ASSERT_TRUE(fires(big, "analysis-limit", CONF_HIGH));
+	free(big);
+	/* nesting deeper than the parser follows */
+	ASSERT_TRUE(fires("eval eval eval eval eval eval eval eval eval eval 'rm -rf /'",
+			  "analysis-limit", CONF_HIGH));
+	/* a guessed command only warns */
+	shell_scan_command("x='eval $x'; eval $x", 20, "w", 0, &f);
+	ASSERT_TRUE(findings_has(&f, "shell", "analysis-limit"));
+	ASSERT_EQ(f.v[0].confidence, CONF_LOW);
+	/* big but complete expansions are not a reason */
+	ASSERT_TRUE(quiet("echo {1..2000}"));
 	shell_free();
 }
 

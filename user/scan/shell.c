@@ -52,6 +52,7 @@ enum rule_id {
 	R_HISTORY,
 	R_OBF,
 	R_PARSE,
+	R_LIMIT,
 	R_COUNT
 };
 
@@ -88,6 +89,8 @@ static const struct {
     [R_HISTORY] = {"history-tampering", CONF_LOW, "erases shell history or logs"},
     [R_OBF] = {"obfuscated-command", CONF_LOW, "obfuscated command"},
     [R_PARSE] = {"parse-error", CONF_LOW, "shell syntax error"},
+    [R_LIMIT] = {"analysis-limit", CONF_HIGH,
+		 "command too long, deep or large to inspect completely"},
 };
 
 /* Patterns on single resolved words (paths). */
@@ -1220,6 +1223,11 @@ static void judge(const struct sh_parse *p, const char *where, int strong, struc
 		sh_obf_names(p->obf, names, sizeof(names));
 		snprintf(extra, sizeof(extra), "(%s)", names);
 		fire(&j, R_OBF, CONF_LOW, -1, extra);
+	}
+	if (p->truncated & SH_TR_UNSEEN) {
+		/* Part of it was never looked at: padding or nesting must not hide a payload.
+		 * Where the text is only guessed to be a command, say so without blocking. */
+		fire(&j, R_LIMIT, strong ? CONF_HIGH : CONF_LOW, -1, NULL);
 	}
 	if (p->error && strong) {
 		char extra[128];

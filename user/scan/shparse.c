@@ -19,7 +19,7 @@
 #include "shparse.h"
 #include "xmalloc.h"
 
-#define SH_MAX_WORK 1000000u	/* characters and tokens handled per parse */
+#define SH_MAX_WORK 2000000u	/* characters and tokens handled per parse */
 #define SH_MAX_OUTBYTES 1048576 /* all computed outputs of one parse */
 #define SH_MAX_VARS 512
 
@@ -273,7 +273,7 @@ static int tick(struct pstate *ps, unsigned long n)
 	ps->work += n;
 	if (ps->work > SH_MAX_WORK) {
 		ps->stop = 1;
-		ps->out->truncated = 1;
+		ps->out->truncated |= SH_TR_UNSEEN;
 	}
 	return ps->stop;
 }
@@ -303,7 +303,7 @@ static void var_set(struct pstate *ps, const char *name, size_t nlen, const char
 			return;
 		}
 	if (ps->nloc >= SH_MAX_VARS) {
-		ps->out->truncated = 1;
+		ps->out->truncated |= SH_TR_LIMIT;
 		return;
 	}
 	ps->loc = xreallocarray(ps->loc, ps->nloc + 1, sizeof(*ps->loc));
@@ -789,12 +789,12 @@ static void fb_emit(struct fieldb *fb)
 	if (!fb->have)
 		return;
 	if (fb->n >= SH_MAX_WORDS) {
-		fb->ps->out->truncated = 1;
+		fb->ps->out->truncated |= SH_TR_LIMIT;
 		free(sb_take(&fb->cur));
 	} else {
 		fb->f = xreallocarray(fb->f, fb->n + 1, sizeof(*fb->f));
 		fb->ff = xreallocarray(fb->ff, fb->n + 1, 1);
-		fb->cur.trunc ? (void)(fb->ps->out->truncated = 1) : (void)0;
+		fb->cur.trunc ? (void)(fb->ps->out->truncated |= SH_TR_LIMIT) : (void)0;
 		fb->f[fb->n] = sb_take(&fb->cur);
 		fb->ff[fb->n] = (unsigned char)fb->curflags;
 		fb->n++;
@@ -902,7 +902,7 @@ static char *substitute(struct pstate *ps, const struct frame *fr, int parent, c
 	size_t n;
 
 	if (fr->depth + 1 >= SH_MAX_DEPTH) {
-		ps->out->truncated = 1;
+		ps->out->truncated |= SH_TR_UNSEEN;
 		return NULL;
 	}
 	list = ps->nlist; /* the next list id is the one parse_text opens */
@@ -1118,7 +1118,7 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 
 			if (val &&
 			    strlen(val) > 4096) { /* quadratic matching: leave long values be */
-				ps->out->truncated = 1;
+				ps->out->truncated |= SH_TR_LIMIT;
 				fb_exp(fb, val, strlen(val), quoted, SH_W_EXPANDED);
 				goto out;
 			}
@@ -1153,7 +1153,7 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 			int all = w < len && s[w] == '/';
 
 			if (val && strlen(val) > 4096) {
-				ps->out->truncated = 1;
+				ps->out->truncated |= SH_TR_LIMIT;
 				fb_exp(fb, val, strlen(val), quoted, SH_W_EXPANDED);
 				goto out;
 			}
@@ -1499,7 +1499,7 @@ static void brace_expand(struct pstate *ps, const char *w, size_t len, char ***o
 	size_t i = 0, open = SIZE_MAX;
 
 	if (*n >= SH_MAX_BRACE || depth > 8 || tick(ps, len)) {
-		ps->out->truncated = 1;
+		ps->out->truncated |= SH_TR_LIMIT;
 		return;
 	}
 	/* Find the first unquoted '{' (not "${") whose match has a top-level ',' or '..'. */
@@ -1663,7 +1663,7 @@ static void brace_expand(struct pstate *ps, const char *w, size_t len, char ***o
 static void cmdb_add(struct pstate *ps, struct cmdb *b, char *w, unsigned char fl)
 {
 	if (b->argc >= SH_MAX_WORDS) {
-		ps->out->truncated = 1;
+		ps->out->truncated |= SH_TR_LIMIT;
 		free(w);
 		return;
 	}
@@ -1683,7 +1683,7 @@ static int new_cmd(struct pstate *ps, const struct frame *fr, int list)
 
 	if (ps->out->ncmd >= SH_MAX_CMDS) {
 		ps->stop = 1;
-		ps->out->truncated = 1;
+		ps->out->truncated |= SH_TR_UNSEEN;
 		return -1;
 	}
 	if (ps->out->ncmd == ps->cap) {
@@ -2606,7 +2606,7 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 		if (o && ps->outbytes + strlen(o) > SH_MAX_OUTBYTES) {
 			free(o);
 			o = NULL;
-			ps->out->truncated = 1;
+			ps->out->truncated |= SH_TR_LIMIT;
 		}
 		if (o)
 			ps->outbytes += strlen(o);
@@ -2678,7 +2678,7 @@ static void add_redir(struct pstate *ps, struct cmdb *b, int fd, const char *op,
 	struct sh_redir *r;
 
 	if (b->nredir >= 32) {
-		ps->out->truncated = 1;
+		ps->out->truncated |= SH_TR_LIMIT;
 		free(text);
 		return;
 	}
@@ -3002,7 +3002,7 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 					     memchr(s + ws, '\\', we - ws);
 
 				if (ps->nhd >= sizeof(ps->hd) / sizeof(ps->hd[0])) {
-					ps->out->truncated = 1;
+					ps->out->truncated |= SH_TR_LIMIT;
 					continue;
 				}
 				hd = &ps->hd[ps->nhd++];
@@ -3210,13 +3210,13 @@ static void parse_text(struct pstate *ps, const struct frame *fr, const char *s,
 	size_t saved;
 
 	if (fr && fr->depth + 1 >= SH_MAX_DEPTH) {
-		ps->out->truncated = 1;
+		ps->out->truncated |= SH_TR_UNSEEN;
 		ps->nlist++; /* keep list ids in step with substitute() */
 		return;
 	}
 	if (len > SH_MAX_INPUT) {
 		sr.len = SH_MAX_INPUT;
-		ps->out->truncated = 1;
+		ps->out->truncated |= SH_TR_UNSEEN;
 	}
 	memset(&sub, 0, sizeof(sub));
 	sub.depth = fr ? fr->depth + 1 : 0;

@@ -12,12 +12,12 @@
 
 #include <stddef.h>
 
-#define SH_MAX_INPUT 65536 /* longer input is cut and the parse marked truncated */
-#define SH_MAX_TEXT 65536  /* any one expanded or decoded text */
-#define SH_MAX_DEPTH 8	   /* nested $(..), eval, sh -c, decoded payloads */
-#define SH_MAX_CMDS 256	   /* simple commands per parse, all depths */
-#define SH_MAX_WORDS 256   /* words per command */
-#define SH_MAX_BRACE 256   /* words one brace expansion may produce */
+#define SH_MAX_INPUT 262144 /* longer input is cut and the parse marked truncated */
+#define SH_MAX_TEXT 65536   /* any one expanded or decoded text */
+#define SH_MAX_DEPTH 8	    /* nested $(..), eval, sh -c, decoded payloads */
+#define SH_MAX_CMDS 1024    /* simple commands per parse, all depths */
+#define SH_MAX_WORDS 256    /* words per command */
+#define SH_MAX_BRACE 256    /* words one brace expansion may produce */
 
 /* Techniques that make the resolved command differ from what is written. */
 enum {
@@ -35,6 +35,12 @@ enum {
 	SH_OB_EVAL = 1u << 11,	     /* eval of expanded text */
 	SH_OB_CMDSUB_CMD = 1u << 12, /* command name from $(..) or `..` */
 	SH_OB_POSITIONAL = 1u << 13, /* sh -c '$0 $1' cat file */
+};
+
+/* Bounds reached. */
+enum {
+	SH_TR_LIMIT = 1u << 0,	/* words, text, braces, variables: the commands were all seen */
+	SH_TR_UNSEEN = 1u << 1, /* input length, nesting, command count, work: some were not */
 };
 
 enum sh_sep {
@@ -102,7 +108,7 @@ struct sh_parse {
 	unsigned obf; /* union of every command's obf */
 	int error;    /* syntax error (the parse continued as far as it could) */
 	char errmsg[96];
-	int truncated; /* a bound was reached: input, text, depth, commands or words */
+	unsigned truncated; /* SH_TR_*: which kinds of bound were reached */
 };
 
 struct sh_env; /* the variables a fresh shell would see */
