@@ -518,6 +518,18 @@ static void leet_candidate(const char *s, size_t n, size_t p, struct wlist *leet
 }
 
 #if defined(__SSE2__)
+/* Bit i: byte i is a space, tab, CR or LF. */
+static inline unsigned blank16(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+				 _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+
+	b = _mm_or_si128(b, _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+	b = _mm_or_si128(b, _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
+	return (unsigned)_mm_movemask_epi8(b);
+}
+
 /* Bit i: byte i is a run character that is neither a hex digit nor '-'; bit 16+i: '-'. */
 static inline unsigned hex_mask16(const char *p)
 {
@@ -548,10 +560,15 @@ static inline unsigned leet_mask16(const char *p)
  * with its trailing run characters; a run inside one block is shorter than 24
  * and cannot count), and leet words.
  */
-static void prescan(const char *s, size_t n, struct thits *h, struct wlist *leet)
+/*
+ * Returns non-zero when the text has a blank run of at least 64 bytes: words
+ * of one directive pushed apart by padding, further than a window reaches.
+ */
+static int prescan(const char *s, size_t n, struct thits *h, struct wlist *leet)
 {
-	size_t i = 0, run = 0;
+	size_t i = 0, run = 0, blank_blocks = 0;
 	unsigned fl = 0; /* RUN_* of the current run */
+	int long_blank = 0;
 
 #if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
@@ -559,6 +576,13 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *leet
 		unsigned d = dg >> 16, g = dg & 0xFFFF;
 		unsigned cand = d & (g >> 1);
 		unsigned nonhex = hd & m & 0xFFFF, dash = hd >> 16;
+
+		if (!m && blank16(s + i) == 0xFFFF) {
+			if (++blank_blocks >= 4)
+				long_blank = 1;
+		} else {
+			blank_blocks = 0;
+		}
 
 		if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
 			cand |= 0x8000;
@@ -614,6 +638,7 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *leet
 	}
 	if (run >= RUN_MIN)
 		take_run(s, n - run, run, fl, h);
+	return long_blank;
 }
 
 /* ---- scanning ---- */
@@ -803,6 +828,7 @@ void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 	struct wlist *cat = tls_cat;
 	struct sctx x;
 	const struct wlist *leet = &tls_leet;
+	int long_blank;
 
 	memset(h, 0, sizeof(*h));
 	if (init_rc != 0) {
@@ -816,10 +842,11 @@ void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 	x.want = want;
 	x.cat = cat;
 	tls_leet.n = tls_leet.all = 0;
-	prescan(s, len, h, &tls_leet);
+	long_blank = prescan(s, len, h, &tls_leet);
 	scan2(&x);
-	/* Non-ASCII text is folded whole; ASCII only around leet words. */
-	if (leet->all || !norm_is_ascii(s, len))
+	/* Non-ASCII or padded text is folded whole (folding collapses blank runs);
+	 * ASCII only around leet words. */
+	if (long_blank || leet->all || !norm_is_ascii(s, len))
 		scan_folded(s, len, 0, len, want, h, h->mask, cat);
 	else
 		for (size_t i = 0; i < leet->n; i++)
