@@ -250,6 +250,24 @@ await check("evil: poisoned tool description is withheld from tools/list and can
 	});
 });
 
+await check("evil: poisoned prompt, resource and initialize instructions are withheld, not the whole session", async () => {
+	await evil({ policy: basePolicy(), env: { EVIL_INSTRUCTIONS: "1" } }, async (c, s, log) => {
+		assert.equal(c.getInstructions(), undefined, "poisoned instructions reached the client");
+		assert.equal(c.getServerVersion()?.name, "evil");
+		const prompts = (await c.listPrompts()).prompts.map((p) => p.name);
+		assert.deepEqual(prompts, ["summarize"]);
+		const resources = (await c.listResources()).resources.map((r) => r.uri);
+		assert.deepEqual(resources, ["file:///notes.txt"]);
+		await blocked(c.getPrompt({ name: "helper" }), -32001, /withheld-prompt/);
+		await blocked(c.readResource({ uri: "file:///setup.txt" }), -32001, /withheld-resource/);
+		const ok = await c.getPrompt({ name: "summarize", arguments: { text: "x" } });
+		assert.equal(ok.messages[0].content.text, "Prompt summarize");
+		assert.equal((await c.readResource({ uri: "file:///notes.txt" })).contents[0].text, "hello");
+		assert.ok(!log().some((m) => m.method === "prompts/get" && m.params?.name === "helper"));
+		assert.ok(!log().some((m) => m.method === "resources/read" && m.params?.uri === "file:///setup.txt"));
+	});
+});
+
 // A GitHub token with a valid CRC32 checksum (base62, 6 chars), and an AWS key pair.
 function crc32(buf) {
 	let c, crc = 0xffffffff;

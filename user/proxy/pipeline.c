@@ -108,6 +108,9 @@ void pipeline_free(struct pipeline *p)
 	if (p->scan)
 		shell_free();
 	withheld_clear(p);
+	for (size_t i = 0; i < p->nwithheld_items; i++)
+		free(p->withheld_items[i]);
+	free(p->withheld_items);
 }
 
 void verdict_free(struct verdict *v)
@@ -136,7 +139,8 @@ static void session_verdict(struct pipeline *p, const struct msgctx *c, const st
 	const char *action = p->pol->session_verdict ? p->pol->session_verdict : "quarantine";
 	char err[256], reason[192];
 
-	if (!p->guard || p->verdict_sent || strcmp(action, "none") == 0)
+	/* Without a daemon there is no session to act on; that was said once at start. */
+	if (!p->guard || !p->guard->session[0] || p->verdict_sent || strcmp(action, "none") == 0)
 		return;
 	for (size_t i = from; i < fs->n; i++) {
 		const struct finding *f = &fs->v[i];
@@ -378,6 +382,106 @@ static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *re
 	return changed;
 }
 
+/* ---- prompts, resources, templates, initialize ---- */
+
+static int item_withheld(const struct pipeline *p, const char *kind, const char *key)
+{
+	size_t kl = strlen(kind);
+
+	for (size_t i = 0; i < p->nwithheld_items; i++) {
+		const char *w = p->withheld_items[i];
+
+		if (strncmp(w, kind, kl) == 0 && w[kl] == ':' && strcmp(w + kl + 1, key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Like a poisoned tool, a poisoned prompt, resource or template is taken out of
+ * its list (and later requests for it refused), and poisoned initialize
+ * instructions are dropped, instead of failing the whole response. Returns -1
+ * if a blocking finding points somewhere that cannot be withheld: the caller
+ * then blocks the response.
+ */
+static int withhold_items(struct pipeline *p, cJSON *result, const struct findings *fs)
+{
+	static const struct {
+		const char *key, *kind, *id;
+	} lists[] = {
+		{"prompts", "prompt", "name"},
+		{"resources", "resource", "uri"},
+		{"resourceTemplates", "template", "uriTemplate"},
+	};
+	char *drop[3] = {NULL, NULL, NULL};
+	int n[3] = {0, 0, 0}, rc = 0, drop_instructions = 0;
+
+	for (size_t l = 0; l < 3; l++) {
+		n[l] = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(result, lists[l].key));
+		drop[l] = xcalloc((size_t)n[l] + 1, 1);
+	}
+	for (size_t i = 0; i < fs->n && rc == 0; i++) {
+		const struct finding *f = &fs->v[i];
+		const char *w = f->where;
+		size_t l;
+
+		if (f->action < PA_STRIP)
+			continue;
+		if (strncmp(w, "result.instructions", 19) == 0 && (w[19] == '\0' || w[19] == '.')) {
+			drop_instructions = 1;
+			continue;
+		}
+		for (l = 0; l < 3; l++) {
+			size_t kl = strlen(lists[l].key);
+
+			if (strncmp(w, "result.", 7) == 0 && strncmp(w + 7, lists[l].key, kl) == 0 &&
+			    w[7 + kl] == '[')
+				break;
+		}
+		if (l == 3) {
+			rc = -1;
+			break;
+		}
+		long idx = strtol(w + 8 + strlen(lists[l].key), NULL, 10);
+
+		if (idx < 0 || idx >= n[l])
+			rc = -1;
+		else
+			drop[l][idx] = 1;
+	}
+	for (size_t l = 0; l < 3 && rc == 0; l++) {
+		cJSON *arr = cJSON_GetObjectItemCaseSensitive(result, lists[l].key), *keep, *it;
+
+		if (!memchr(drop[l], 1, (size_t)n[l]))
+			continue;
+		keep = cJSON_CreateArray();
+		for (int i = 0; (it = cJSON_DetachItemFromArray(arr, 0)); i++) {
+			const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, lists[l].id);
+
+			if (i < n[l] && drop[l][i]) {
+				if (cJSON_IsString(id)) {
+					char *e;
+
+					xasprintf(&e, "%s:%s", lists[l].kind, id->valuestring);
+					p->withheld_items = xreallocarray(p->withheld_items,
+									  p->nwithheld_items + 1,
+									  sizeof(char *));
+					p->withheld_items[p->nwithheld_items++] = e;
+				}
+				cJSON_Delete(it);
+			} else {
+				cJSON_AddItemToArray(keep, it);
+			}
+		}
+		cJSON_ReplaceItemInObjectCaseSensitive(result, lists[l].key, keep);
+	}
+	if (rc == 0 && drop_instructions)
+		cJSON_DeleteItemFromObjectCaseSensitive(result, "instructions");
+	for (size_t l = 0; l < 3; l++)
+		free(drop[l]);
+	return rc;
+}
+
 /* ---- messages ---- */
 
 static int blank(const char *s, size_t n)
@@ -404,6 +508,21 @@ static void scan_client_params(struct pipeline *p, const char *method, const cJS
 {
 	if (p->pol->input_scanning.enabled && params)
 		dlp_scan_json(params, "params", fs);
+	if (method && p->nwithheld_items) {
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(params, "name");
+		const cJSON *uri = cJSON_GetObjectItemCaseSensitive(params, "uri");
+
+		if (strcmp(method, "prompts/get") == 0 && cJSON_IsString(nm) &&
+		    item_withheld(p, "prompt", nm->valuestring))
+			findings_add(fs, "tool-policy", "withheld-prompt", CONF_HIGH, "params.name",
+				     "prompt '%.64s' was withheld from prompts/list by mcpguard",
+				     nm->valuestring);
+		if (strcmp(method, "resources/read") == 0 && cJSON_IsString(uri) &&
+		    item_withheld(p, "resource", uri->valuestring))
+			findings_add(fs, "tool-policy", "withheld-resource", CONF_HIGH, "params.uri",
+				     "resource '%.64s' was withheld from resources/list by mcpguard",
+				     uri->valuestring);
+	}
 	if (!method || strcmp(method, "tools/call") != 0)
 		return;
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "name");
@@ -610,6 +729,11 @@ static void server_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 			/* tools/list findings were judged per tool; only the rest decide here. */
 			a = strcmp(pend.method, "tools/list") == 0 ? PA_ALLOW
 								  : judge(p, &c, &fs, 0, &worst);
+			if (a >= PA_STRIP && !error && is_list_method(pend.method) &&
+			    withhold_items(p, result, &fs) == 0) {
+				changed = 1;
+				a = PA_ALLOW;
+			}
 		}
 		if (a == PA_STRIP && redact_findings(m, &fs, 0) == 0) {
 			changed = 1;

@@ -51,6 +51,8 @@ struct pipeline {
 	struct chain *chain;
 	char **withheld; /* tools removed from the last tools/list: calls to them are refused */
 	size_t nwithheld;
+	char **withheld_items; /* "prompt:NAME", "resource:URI" removed from their lists */
+	size_t nwithheld_items;
 	int list_changed; /* notifications/tools/list_changed seen since the last tools/list */
 	unsigned long long nmsg[2], nblocked[2];
 	struct guard *guard; /* the session in the kernel, or NULL: verdicts go there */
