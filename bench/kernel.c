@@ -4,12 +4,12 @@
  *
  *   kernel open FILE N          open(FILE, O_RDONLY) + close, N times
  *   kernel connect ADDR PORT N  socket + connect (TCP, IPv4 loopback) + close, N times
- *   kernel pair BASE_CG GUARD_CG FILE ADDR PORT NOPEN NCONN BATCHES
- *       both loops in BATCHES small batches, the process moving itself between the
- *       unguarded and the guarded cgroup before each batch (order alternating), so
- *       the noise of a shared machine falls on both sides alike.
+ *   kernel sides FILE ADDR PORT NOPEN NCONN BATCHES NAME=CG...
+ *       both loops in BATCHES small batches per side, the process moving itself into
+ *       each side's cgroup before its batch (rotating order), so the noise of a
+ *       shared machine falls on every side alike.
  *
- * Prints "<what> <ns per op>" (pair: "<what> <side> <median of the batches>").
+ * Prints "<what> <ns per op>" (sides: "<what> <name> <median of the batches>").
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -110,22 +110,41 @@ static double median(double *v, long n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Median over batches: a stray 1 s SYN retransmit on a loaded machine skews a mean. */
-static int bench_pair(char **a)
+#define MAX_SIDES 4
+
+/*
+ * Median over batches: a stray 1 s SYN retransmit on a loaded machine skews a mean.
+ * The sides take turns, the first of each round rotating, so drift in the machine's
+ * load falls on all of them alike.
+ */
+static int bench_sides(char **a, int nsides)
 {
-	const char *cg[2] = {a[0], a[1]}, *file = a[2];
-	long nopen = atol(a[5]), nconn = atol(a[6]), batches = atol(a[7]);
-	double *v[2][2];
+	const char *file = a[0];
+	long nopen = atol(a[3]), nconn = atol(a[4]), batches = atol(a[5]);
+	const char *name[MAX_SIDES], *cg[MAX_SIDES];
+	double *v[MAX_SIDES][2];
 	struct sockaddr_in sin;
 
-	if (parse_addr(a[3], a[4], &sin) < 0 || batches <= 0 || batches > 100000)
+	if (parse_addr(a[1], a[2], &sin) < 0 || batches <= 0 || batches > 100000 || nsides < 1 ||
+	    nsides > MAX_SIDES)
 		return 2;
-	for (int i = 0; i < 4; i++)
-		if ((v[i / 2][i % 2] = calloc((size_t)batches, sizeof(double))) == NULL)
-			return 1;
+	for (int i = 0; i < nsides; i++) {
+		char *eq = strchr(a[6 + i], '=');
+
+		if (!eq) {
+			fprintf(stderr, "want NAME=CGROUP_DIR, got %s\n", a[6 + i]);
+			return 2;
+		}
+		*eq = '\0';
+		name[i] = a[6 + i];
+		cg[i] = eq + 1;
+		for (int k = 0; k < 2; k++)
+			if ((v[i][k] = calloc((size_t)batches, sizeof(double))) == NULL)
+				return 1;
+	}
 	for (long b = 0; b < batches; b++) {
-		for (int k = 0; k < 2; k++) {
-			int side = (int)((b + k) % 2); /* alternate which side goes first */
+		for (int k = 0; k < nsides; k++) {
+			int side = (int)((b + k) % nsides);
 
 			if (join(cg[side]) < 0 ||
 			    (v[side][0][b] = loop_open(file, nopen / batches)) < 0 ||
@@ -133,14 +152,12 @@ static int bench_pair(char **a)
 				return 1;
 		}
 	}
-	for (int side = 0; side < 2; side++) {
-		const char *name = side ? "guarded" : "base";
-
-		printf("open_close %s %.1f\n", name, median(v[side][0], batches));
-		printf("connect %s %.1f\n", name, median(v[side][1], batches));
+	for (int i = 0; i < nsides; i++) {
+		printf("open_close %s %.1f\n", name[i], median(v[i][0], batches));
+		printf("connect %s %.1f\n", name[i], median(v[i][1], batches));
+		free(v[i][0]);
+		free(v[i][1]);
 	}
-	for (int i = 0; i < 4; i++)
-		free(v[i / 2][i % 2]);
 	return 0;
 }
 
@@ -162,9 +179,9 @@ int main(int argc, char **argv)
 		printf("connect %.1f\n", r);
 		return 0;
 	}
-	if (argc == 10 && strcmp(argv[1], "pair") == 0)
-		return bench_pair(argv + 2);
+	if (argc >= 9 && strcmp(argv[1], "sides") == 0)
+		return bench_sides(argv + 2, argc - 8);
 	fprintf(stderr, "usage: kernel open FILE N | kernel connect ADDR PORT N |\n"
-			"       kernel pair BASE_CG GUARD_CG FILE ADDR PORT NOPEN NCONN BATCHES\n");
+			"       kernel sides FILE ADDR PORT NOPEN NCONN BATCHES NAME=CG...\n");
 	return 2;
 }

@@ -27,13 +27,14 @@ PIN=/sys/fs/bpf/$T
 CGMNT=$(awk '/ - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
 G=$CGMNT/$T
 B=$CGMNT/$T-base
+B2=$CGMNT/$T-base2
 TMP=$(mktemp -d /tmp/mcpguard-bench.XXXXXX)
 DPID=
 
 cleanup() {
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	$D --uninstall --pin-root "$PIN" >/dev/null 2>&1
-	rmdir "$G" "$B" 2>/dev/null
+	rmdir "$G" "$B" "$B2" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -76,22 +77,23 @@ while ! grep -q 'network:' "$TMP/daemon.err" 2>/dev/null; do
 	sleep 0.1
 done
 grep -E 'network:|files:' "$TMP/daemon.err" | sed 's/^/# /'
-mkdir -p "$B"
+mkdir -p "$B" "$B2"
 
-# One process in a private netns moves itself between the unguarded and the guarded
-# cgroup before each batch (order alternating), so load from other users of this
-# shared machine falls on both sides alike.
+# One process in a private netns moves itself between the unguarded, a second
+# unguarded (the noise floor: what two identical sides differ by on this machine
+# right now) and the guarded cgroup before each batch, in rotating order.
 unshare -n sh -c '
-	np=$1 k=$2 base=$3 guard=$4 file=$5 nopen=$6 nconn=$7 batches=$8
+	np=$1 k=$2 base=$3 base2=$4 guard=$5 file=$6 nopen=$7 nconn=$8 batches=$9
 	ip link set lo up || exit 1
 	sp=$($np serve -t 900 tcp:127.0.0.1:18080) || exit 1
-	$k pair "$base" "$guard" "$file" 127.0.0.1 18080 "$nopen" "$nconn" "$batches"
+	$k sides "$file" 127.0.0.1 18080 "$nopen" "$nconn" "$batches" \
+		base="$base" base2="$base2" guarded="$guard"
 	rc=$?
 	# Sanity: port 18081 has no rule, so loopback is denied in the guarded cgroup only.
 	echo $$ > "$guard/cgroup.procs" && $np probe tcp:127.0.0.1:18081 | sed "s/^/guarded /"
 	echo $$ > "$base/cgroup.procs" && $np probe tcp:127.0.0.1:18081 | sed "s/^/base /"
 	kill $sp
-	exit $rc' sh "$NP" "$K" "$B" "$G" "$TMP/plain.txt" "$N_OPEN" "$N_CONN" "$BATCHES" \
+	exit $rc' sh "$NP" "$K" "$B" "$B2" "$G" "$TMP/plain.txt" "$N_OPEN" "$N_CONN" "$BATCHES" \
 	>"$TMP/results" 2>&1 || { cat "$TMP/results" >&2; exit 1; }
 
 if ! grep -q '^guarded tcp:127.0.0.1:18081 EPERM' "$TMP/results" ||
@@ -110,7 +112,9 @@ awk -v batches="$BATCHES" -v nopen="$N_OPEN" -v nconn="$N_CONN" -v rss="$rss" '
 		for (i = 1; i <= 2; i++) {
 			o = ops[i]
 			r = med["guarded " o] / med["base " o]
+			n = med["base2 " o] / med["base " o]
 			printf "  %-10s unguarded %9.1f  guarded %9.1f  ratio %.4f (%+.2f%%)  %s\n", o, med["base " o], med["guarded " o], r, (r - 1) * 100, r <= 1.03 ? "target <=3% met" : "target <=3% MISSED"
+			printf "  %-10s noise floor (unguarded vs unguarded): %+.2f%%\n", "", (n - 1) * 100
 		}
 		printf "  mcpguardd VmRSS %d kB (%.1f MB)  %s\n", rss, rss / 1024, rss < 24 * 1024 ? "target <24 MB met" : "target <24 MB MISSED"
 	}' "$TMP/results"
