@@ -8,9 +8,10 @@
  * What it sees is the path STRING the caller passed, not the file, so it is
  * weaker than the LSM and the daemon says so at start:
  *  - basename patterns match the last component of the string;
- *  - glob-resolved files match only by the absolute path the daemon expanded:
- *    a relative path, a dirfd-relative name, "..", "//", or a symlink whose own
- *    name is not protected reach the file unseen;
+ *  - glob-resolved files match by the absolute path the daemon expanded, or by
+ *    their last two components ("parent/name") in the string, or by the name
+ *    alone opened in a directory of that parent name (cwd or dirfd): a symlink
+ *    or hard link whose own name is not protected, or "../name", is not seen;
  *  - io_uring openat and /proc/self/fd reopen carry no protected name;
  *  - SIGKILL lands when the syscall returns, so the caller's path string is also
  *    blanked to make the syscall fail where the kernel allows bpf_probe_write_user
@@ -41,8 +42,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } mg_file_paths SEC(".maps");
 
+/*
+ * "parent/name" of the glob-resolved files: a path string whose last two
+ * components are these, or a bare name opened in a directory of that name (cwd or
+ * dirfd), names the file even when relative, with "//" or with ".." before them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MG_MAX_FILE_PATHS);
+	__type(key, char[MG_PAIR_LEN]);
+	__type(value, struct mg_file_rule);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} mg_file_pairs SEC(".maps");
+
 struct scratch {
 	char path[MG_PATH_LEN] __attribute__((aligned(8))); /* 8-byte stores for the memset */
+	char pair[MG_PAIR_LEN] __attribute__((aligned(8)));
 };
 
 struct {
@@ -51,6 +66,9 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } kg_scratch SEC(".maps");
+
+/* The *at syscalls: a path in argument 1 or 3 is relative to the dirfd just before it. */
+#define AT_REL (1u << 4)
 
 /*
  * Syscalls and which arguments are paths (bit i = argument i). Numbers are the
@@ -70,7 +88,7 @@ static __always_inline __u32 path_args(long id)
 	case 437: /* openat2 */
 	case 322: /* execveat */
 	case 303: /* name_to_handle_at */
-		return 1 << 1;
+		return 1 << 1 | AT_REL;
 	case 86: /* link */
 	case 82: /* rename */
 		return 1 << 0 | 1 << 1;
@@ -79,7 +97,7 @@ static __always_inline __u32 path_args(long id)
 	case 265: /* linkat */
 	case 264: /* renameat */
 	case 316: /* renameat2 */
-		return 1 << 1 | 1 << 3;
+		return 1 << 1 | 1 << 3 | AT_REL;
 	}
 	return 0;
 }
@@ -98,14 +116,14 @@ static __always_inline __u32 path_args_ia32(long id)
 	case 437: /* openat2 */
 	case 358: /* execveat */
 	case 341: /* name_to_handle_at */
-		return 1 << 1;
+		return 1 << 1 | AT_REL;
 	case 9:	 /* link */
 	case 38: /* rename */
 		return 1 << 0 | 1 << 1;
 	case 303: /* linkat */
 	case 302: /* renameat */
 	case 353: /* renameat2 */
-		return 1 << 1 | 1 << 3;
+		return 1 << 1 | 1 << 3 | AT_REL;
 	}
 	return 0;
 }
@@ -153,7 +171,7 @@ static __always_inline __u32 path_args(long id)
 	case 437: /* openat2 */
 	case 281: /* execveat */
 	case 264: /* name_to_handle_at */
-		return 1 << 1;
+		return 1 << 1 | AT_REL;
 	case 221: /* execve */
 	case 45:  /* truncate */
 	case 36:  /* symlinkat: the target */
@@ -161,7 +179,7 @@ static __always_inline __u32 path_args(long id)
 	case 37:  /* linkat */
 	case 38:  /* renameat */
 	case 276: /* renameat2 */
-		return 1 << 1 | 1 << 3;
+		return 1 << 1 | 1 << 3 | AT_REL;
 	}
 	return 0;
 }
@@ -188,6 +206,8 @@ struct scan {
 	const char *path;
 	__u32 len;
 	__u32 base; /* index after the last '/' */
+	__u32 prev; /* start and end of the last non-empty component before it */
+	__u32 pend;
 };
 
 /* bpf_loop body: the verifier checks it once instead of once per character and state. */
@@ -197,13 +217,84 @@ static long scan_slash(__u32 i, void *ctx)
 
 	if (i >= sc->len)
 		return 1;
-	if (sc->path[i & (MG_PATH_LEN - 1)] == '/')
-		sc->base = i + 1;
+	if (sc->path[i & (MG_PATH_LEN - 1)] != '/')
+		return 0;
+	if (i > sc->base) { /* "a//b": empty components do not count */
+		sc->prev = sc->base;
+		sc->pend = i;
+	}
+	sc->base = i + 1;
 	return 0;
 }
 
-/* Check one user path; returns the matching rule or NULL. */
-static __noinline struct mg_file_rule *match_user_path(struct scratch *s, unsigned long uptr)
+#define AT_FDCWD -100
+
+/* Name of the directory a relative path starts from: the cwd or dirfd's dentry. */
+static __always_inline const unsigned char *dir_name(int dirfd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt;
+	struct file **fds, *f = 0;
+	unsigned int max;
+
+	if (dirfd == AT_FDCWD)
+		return BPF_CORE_READ(t, fs, pwd.dentry, d_name.name);
+	fdt = BPF_CORE_READ(t, files, fdt);
+	max = BPF_CORE_READ(fdt, max_fds);
+	fds = BPF_CORE_READ(fdt, fd);
+	if (dirfd < 0 || (unsigned int)dirfd >= max)
+		return 0;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[dirfd]) || !f)
+		return 0;
+	return BPF_CORE_READ(f, f_path.dentry, d_name.name);
+}
+
+/* Look up "parent/name" where the parent is a string in the path or a dentry name. */
+static __always_inline struct mg_file_rule *match_pair(struct scratch *s, const struct scan *sc,
+						       int dirfd)
+{
+	__u32 nlen = sc->len - sc->base, plen = 0;
+	const unsigned char *dname;
+	long n;
+
+	if (nlen == 0 || nlen >= MG_NAME_LEN || sc->base >= MG_PATH_LEN)
+		return 0;
+	__builtin_memset(s->pair, 0, sizeof(s->pair));
+	if (sc->pend > sc->prev && !(sc->pend - sc->prev == 1 && s->path[sc->prev & 255] == '.')) {
+		plen = sc->pend - sc->prev;
+		if (plen == 2 && s->path[sc->prev & 255] == '.' &&
+		    s->path[(sc->prev + 1) & 255] == '.')
+			return 0; /* "../name": the parent is not in the string */
+		if (plen >= MG_NAME_LEN || sc->prev >= MG_PATH_LEN)
+			return 0;
+		asm volatile("" : "+r"(plen));
+		plen &= MG_NAME_LEN - 1;
+		if (bpf_probe_read_kernel(s->pair, plen, s->path + sc->prev))
+			return 0;
+	} else {
+		/* "name" or "./name": relative to the cwd or dirfd; "/name" has no parent name. */
+		if (s->path[0] == '/')
+			return 0;
+		dname = dir_name(dirfd);
+		if (!dname)
+			return 0;
+		n = bpf_probe_read_kernel_str(s->pair, MG_NAME_LEN, dname);
+		if (n <= 1)
+			return 0;
+		plen = (n - 1) & (MG_NAME_LEN - 1);
+	}
+	s->pair[plen & (MG_NAME_LEN - 1)] = '/';
+	asm volatile("" : "+r"(nlen));
+	nlen &= MG_NAME_LEN - 1;
+	if (bpf_probe_read_kernel(s->pair + (plen & (MG_NAME_LEN - 1)) + 1, nlen,
+				  s->path + (sc->base & (MG_PATH_LEN - 1))))
+		return 0;
+	return bpf_map_lookup_elem(&mg_file_pairs, s->pair);
+}
+
+/* Check one user path (relative to dirfd); returns the matching rule or NULL. */
+static __noinline struct mg_file_rule *match_user_path(struct scratch *s, unsigned long uptr,
+						       int dirfd)
 {
 	struct scan sc = {.path = s->path};
 	struct mg_file_rule *r;
@@ -222,7 +313,10 @@ static __noinline struct mg_file_rule *match_user_path(struct scratch *s, unsign
 	bpf_loop(MG_PATH_LEN, scan_slash, &sc, 0);
 	if (sc.base >= sc.len || sc.base >= MG_PATH_LEN)
 		return 0;
-	return mg_match_name(s->path + sc.base, sc.len - sc.base);
+	r = mg_match_name(s->path + sc.base, sc.len - sc.base);
+	if (r)
+		return r;
+	return match_pair(s, &sc, dirfd);
 }
 
 static __always_inline int on_sys_enter(struct pt_regs *regs, long id, const int blank)
@@ -233,6 +327,7 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id, const int
 	struct mg_event *e;
 	unsigned long uptr = 0;
 	__u32 zero = 0, args, act;
+	int dirfd;
 	char nul = 0;
 	__u64 sess;
 	int compat, i;
@@ -256,7 +351,8 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id, const int
 		if (!(args & (1u << i)))
 			continue;
 		uptr = syscall_arg(regs, i, compat);
-		r = match_user_path(s, uptr);
+		dirfd = (args & AT_REL) && i > 0 ? (int)syscall_arg(regs, i - 1, compat) : AT_FDCWD;
+		r = match_user_path(s, uptr, dirfd);
 		if (r)
 			break;
 	}

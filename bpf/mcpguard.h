@@ -152,6 +152,8 @@ enum mg_counter {
 #define MG_MAX_AFFIX_LENS 16
 #define MG_MAX_FILE_INODES 16384
 #define MG_MAX_FILE_PATHS 4096
+/* Fallback: "parent/name", the last two components of a protected file's path. */
+#define MG_PAIR_LEN (2 * MG_NAME_LEN)
 struct mg_name_key {
 	__u32 kind;		/* enum mg_name_kind */
 	char name[MG_NAME_LEN]; /* zero-padded; prefixes/suffixes are at most MG_NAME_LEN-1 */

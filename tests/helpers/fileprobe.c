@@ -6,6 +6,7 @@
  *   opath     O_PATH open, then read() that fd procfd    O_PATH open, reopen /proc/self/fd/N
  *   uring     io_uring IORING_OP_OPENAT, read  truncate  truncate(PATH, 0)
  *   link      link(PATH, PATH2)                rename    rename(PATH, PATH2)
+ *   openat    openat(open(PATH, O_PATH), PATH2): a name relative to a directory fd
  *   handle    name_to_handle_at(PATH)
  *   int80     open through the 32-bit syscall ABI (int $0x80) from this 64-bit process
  *
@@ -217,6 +218,15 @@ int main(int argc, char **argv)
 	if (argc < 4) {
 		fprintf(stderr, "fileprobe %s: needs two paths\n", m);
 		return 2;
+	}
+	if (!strcmp(m, "openat")) {
+		int dfd = open(argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+		if (dfd < 0)
+			return report_err(errno);
+		fd = openat(dfd, argv[3], O_RDONLY | O_CLOEXEC);
+		close(dfd);
+		return fd < 0 ? report_err(errno) : read_fd(fd);
 	}
 	if (!strcmp(m, "link"))
 		return status(link(argv[2], argv[3]));

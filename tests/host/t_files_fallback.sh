@@ -118,6 +118,12 @@ denied "guarded cat of a basename-protected key" cat "$H/.ssh/id_rsa"
 denied "guarded open of a glob-protected path" "$P" open "$H/.aws/credentials"
 denied "guarded openat2 of a protected key" "$P" openat2 "$H/.ssh/id_rsa"
 denied "guarded open through the 32-bit syscall ABI (int 0x80)" "$P" int80 "$H/.ssh/id_rsa"
+# The glob-protected file has no protected basename: these match its "parent/name".
+denied "relative path from the protected file's directory" sh -c "cd '$H/.aws' && exec cat credentials"
+denied "relative path ./name" sh -c "cd '$H/.aws' && exec cat ./credentials"
+denied "relative path from the home" sh -c "cd '$H' && exec cat .aws/credentials"
+denied "dirfd-relative openat" "$P" openat "$H/.aws" credentials
+denied "path with // and .." cat "$H/.ssh/..//.aws//credentials"
 out=$(inside cat "$H/proj/notes.txt" 2>&1)
 check "guarded process reads a benign file" [ "$out" = "benign notes" ]
 out=$(cat "$H/.ssh/id_rsa" 2>&1)

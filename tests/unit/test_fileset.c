@@ -146,6 +146,11 @@ TEST(fileset_resolves_globs_for_every_home)
 		if (strcmp(fs.paths[i].path, shadow) == 0)
 			found_path = 1;
 	ASSERT_TRUE(found_path);
+	found_path = 0;
+	for (size_t i = 0; i < fs.npairs; i++)
+		if (strcmp(fs.pairs[i].pair, "etc/shadow") == 0 && fs.pairs[i].rule.rule_id == 2)
+			found_path = 1;
+	ASSERT_TRUE(found_path);
 
 	fileset_free(&fs);
 	rm_rf(root);
@@ -181,4 +186,19 @@ TEST(fileset_sees_files_that_appear_later)
 	ASSERT_TRUE(find(fs.inodes, fs.ninodes, root, "u/.kube/config") != NULL);
 	fileset_free(&fs);
 	rm_rf(root);
+}
+
+TEST(fileset_pair_is_the_last_two_components)
+{
+	char out[MG_PAIR_LEN];
+
+	ASSERT_EQ(fileset_pair("/home/u/.kube/config", out), 0);
+	ASSERT_STREQ(out, ".kube/config");
+	ASSERT_EQ(fileset_pair("/home/u/.kube//config", out), 0);
+	ASSERT_STREQ(out, ".kube/config");
+	ASSERT_EQ(fileset_pair("/etc/shadow/", out), 0);
+	ASSERT_STREQ(out, "etc/shadow");
+	ASSERT_EQ(fileset_pair("/shadow", out), -1);
+	ASSERT_EQ(fileset_pair("config", out), -1);
+	ASSERT_EQ(out[0], 0);
 }

@@ -75,10 +75,16 @@ sleep 1
 grep -q '"hook":"sys_enter","target":"/home/alice/.ssh/id_rsa","rule":"ssh-private-keys","action":"kill"' "$EV" &&
 	ok "kill event written" || nok "no kill event"
 
-# Documented limit, shown rather than asserted: a relative path to a glob-protected
-# file whose name is not a protected basename is not seen by the fallback.
-out=$(inside sh -c "cd $H/.kube && exec cat config" 2>&1)
-case $out in *$SECRET*) echo "# known fallback limit: relative path to ~/.kube/config was read" ;; esac
+# Glob-protected files without a protected basename, reached by relative paths.
+killed "relative path from the directory (~/.kube/config)" sh -c "cd $H/.kube && exec cat config"
+killed "dirfd-relative openat (~/.kube/config)" fileprobe openat $H/.kube config
+killed "path with .. and //" cat $H/.ssh/..//.kube/config
+
+# Documented limit, shown rather than asserted: a symlink with an innocent name,
+# made outside the cgroup, to a file that has no protected basename.
+ln -s $H/.kube/config /tmp/kc
+out=$(inside cat /tmp/kc 2>&1)
+case $out in *$SECRET*) echo "# known fallback limit: an innocent-named symlink to ~/.kube/config was read" ;; esac
 
 kill $DPID
 wait $DPID 2>/dev/null

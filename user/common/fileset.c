@@ -97,8 +97,51 @@ static void push_inode(const struct resolver *rv, struct fs_inode **v, size_t *n
 	}
 }
 
+int fileset_pair(const char *path, char out[MG_PAIR_LEN])
+{
+	const char *name, *parent, *pend;
+	size_t n = strlen(path), nlen, plen;
+
+	memset(out, 0, MG_PAIR_LEN);
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	name = path + n;
+	while (name > path && name[-1] != '/')
+		name--;
+	nlen = (size_t)(path + n - name);
+	pend = name;
+	while (pend > path && pend[-1] == '/')
+		pend--; /* "a//b": the kernel side skips empty components too */
+	parent = pend;
+	while (parent > path && parent[-1] != '/')
+		parent--;
+	plen = (size_t)(pend - parent);
+	if (nlen == 0 || plen == 0 || nlen >= MG_NAME_LEN || plen >= MG_NAME_LEN)
+		return -1;
+	memcpy(out, parent, plen);
+	out[plen] = '/';
+	memcpy(out + plen + 1, name, nlen);
+	return 0;
+}
+
+static void push_pair(struct fileset *fs, const char *path, const struct mg_file_rule *rule)
+{
+	char pair[MG_PAIR_LEN];
+
+	if (fileset_pair(path, pair))
+		return;
+	if (fs->npairs == fs->cpairs) {
+		fs->cpairs = fs->cpairs ? fs->cpairs * 2 : 64;
+		fs->pairs = xreallocarray(fs->pairs, fs->cpairs, sizeof(*fs->pairs));
+	}
+	memcpy(fs->pairs[fs->npairs].pair, pair, MG_PAIR_LEN);
+	fs->pairs[fs->npairs].rule = *rule;
+	fs->npairs++;
+}
+
 static void push_path(struct fileset *fs, const char *path, const struct mg_file_rule *rule)
 {
+	push_pair(fs, path, rule);
 	if (strlen(path) >= MG_PATH_LEN)
 		return; /* the fallback reads at most MG_PATH_LEN bytes: it could never match */
 	if (fs->npaths == fs->cpaths) {
@@ -238,6 +281,18 @@ static int cmp_inode(const void *a, const void *b)
 	return x->rule.rule_id < y->rule.rule_id ? -1 : x->rule.rule_id > y->rule.rule_id;
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+	const struct fs_pair *x = a, *y = b;
+	int c = memcmp(x->pair, y->pair, sizeof(x->pair));
+
+	if (c)
+		return c;
+	if (x->rule.action != y->rule.action)
+		return x->rule.action > y->rule.action ? -1 : 1;
+	return x->rule.rule_id < y->rule.rule_id ? -1 : x->rule.rule_id > y->rule.rule_id;
+}
+
 static int cmp_path(const void *a, const void *b)
 {
 	const struct fs_path *x = a, *y = b;
@@ -333,6 +388,8 @@ void fileset_resolve(const struct policy *pol, const uint32_t *rule_ids, const u
 				sizeof(struct mg_inode_key), cmp_inode, MG_MAX_FILE_INODES);
 	fs->ndirs = sort_uniq(fs, fs->dirs, fs->ndirs, sizeof(*fs->dirs),
 			      sizeof(struct mg_inode_key), cmp_inode, MG_MAX_FILE_INODES);
+	fs->npairs = sort_uniq(fs, fs->pairs, fs->npairs, sizeof(*fs->pairs), MG_PAIR_LEN, cmp_pair,
+			       MG_MAX_FILE_PATHS);
 	fs->npaths = sort_uniq(fs, fs->paths, fs->npaths, sizeof(*fs->paths), MG_PATH_LEN, cmp_path,
 			       MG_MAX_FILE_PATHS);
 }
@@ -342,5 +399,6 @@ void fileset_free(struct fileset *fs)
 	free(fs->inodes);
 	free(fs->dirs);
 	free(fs->paths);
+	free(fs->pairs);
 	memset(fs, 0, sizeof(*fs));
 }

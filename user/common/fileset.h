@@ -22,6 +22,11 @@ struct fs_path {
 	struct mg_file_rule rule;
 };
 
+struct fs_pair {
+	char pair[MG_PAIR_LEN]; /* "parent/name", zero-padded: the fallback's map key */
+	struct mg_file_rule rule;
+};
+
 /* Everything the path globs protect, each array sorted by key and without duplicates. */
 struct fileset {
 	struct fs_inode *inodes; /* protected files */
@@ -30,6 +35,8 @@ struct fileset {
 	size_t ndirs, cdirs;
 	struct fs_path *paths; /* absolute paths, for the fallback */
 	size_t npaths, cpaths;
+	struct fs_pair *pairs; /* their last two components, for the fallback */
+	size_t npairs, cpairs;
 	size_t truncated; /* entries dropped because a map was full */
 };
 
@@ -42,5 +49,8 @@ struct fileset {
 void fileset_resolve(const struct policy *pol, const uint32_t *rule_ids, const uint32_t *actions,
 		     const char *const *homes, size_t nhomes, struct fileset *fs);
 void fileset_free(struct fileset *fs);
+
+/* "parent/name" of an absolute or relative path into out (zeroed); -1 if it has none. */
+int fileset_pair(const char *path, char out[MG_PAIR_LEN]);
 
 #endif

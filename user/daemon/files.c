@@ -34,8 +34,8 @@ static const char *const lsm_pins[] = {"link_file_open", "link_inode_link", "lin
 				       "link_path_truncate"};
 static const char *const kill_pin = "link_kill_sys_enter";
 /* Maps this module owns (the shared ones in maps.bpf.h belong to the daemon). */
-static const char *const map_pins[] = {"mg_file_inodes", "mg_file_dirs", "mg_file_names",
-				       "mg_file_conf", "mg_file_paths"};
+static const char *const map_pins[] = {"mg_file_inodes", "mg_file_dirs",  "mg_file_names",
+				       "mg_file_conf",	 "mg_file_paths", "mg_file_pairs"};
 
 #define NLINKS 5
 
@@ -47,7 +47,7 @@ struct files_state {
 	size_t nlinks;
 	struct files_rules fr;
 	struct fileset cur;
-	int fd_inodes, fd_dirs, fd_names, fd_conf, fd_paths;
+	int fd_inodes, fd_dirs, fd_names, fd_conf, fd_paths, fd_pairs;
 	time_t last_refresh;
 };
 
@@ -136,6 +136,7 @@ static void take_fds(struct files_state *st, struct bpf_object *obj)
 	st->fd_names = map_fd(obj, "mg_file_names");
 	st->fd_conf = map_fd(obj, "mg_file_conf");
 	st->fd_paths = map_fd(obj, "mg_file_paths");
+	st->fd_pairs = map_fd(obj, "mg_file_pairs");
 }
 
 static int write_set(struct files_state *st, const struct fileset *fs)
@@ -146,6 +147,8 @@ static int write_set(struct files_state *st, const struct fileset *fs)
 	rc |= files_sync_inodes(st->fd_dirs, fs->dirs, fs->ndirs);
 	if (st->fd_paths >= 0)
 		rc |= files_sync_paths(st->fd_paths, fs->paths, fs->npaths);
+	if (st->fd_pairs >= 0)
+		rc |= files_sync_pairs(st->fd_pairs, fs->pairs, fs->npairs);
 	return rc;
 }
 
@@ -238,7 +241,7 @@ static int start_lsm(struct daemon *d, struct files_state *st, char *why, size_t
 fail:
 	drop_links(st);
 	fileguard_bpf__destroy(skel);
-	st->fd_inodes = st->fd_dirs = st->fd_names = st->fd_conf = st->fd_paths = -1;
+	st->fd_inodes = st->fd_dirs = st->fd_names = st->fd_conf = st->fd_paths = st->fd_pairs = -1;
 	return -1;
 }
 
@@ -312,9 +315,10 @@ static void announce_fallback(const char *why_lsm, int blank, const struct files
 		    "files: *** this kernel refuses bpf_probe_write_user (lockdown?): the syscall "
 		    "still runs before the kill lands, so a link or rename of a protected file "
 		    "by a guarded process takes effect");
-	warnx("files: *** NOT covered in fallback: relative or dirfd-relative paths, '..', '//' "
-	      "or symlinks to glob-protected files whose own name is not a protected basename; "
-	      "/proc/self/fd reopen; io_uring; a path rewritten by another thread after entry");
+	warnx("files: *** NOT covered in fallback: symlinks and hard links with unprotected names "
+	      "(made outside the cgroup) to glob-protected files whose own name is not a protected "
+	      "basename, '../name' relative paths to them; /proc/self/fd reopen; io_uring; a path "
+	      "rewritten by another thread after entry");
 	info("files: %zu protected absolute paths, %zu basename patterns", st->cur.npaths,
 	     st->fr.nnames);
 }
@@ -334,7 +338,7 @@ int files_start(struct daemon *d)
 		return 0;
 	}
 	st = xcalloc(1, sizeof(*st));
-	st->fd_inodes = st->fd_dirs = st->fd_names = st->fd_conf = st->fd_paths = -1;
+	st->fd_inodes = st->fd_dirs = st->fd_names = st->fd_conf = st->fd_paths = st->fd_pairs = -1;
 	if (files_rules_compile(d, &st->fr, err, sizeof(err))) {
 		warnx("%s", err);
 		files_rules_free(&st->fr);
@@ -400,7 +404,9 @@ static int same_set(const struct fileset *a, const struct fileset *b)
 {
 	return same_inodes(a->inodes, a->ninodes, b->inodes, b->ninodes) &&
 	       same_inodes(a->dirs, a->ndirs, b->dirs, b->ndirs) && a->npaths == b->npaths &&
-	       (a->npaths == 0 || !memcmp(a->paths, b->paths, a->npaths * sizeof(*a->paths)));
+	       (a->npaths == 0 || !memcmp(a->paths, b->paths, a->npaths * sizeof(*a->paths))) &&
+	       a->npairs == b->npairs &&
+	       (a->npairs == 0 || !memcmp(a->pairs, b->pairs, a->npairs * sizeof(*a->pairs)));
 }
 
 void files_tick(struct daemon *d)

@@ -36,6 +36,7 @@ void files_rules_free(struct files_rules *fr);
  */
 int files_sync_inodes(int fd, const struct fs_inode *v, size_t n);
 int files_sync_paths(int fd, const struct fs_path *v, size_t n);
+int files_sync_pairs(int fd, const struct fs_pair *v, size_t n);
 int files_sync_names(int fd, const struct fs_name *v, size_t n);
 
 #endif

@@ -194,6 +194,11 @@ int files_sync_paths(int fd, const struct fs_path *v, size_t n)
 	return sync_map(fd, v, n, sizeof(*v), sizeof(v->path), offsetof(struct fs_path, rule));
 }
 
+int files_sync_pairs(int fd, const struct fs_pair *v, size_t n)
+{
+	return sync_map(fd, v, n, sizeof(*v), sizeof(v->pair), offsetof(struct fs_pair, rule));
+}
+
 int files_sync_names(int fd, const struct fs_name *v, size_t n)
 {
 	struct fs_name *s = xcalloc(n + 1, sizeof(*s));
