@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <linux/types.h>
 #include <stdio.h>
@@ -278,8 +279,13 @@ int events_start(struct daemon *d, const char *path)
 	ev->rb_fd = ev->cnt_fd = -1;
 	d->events = ev;
 	if (path) {
-		if ((ev->out = fopen(path, "ae")) == NULL) {
+		/* Events name users' processes and files: not for every local user to read. */
+		int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+		if (fd < 0 || (ev->out = fdopen(fd, "a")) == NULL) {
 			warn("events file %s", path);
+			if (fd >= 0)
+				close(fd);
 			return -1;
 		}
 		ev->own_out = true;
