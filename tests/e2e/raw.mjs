@@ -115,6 +115,32 @@ await check("relay: messages larger than the hold pipe arrive intact (copy + spl
 	assert.match(r.err, /3 messages from the client \(0 blocked\)/, r.err);
 });
 
+await check("relay: mixed sizes, dropped lines and a slow server keep the stream exact", async () => {
+	const file = join(tmp, "seen4.bin"), input = join(tmp, "input4.bin");
+	// Deterministic mix: small, >1 read, > hold pipe; every fifth line malformed (dropped).
+	let all = "", want = "";
+	let x = 12345;
+	const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+	for (let i = 0; i < 60; i++) {
+		const size = [20, 3000, 90000, 300000, 1300000][Math.floor(rnd() * 5)];
+		const body = "abcdefghij klmnopqrst ".repeat(Math.ceil(size / 22)).slice(0, size);
+		const line = i % 5 === 4 ? `{"jsonrpc":"2.0","method":"x","params":{"s":"${body}"}\n` // unterminated object
+			: `{"jsonrpc":"2.0","method":"notifications/message","params":{"n":${i},"data":"${body}"}}\n`;
+		all += line;
+		if (i % 5 !== 4) want += line;
+	}
+	writeFileSync(input, all);
+	// The server reads in small bites with pauses, so the proxy's queue to it fills up.
+	const slow = `const fs=require("fs");const out=fs.openSync(${JSON.stringify(file)},"w");` +
+		`process.stdin.on("data",(d)=>{fs.writeSync(out,d);process.stdin.pause();setTimeout(()=>process.stdin.resume(),2)});`;
+	const r = await proxy(["node", "-e", slow], { args: ["-v"], wrap: `cat ${input} |`, timeout: 120000 });
+	const got = readFileSync(file, "utf8");
+	assert.equal(got.length, want.length, `server got ${got.length} bytes, want ${want.length}`);
+	assert.ok(got === want, "content differs");
+	assert.match(r.err, /60 messages from the client \(12 blocked\)/, r.err);
+	assert.match(r.err, /[1-9]\d* bytes spliced/, r.err);
+});
+
 await check("relay: malformed client input is answered with -32700 and never reaches the server", async () => {
 	const file = join(tmp, "seen2.bin");
 	const r = await proxy(["sh", "-c", `cat > ${file}`], { input: "{nope\n" + req(2, "ping") });
