@@ -11,6 +11,8 @@
 #include "xmalloc.h"
 
 #define ID_POISON 10000u
+#define WIN_BEFORE 200 /* bytes of a window before an anchor's end */
+#define WIN_AFTER 200  /* and after it: longer than any rule's reach */
 
 /*
  * Two stages, because this Vectorscan build scans the full rule set at only
@@ -561,14 +563,14 @@ static inline unsigned leet_mask16(const char *p)
  * and cannot count), and leet words.
  */
 /*
- * Returns non-zero when the text has a blank run of at least 64 bytes: words
- * of one directive pushed apart by padding, further than a window reaches.
+ * Blank runs of 64+ bytes go into the fold list as well: folding collapses
+ * them, so padding cannot push a directive's words further apart than one
+ * window reaches.
  */
-static int prescan(const char *s, size_t n, struct thits *h, struct wlist *leet)
+static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold)
 {
-	size_t i = 0, run = 0, blank_blocks = 0;
+	size_t i = 0, run = 0, blank_blocks = 0, blank_start = 0;
 	unsigned fl = 0; /* RUN_* of the current run */
-	int long_blank = 0;
 
 #if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
@@ -578,9 +580,13 @@ static int prescan(const char *s, size_t n, struct thits *h, struct wlist *leet)
 		unsigned nonhex = hd & m & 0xFFFF, dash = hd >> 16;
 
 		if (!m && blank16(s + i) == 0xFFFF) {
-			if (++blank_blocks >= 4)
-				long_blank = 1;
+			if (blank_blocks++ == 0)
+				blank_start = i;
 		} else {
+			if (blank_blocks >= 4)
+				add_window(fold,
+					   blank_start > WIN_BEFORE ? blank_start - WIN_BEFORE : 0,
+					   i + WIN_AFTER < n ? i + WIN_AFTER : n);
 			blank_blocks = 0;
 		}
 
@@ -592,7 +598,7 @@ static int prescan(const char *s, size_t n, struct thits *h, struct wlist *leet)
 				unsigned b = (unsigned)__builtin_ctz(cand);
 
 				cand &= cand - 1;
-				leet_candidate(s, n, i + b, leet);
+				leet_candidate(s, n, i + b, fold);
 			}
 		}
 		if (m == 0xFFFF) {
@@ -622,7 +628,7 @@ static int prescan(const char *s, size_t n, struct thits *h, struct wlist *leet)
 		unsigned char c = (unsigned char)s[i];
 
 		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]))
-			leet_candidate(s, n, i, leet);
+			leet_candidate(s, n, i, fold);
 		if (is_run_char(c)) {
 			if (c == '-')
 				fl |= RUN_DASH;
@@ -638,14 +644,13 @@ static int prescan(const char *s, size_t n, struct thits *h, struct wlist *leet)
 	}
 	if (run >= RUN_MIN)
 		take_run(s, n - run, run, fl, h);
-	return long_blank;
+	if (blank_blocks >= 4)
+		add_window(fold, blank_start > WIN_BEFORE ? blank_start - WIN_BEFORE : 0, n);
 }
 
 /* ---- scanning ---- */
 
-#define WIN_BEFORE 200 /* bytes of a window before an anchor's end */
-#define WIN_AFTER 200  /* and after it: longer than any rule's reach */
-#define MAXWIN 65536   /* windows per category before it scans the whole text */
+#define MAXWIN 65536 /* windows per category before it scans the whole text */
 
 struct wlist {
 	size_t n, cap;
@@ -691,6 +696,8 @@ static void add_window(struct wlist *l, size_t a, size_t b)
 	if (l->n && a <= l->w[l->n - 1][1]) {
 		if (b > l->w[l->n - 1][1])
 			l->w[l->n - 1][1] = b;
+		if (a < l->w[l->n - 1][0])
+			l->w[l->n - 1][0] = a;
 		return;
 	}
 	if (l->n == l->cap) {
@@ -828,7 +835,6 @@ void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 	struct wlist *cat = tls_cat;
 	struct sctx x;
 	const struct wlist *leet = &tls_leet;
-	int long_blank;
 
 	memset(h, 0, sizeof(*h));
 	if (init_rc != 0) {
@@ -842,11 +848,10 @@ void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 	x.want = want;
 	x.cat = cat;
 	tls_leet.n = tls_leet.all = 0;
-	long_blank = prescan(s, len, h, &tls_leet);
+	prescan(s, len, h, &tls_leet);
 	scan2(&x);
-	/* Non-ASCII or padded text is folded whole (folding collapses blank runs);
-	 * ASCII only around leet words. */
-	if (long_blank || leet->all || !norm_is_ascii(s, len))
+	/* Non-ASCII text is folded whole; ASCII only around leet words and padding. */
+	if (leet->all || !norm_is_ascii(s, len))
 		scan_folded(s, len, 0, len, want, h, h->mask, cat);
 	else
 		for (size_t i = 0; i < leet->n; i++)
