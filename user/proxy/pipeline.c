@@ -1,4 +1,3 @@
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -777,84 +776,6 @@ static void server_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 		return;
 	}
 	forward_or_replace(v, m, changed);
-}
-
-static int keycmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* An object with the same member name twice, anywhere below v. */
-static const char *duplicate_key(const cJSON *v)
-{
-	for (const cJSON *c = v ? v->child : NULL; c; c = c->next) {
-		const char *d = duplicate_key(c);
-
-		if (d)
-			return d;
-	}
-	if (!cJSON_IsObject(v) || !v->child)
-		return NULL;
-	size_t n = 0, i = 0;
-	const char *dup = NULL;
-
-	for (const cJSON *c = v->child; c; c = c->next)
-		n++;
-	if (n <= 16) {
-		for (const cJSON *a = v->child; a && !dup; a = a->next)
-			for (const cJSON *b = a->next; b && !dup; b = b->next)
-				if (strcmp(a->string, b->string) == 0)
-					dup = a->string;
-		return dup;
-	}
-	char **k = xreallocarray(NULL, n, sizeof(*k));
-
-	for (const cJSON *c = v->child; c; c = c->next)
-		k[i++] = c->string;
-	qsort(k, n, sizeof(*k), keycmp);
-	for (i = 1; i < n && !dup; i++)
-		if (strcmp(k[i - 1], k[i]) == 0)
-			dup = k[i];
-	free(k);
-	return dup;
-}
-
-/* A \u0000 escape (an odd run of backslashes before "u0000"), anywhere in the line. */
-static int has_nul_escape(const char *s, size_t n)
-{
-	const char *p = s, *end = s + n;
-
-	while ((p = memmem(p, (size_t)(end - p), "\\u0000", 6))) {
-		size_t run = 1;
-
-		while (p - run >= s && p[-(ptrdiff_t)run] == '\\')
-			run++;
-		if (run % 2 == 1)
-			return 1;
-		p++;
-	}
-	return 0;
-}
-
-/*
- * What the receiver parses must be what was scanned. JavaScript, Python and Go
- * keep the LAST of duplicate member names where cJSON finds the first, so
- * {"method":"ping","method":"tools/call"} would be scanned as a ping; and cJSON
- * ends a string at an escaped NUL the receiver keeps going past. Both are
- * refused as malformed.
- */
-static const char *ambiguous(const char *line, size_t len, const cJSON *m)
-{
-	static char why[160];
-	const char *dup;
-
-	if (has_nul_escape(line, len))
-		return "a string holds an escaped NUL (\\u0000)";
-	if ((dup = duplicate_key(m))) {
-		snprintf(why, sizeof(why), "member name '%.64s' appears twice in one object", dup);
-		return why;
-	}
-	return NULL;
 }
 
 void pipeline_line(struct pipeline *p, enum direction dir, const char *line, size_t len,
