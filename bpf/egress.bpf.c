@@ -12,7 +12,7 @@
  *      rule tries say (a resolver may sit in a private range); else refused ("dns").
  *   4. the longest prefix in the v4 or v6 trie whose port list takes the port; a
  *      port miss falls back to the next wider prefix (value.prefixlen - 1). IPv4-mapped
- *      IPv6 (::ffff:a.b.c.d) goes to the v4 trie.
+ *      IPv6 (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) go to the v4 trie.
  *   5. no rule: loopback (127/8, ::1, and 0.0.0.0 / :: which reach the local host)
  *      follows config.allow_loopback; anything else config.egress_default.
  *   6. session tainted: anything but a rule with action allow is refused ("taint").
@@ -156,7 +156,10 @@ static __always_inline int egress(struct bpf_sock_addr *ctx, __u16 hook, int v6)
 		ip[1] = ctx->user_ip6[1];
 		ip[2] = ctx->user_ip6[2];
 		ip[3] = ctx->user_ip6[3];
-		is4 = ip[0] == 0 && ip[1] == 0 && ip[2] == bpf_htonl(0xffff);
+		/* ::ffff:a.b.c.d is IPv4 on this host; 64:ff9b::a.b.c.d is IPv4 through
+		 * any NAT64 gateway on the path (RFC 6052), private ranges included. */
+		is4 = (ip[0] == 0 && ip[1] == 0 && ip[2] == bpf_htonl(0xffff)) ||
+		      (ip[0] == bpf_htonl(0x0064ff9b) && ip[1] == 0 && ip[2] == 0);
 	} else {
 		/* Kept in mapped form so the resolver trie has one key shape. */
 		ip[0] = 0;
@@ -174,7 +177,9 @@ static __always_inline int egress(struct bpf_sock_addr *ctx, __u16 hook, int v6)
 		goto verdict;
 	}
 	if (port == DNS_PORT && cfg->dns_restrict) {
-		if (dns_resolver(ip))
+		__u32 mapped[4] = {0, 0, bpf_htonl(0xffff), ip[3]};
+
+		if (dns_resolver(is4 ? mapped : ip))
 			return 1;
 		action = MG_ACT_BLOCK;
 		rule = MG_RULE_DNS;

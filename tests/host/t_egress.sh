@@ -231,6 +231,7 @@ netrun "$CGP" \
 	tcp:[::1]:18080 tcp:[::1]:18081 \
 	tcp:[::ffff:127.0.0.1]:18080 tcp:[::ffff:127.0.0.2]:18080 \
 	tcp:169.254.169.254:80 tcp:[fd00:ec2::254]:80 tcp:[::ffff:169.254.169.254]:80 \
+	tcp:[64:ff9b::a9fe:a9fe]:80 udp:[64:ff9b::7f00:1]:53 \
 	tcp:10.1.2.3:443 tcp:[fc00::1]:443 tcp:203.0.113.5:443 tcp:[2001:db8::5]:443 \
 	udp:127.0.0.1:18080 udp:[::1]:18080 udp:169.254.169.254:80 udp:[fc00::1]:9 \
 	udp:[::ffff:10.0.0.1]:9 udpc:169.254.169.254:80 udp:203.0.113.5:9 \
@@ -262,6 +263,11 @@ expect_event "tcp6 metadata event" connect6 "[fd00:ec2::254]:80" t-metadata bloc
 expect "v4-mapped metadata judged as IPv4: EPERM" tcp:[::ffff:169.254.169.254]:80 EPERM
 expect_event "v4-mapped metadata event names the v4 rule" connect6 \
 	"[::ffff:169.254.169.254]:80" t-metadata block
+expect "NAT64 metadata (64:ff9b::169.254.169.254) judged as IPv4: EPERM" \
+	tcp:[64:ff9b::a9fe:a9fe]:80 EPERM
+expect_event "NAT64 metadata event names the v4 rule" connect6 "[64:ff9b::a9fe:a9fe]:80" \
+	t-metadata block
+expect "NAT64 form of the named resolver passes the dns check" udp:[64:ff9b::7f00:1]:53 ENETUNREACH
 expect "tcp4 private: EPERM" tcp:10.1.2.3:443 EPERM
 expect "tcp6 ULA: EPERM" tcp:[fc00::1]:443 EPERM
 expect_event "ULA event" connect6 "[fc00::1]:443" t-private block
