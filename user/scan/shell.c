@@ -93,6 +93,8 @@ static const struct {
 		 "command too long, deep or large to inspect completely"},
 };
 
+_Static_assert(R_COUNT <= 32, "judge.fired is a 32-bit set");
+
 /* Patterns on single resolved words (paths). */
 enum pat_id {
 	P_CRED,
@@ -581,7 +583,7 @@ struct judge {
 static void fire(struct judge *j, enum rule_id r, enum scan_conf conf, int k, const char *extra)
 {
 	char line[512], ex[128];
-	int first = k, last = k;
+	int first = k;
 
 	if (j->fired & (1u << r))
 		return;
@@ -592,10 +594,8 @@ static void fire(struct judge *j, enum rule_id r, enum scan_conf conf, int k, co
 
 		while (j->p->cmd[first].pipe_prev >= 0)
 			first = j->p->cmd[first].pipe_prev;
-		for (int i = first; i >= 0; i = j->p->cmd[i].pipe_next) {
+		for (int i = first; i >= 0; i = j->p->cmd[i].pipe_next)
 			sel[i] = 1;
-			last = i;
-		}
 		for (size_t i = (size_t)first; i < j->p->ncmd; i++) {
 			int par = j->p->cmd[i].parent;
 
@@ -604,7 +604,6 @@ static void fire(struct judge *j, enum rule_id r, enum scan_conf conf, int k, co
 			     j->p->cmd[i].ctx == SH_CTX_PROCSUB))
 				sel[i] = 1;
 		}
-		(void)last;
 		sh_render_sel(j->p, (size_t)first, j->p->ncmd, sel, line, sizeof(line));
 		free(sel);
 	} else {
