@@ -563,9 +563,10 @@ static inline unsigned leet_mask16(const char *p)
  * and cannot count), and leet words.
  */
 /*
- * Blank runs of 64+ bytes go into the fold list as well: folding collapses
- * them, so padding cannot push a directive's words further apart than one
- * window reaches.
+ * Windows to fold: around non-ASCII bytes (look-alikes, invisibles, tag
+ * characters, bad UTF-8), leet words, and blank runs of 64+ bytes (folding
+ * collapses them, so padding cannot push a directive's words further apart
+ * than one window reaches).
  */
 static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold)
 {
@@ -578,6 +579,16 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		unsigned d = dg >> 16, g = dg & 0xFFFF;
 		unsigned cand = d & (g >> 1);
 		unsigned nonhex = hd & m & 0xFFFF, dash = hd >> 16;
+		unsigned hi = (unsigned)_mm_movemask_epi8(
+		    _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+
+		/* Non-ASCII bytes: look-alikes, invisibles, tags or bad UTF-8 near here. */
+		if (hi) {
+			size_t p = i + (size_t)__builtin_ctz(hi);
+
+			add_window(fold, p > WIN_BEFORE ? p - WIN_BEFORE : 0,
+				   i + 16 + WIN_AFTER < n ? i + 16 + WIN_AFTER : n);
+		}
 
 		if (!m && blank16(s + i) == 0xFFFF) {
 			if (blank_blocks++ == 0)
@@ -627,6 +638,9 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c >= 0x80)
+			add_window(fold, i > WIN_BEFORE ? i - WIN_BEFORE : 0,
+				   i + WIN_AFTER < n ? i + WIN_AFTER : n);
 		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]))
 			leet_candidate(s, n, i, fold);
 		if (is_run_char(c)) {
@@ -798,7 +812,7 @@ static void scan2(struct sctx *x)
 }
 
 /* Window lists, grown and reused: scans on one thread never nest. */
-static __thread struct wlist tls_cat[TC__N], tls_leet;
+static __thread struct wlist tls_cat[TC__N], tls_fold; /* fold: windows to fold */
 
 static inline int is_word_char(unsigned char c)
 {
@@ -834,7 +848,7 @@ void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 {
 	struct wlist *cat = tls_cat;
 	struct sctx x;
-	const struct wlist *leet = &tls_leet;
+	const struct wlist *fold = &tls_fold;
 
 	memset(h, 0, sizeof(*h));
 	if (init_rc != 0) {
@@ -847,15 +861,15 @@ void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 	x.h = h;
 	x.want = want;
 	x.cat = cat;
-	tls_leet.n = tls_leet.all = 0;
-	prescan(s, len, h, &tls_leet);
+	tls_fold.n = tls_fold.all = 0;
+	prescan(s, len, h, &tls_fold);
 	scan2(&x);
-	/* Non-ASCII text is folded whole; ASCII only around leet words and padding. */
-	if (leet->all || !norm_is_ascii(s, len))
+	/* Folded around non-ASCII characters, leet words and padding only. */
+	if (fold->all)
 		scan_folded(s, len, 0, len, want, h, h->mask, cat);
 	else
-		for (size_t i = 0; i < leet->n; i++)
-			scan_folded(s, len, leet->w[i][0], leet->w[i][1], want, h, h->mask, cat);
+		for (size_t i = 0; i < fold->n; i++)
+			scan_folded(s, len, fold->w[i][0], fold->w[i][1], want, h, h->mask, cat);
 }
 
 int ts_decode_run(const char *s, const struct trun *r, char **out, size_t *outlen,
