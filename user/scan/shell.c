@@ -1615,13 +1615,16 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 			     !strcasecmp(e->string, "executable") ||
 			     !strcasecmp(e->string, "program")))
 				cmd = e;
-			if (cJSON_IsArray(e) && all_strings(e) &&
+			if (((cJSON_IsArray(e) && all_strings(e)) || cJSON_IsString(e)) &&
 			    (!strcasecmp(e->string, "args") || !strcasecmp(e->string, "argv") ||
 			     !strcasecmp(e->string, "arguments")))
 				args = e;
 		}
 		if (cmd && args) {
-			char *line = quote_argv(args, NULL), *full;
+			/* an args array is words; an args string is more command line */
+			char *line = cJSON_IsString(args) ? xstrdup(args->valuestring)
+							  : quote_argv(args, NULL),
+			     *full;
 			int w =
 			    snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", cmd->string);
 
