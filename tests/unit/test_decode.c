@@ -202,3 +202,44 @@ TEST(decode_expand_bounds)
 			     &lim, collect, &l),
 		  0);
 }
+
+/* Runs are found wherever they sit relative to the 64-byte blocks of the run finder. */
+TEST(decode_runs_found_at_every_offset)
+{
+	struct dec_limits lim = {1, 1 << 20, 12};
+	/* "YWJjZGVmZ2hp" is exactly minrun long: base64 of "abcdefghi" */
+	static const char *const runs[] = {"c2VjcmV0IHZhbHVlIGhlcmU=", "YWJjZGVmZ2hp"};
+	static const char *const want[] = {"secret value here", "abcdefghi"};
+	char text[512];
+	struct layers l;
+
+	for (size_t r = 0; r < 2; r++) {
+		for (size_t off = 0; off < 200; off++) {
+			memset(text, ' ', off);
+			/* words of the alphabet before it must not hide it */
+			if (off > 4)
+				memcpy(text, "word", 4);
+			snprintf(text + off, sizeof(text) - off, "%s tail", runs[r]);
+			memset(&l, 0, sizeof(l));
+			dec_expand(text, strlen(text), &lim, collect, &l);
+			if (!has_layer(&l, "base64", want[r])) {
+				T_FAIL("run %zu at offset %zu not found", r, off);
+				return;
+			}
+		}
+	}
+	/* bytes >= 0x80 next to a run, and a run across several blocks */
+	memset(&l, 0, sizeof(l));
+	snprintf(text, sizeof(text), "%s\xc3\xa9c2VjcmV0IHZhbHVlIGhlcmU=\xe2\x80\x8b",
+		 "caf\xc3\xa9 ");
+	dec_expand(text, strlen(text), &lim, collect, &l);
+	ASSERT_TRUE(has_layer(&l, "base64", "secret value here"));
+	memset(&l, 0, sizeof(l));
+	memset(text, 'A', 300); /* base64 of zero bytes: binary, not visited */
+	snprintf(text + 300, sizeof(text) - 300, " c2VjcmV0IHZhbHVlIGhlcmU=");
+	dec_expand(text, strlen(text), &lim, collect, &l);
+	ASSERT_TRUE(has_layer(&l, "base64", "secret value here"));
+	/* one byte short of minrun: not a run */
+	memset(&l, 0, sizeof(l));
+	ASSERT_EQ(dec_expand("x YWJjZGVmZ2g y", 15, &lim, collect, &l), 0);
+}

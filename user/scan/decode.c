@@ -1,6 +1,11 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "decode.h"
 #include "xmalloc.h"
@@ -392,6 +397,73 @@ static const unsigned char B64T[256] = {
     ['/'] = 1,	       ['-'] = 1,	  ['_'] = 1,
 };
 
+/* Bit j set: p[j] is in the base64 alphabets (64 bytes, or fewer at the end). */
+static uint64_t b64_mask(const char *p, size_t n)
+{
+	uint64_t w = 0;
+
+	if (n >= 64) {
+#if defined(__SSE2__)
+		for (int k = 0; k < 4; k++) {
+			__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+			__m128i up = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('A' - 1)),
+						   _mm_cmplt_epi8(c, _mm_set1_epi8('Z' + 1)));
+			__m128i lo = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('a' - 1)),
+						   _mm_cmplt_epi8(c, _mm_set1_epi8('z' + 1)));
+			__m128i dg = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)),
+						   _mm_cmplt_epi8(c, _mm_set1_epi8('9' + 1)));
+			__m128i pu =
+			    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('+')),
+						      _mm_cmpeq_epi8(c, _mm_set1_epi8('/'))),
+					 _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('-')),
+						      _mm_cmpeq_epi8(c, _mm_set1_epi8('_'))));
+			__m128i all = _mm_or_si128(_mm_or_si128(up, lo), _mm_or_si128(dg, pu));
+
+			w |= (uint64_t)(uint16_t)_mm_movemask_epi8(all) << (16 * k);
+		}
+		return w;
+#else
+		n = 64;
+#endif
+	}
+	for (size_t j = 0; j < n; j++)
+		w |= (uint64_t)B64T[(unsigned char)p[j]] << j;
+	return w;
+}
+
+/*
+ * Start of the first run of at least m alphabet bytes at or after i (s[i - 1]
+ * is not in one), or n. 64 bytes at a time: a block is looked into only when a
+ * long run reaches into it; ordinary text has none.
+ */
+static size_t next_run(const char *s, size_t n, size_t i, size_t m)
+{
+	size_t carry = 0; /* alphabet bytes just before p */
+
+	if (m > 64)
+		m = 64;
+	for (size_t p = i; p < n; p += 64) {
+		size_t len = n - p < 64 ? n - p : 64;
+		uint64_t w = b64_mask(s + p, len), x = w;
+		size_t head;
+
+		if (len < 64)
+			w &= (1ull << len) - 1; /* nothing past the end */
+		head = ~w ? (size_t)__builtin_ctzll(~w) : 64;
+		if (carry + head >= m)
+			return p - carry;
+		x = w;
+		for (size_t k = 1; k < m && x; k++)
+			x &= w >> k;
+		if (x)
+			return p + (size_t)__builtin_ctzll(x);
+		carry = ~w ? (size_t)__builtin_clzll(~w) : carry + 64;
+		if (len < 64)
+			break;
+	}
+	return n;
+}
+
 static int all_b32(const char *p, size_t n)
 {
 	int upper = 0, lower = 0;
@@ -451,25 +523,16 @@ static void expand(struct xst *x, const char *s, size_t n, int depth, const char
 		layer(x, "url", s, n, depth, chain);
 	if (dec_has_json_escape(s, n))
 		layer(x, "escape", s, n, depth, chain);
-	/*
-	 * Runs shorter than minrun are ignored, so look only at every minrun-th
-	 * byte: if it is not in the alphabet, no long run covers it (Horspool-like
-	 * skip); else find the run around it. Invariant: s[i - 1] is not in a run.
-	 */
+	/* Each run of the alphabet at least minrun long (Invariant: s[i - 1] is not in a run). */
 	{
 		size_t m = x->lim->minrun ? x->lim->minrun : 1;
 
 		while (i + m <= n && x->left > 0) {
-			size_t k = i + m - 1, a, b, e;
+			size_t a = next_run(s, n, i, m), b, e;
 
-			if (!B64T[(unsigned char)s[k]]) {
-				i = k + 1;
-				continue;
-			}
-			a = k;
-			while (a > i && B64T[(unsigned char)s[a - 1]])
-				a--;
-			b = k + 1;
+			if (a >= n)
+				break;
+			b = a;
 			while (b < n && B64T[(unsigned char)s[b]])
 				b++;
 			e = b;
