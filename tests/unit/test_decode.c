@@ -230,7 +230,9 @@ TEST(decode_runs_found_at_every_offset)
 	}
 	/* bytes >= 0x80 next to a run, and a run across several blocks */
 	memset(&l, 0, sizeof(l));
-	snprintf(text, sizeof(text), "%s\xc3\xa9c2VjcmV0IHZhbHVlIGhlcmU=\xe2\x80\x8b",
+	snprintf(text, sizeof(text),
+		 "%s\xc3\xa9"
+		 "c2VjcmV0IHZhbHVlIGhlcmU=\xe2\x80\x8b",
 		 "caf\xc3\xa9 ");
 	dec_expand(text, strlen(text), &lim, collect, &l);
 	ASSERT_TRUE(has_layer(&l, "base64", "secret value here"));
