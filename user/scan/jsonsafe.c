@@ -5,29 +5,30 @@
 #include "jsonsafe.h"
 #include "xmalloc.h"
 
-/* A NUL byte, or a \u0000 escape inside a string, anywhere in the text. */
+/*
+ * A NUL byte, or a \u0000 escape, anywhere in the text. Only called on text
+ * that parsed, where a backslash occurs only inside strings: a "\u0000" is an
+ * escape when the run of backslashes ending at it is odd. memchr/memmem keep
+ * this at memory speed on large tool results.
+ */
 static int nul_in_text(const char *s, size_t n, size_t *at)
 {
-	int in_str = 0;
+	const char *p = memchr(s, '\0', n), *q = s, *end = s + n;
 
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\0') {
-			*at = i;
+	if (p) {
+		*at = (size_t)(p - s);
+		return 1;
+	}
+	while ((q = memmem(q, (size_t)(end - q), "\\u0000", 6))) {
+		size_t off = (size_t)(q - s), run = 1;
+
+		while (run <= off && s[off - run] == '\\')
+			run++;
+		if (run % 2 == 1) {
+			*at = off;
 			return 1;
 		}
-		if (!in_str) {
-			in_str = s[i] == '"';
-			continue;
-		}
-		if (s[i] == '"') {
-			in_str = 0;
-		} else if (s[i] == '\\' && i + 1 < n) {
-			if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0) {
-				*at = i;
-				return 1;
-			}
-			i++; /* the escaped character, whatever it is */
-		}
+		q++;
 	}
 	return 0;
 }
