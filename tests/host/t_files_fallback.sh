@@ -88,7 +88,15 @@ session_flags() {
 		sed -n 's/.*"value":\["\(0x[0-9a-f]*\)".*/\1/p'
 }
 
+# A pinned file map with another layout (as an older daemon could leave) is replaced.
+if command -v bpftool >/dev/null; then
+	mkdir -p "$PINS"
+	bpftool map create "$PINS/mg_file_conf" type array key 4 value 8 entries 1 name mg_file_conf
+fi
 start_daemon
+if command -v bpftool >/dev/null; then
+	check "a stale pinned map of another layout is replaced" grep -q 'mg_file_conf has another layout' "$LOG"
+fi
 if grep -q '^mcpguardd: files: FALLBACK' "$LOG"; then
 	MODE=fallback
 	DENIED=137

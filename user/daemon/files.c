@@ -168,6 +168,44 @@ static int fill_maps(struct files_state *st)
 	return 0;
 }
 
+/*
+ * A pinned map of this module left by an older daemon with another layout would
+ * make the load fail ("couldn't reuse pinned map"): its contents come from the
+ * policy anyway, so drop the pin and let the load create the map afresh.
+ */
+static void drop_stale_pins(const char *pin_root, struct bpf_object *obj)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	struct bpf_map *m;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++) {
+		m = bpf_object__find_map_by_name(obj, map_pins[i]);
+		if (!m)
+			continue;
+		pin_path(path, sizeof(path), pin_root, map_pins[i]);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+		     info.value_size != bpf_map__value_size(m) ||
+		     info.max_entries != bpf_map__max_entries(m))) {
+			warnx(
+			    "files: pinned %s has another layout (older mcpguardd?): replacing it",
+			    path);
+			if (unlink(path))
+				warn("files: remove %s", path);
+		}
+		close(fd);
+	}
+}
+
 /* A hook the running kernel lacks (e.g. path_truncate without CONFIG_SECURITY_PATH). */
 static int kernel_has(const struct btf *vmlinux, const char *fn)
 {
@@ -200,6 +238,7 @@ static int start_lsm(struct daemon *d, struct files_state *st, char *why, size_t
 		snprintf(why, whylen, "open fileguard: %s", strerror(errno));
 		return -1;
 	}
+	drop_stale_pins(d->pin_root, skel->obj);
 	vmlinux = btf__load_vmlinux_btf();
 	if (!kernel_has(vmlinux, "bpf_lsm_file_open")) {
 		snprintf(why, whylen, "kernel has no bpf_lsm_file_open (CONFIG_BPF_LSM off)");
@@ -257,6 +296,7 @@ static struct killguard_bpf *load_killguard(struct daemon *d, int blank, int *er
 	}
 	bpf_program__set_autoload(blank ? skel->progs.mg_sys_enter : skel->progs.mg_sys_enter_blank,
 				  false);
+	drop_stale_pins(d->pin_root, skel->obj);
 	*err = killguard_bpf__load(skel);
 	if (*err) {
 		killguard_bpf__destroy(skel);
