@@ -262,6 +262,7 @@ struct cmdb {
 	int ps_first;
 	int funcdef;
 	const char *func;
+	int words_only; /* a word list (for NAME in ...), not a command */
 };
 
 static void list_parse(struct pstate *ps, const struct frame *fr, struct src *sr, int stop);
@@ -1707,7 +1708,7 @@ static void add_word(struct pstate *ps, const struct frame *fr, int k, struct cm
 {
 	char **alts = NULL;
 	size_t nalt = 0;
-	int cmdpos = b->argc == 0;
+	int cmdpos = b->argc == 0 && !b->words_only;
 
 	brace_expand(ps, w, len, &alts, &nalt, 0);
 	if (nalt > 1 && cmdpos)
@@ -3083,7 +3084,7 @@ static void parse_simple(struct pstate *ps, const struct frame *fr, struct src *
 				/* for NAME in WORDS: NAME takes the first word (enough to resolve
 				 * "for c in cat; do $c ..."). */
 				size_t ns, ne;
-				struct cmdb items = {0};
+				struct cmdb items = {.words_only = 1};
 
 				skip_blanks(sr);
 				ns = sr->i;
