@@ -284,13 +284,15 @@ static void scan_text(const char *s, size_t len, const char *where, const char *
 	if (depth >= 2)
 		return;
 	for (size_t i = 0; i < h.nruns; i++) {
-		char *txt = NULL, vbuf[48];
+		char *txt = NULL, vbuf[96];
 		size_t tn = 0;
 		const char *kind;
 
 		if (!ts_decode_run(s, &h.runs[i], &txt, &tn, &kind))
 			continue;
-		snprintf(vbuf, sizeof(vbuf), "%s in %s-decoded text", via, kind);
+		/* depth <= 2 keeps this short; a cut note would still be a note */
+		if (snprintf(vbuf, sizeof(vbuf), "%s in %s-decoded text", via, kind) < 0)
+			vbuf[0] = '\0';
 		scan_text(txt, tn, where, vbuf, depth + 1, out);
 		free(txt);
 	}

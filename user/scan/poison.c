@@ -255,7 +255,7 @@ static void scan_string(const char *s, size_t len, const char *where, const char
 	if (depth >= 2)
 		return;
 	for (size_t i = 0; i < h.nruns; i++) {
-		char *txt = NULL, vbuf[48];
+		char *txt = NULL, vbuf[96];
 		size_t tn = 0;
 		const char *kind;
 
@@ -264,7 +264,9 @@ static void scan_string(const char *s, size_t len, const char *where, const char
 		findings_add(out, SCANNER, "encoded-payload", CONF_LOW, where,
 			     "%s-encoded text hidden in the definition (%zu bytes decoded)", kind,
 			     tn);
-		snprintf(vbuf, sizeof(vbuf), "%s in %s-decoded text", via, kind);
+		/* depth <= 2 keeps this short; a cut note would still be a note */
+		if (snprintf(vbuf, sizeof(vbuf), "%s in %s-decoded text", via, kind) < 0)
+			vbuf[0] = '\0';
 		scan_string(txt, tn, where, vbuf, depth + 1, st, out);
 		free(txt);
 	}
