@@ -228,6 +228,9 @@ TEST(shparse_ifs_changes)
 {
 	ASSERT_TRUE(resolves("IFS=,;cmd=cat,/etc/passwd;$cmd", "cat /etc/passwd", SH_OB_IFS));
 	ASSERT_TRUE(resolves("IFS=_ ; x=cat_/etc/passwd; $x", "cat /etc/passwd", SH_OB_IFS));
+	ASSERT_TRUE(resolves("cat${IFS}/etc/passwd", "cat /etc/passwd", SH_OB_IFS));
+	ASSERT_TRUE(resolves("cat$IFS/etc/passwd", "cat /etc/passwd", SH_OB_IFS));
+	ASSERT_TRUE(resolves("cat${IFS%??}/etc/passwd", "cat /etc/passwd", SH_OB_IFS));
 	/* IFS= and IFS=$'\n' (reading lines) are not tricks */
 	ASSERT_TRUE(plain("while IFS= read -r l; do echo $l; done < f.txt", "echo"));
 	ASSERT_TRUE(plain("IFS=$'\n'; ls", "ls"));

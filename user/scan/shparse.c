@@ -965,6 +965,13 @@ static const char *param(struct fieldb *fb, const char *name, char *tmp, size_t 
 		}
 		}
 	}
+	if (!strcmp(name, "IFS")) {
+		const char *v = var_get(fb->ps, name);
+
+		/* $IFS as a space that is not a space: cat${IFS}/etc/passwd */
+		fb->obf |= SH_OB_IFS;
+		return v ? v : " \t\n"; /* a fresh shell sets it */
+	}
 	return var_get(fb->ps, name);
 }
 
