@@ -158,6 +158,7 @@ TEST(shell_credential_reads)
 	/* /etc/passwd is recon: heuristic alone, high when the command hides itself */
 	ASSERT_TRUE(fires("cat /etc/passwd", "system-file-read", CONF_LOW));
 	ASSERT_TRUE(fires("c''at /etc/passwd", "system-file-read", CONF_HIGH));
+	ASSERT_TRUE(fires("/?\?\?/c?t /?\?\?/p?\?s?\?", "system-file-read", CONF_HIGH));
 	shell_free();
 }
 

@@ -668,9 +668,13 @@ static int reads_sysfile(const struct sh_cmd *c, size_t a)
 			return 1;
 	if (!is_name(c, readers))
 		return 0;
-	for (size_t i = a + 1; i < c->argc; i++)
+	for (size_t i = a + 1; i < c->argc; i++) {
 		if (re_hit(P_SYSFILE, c->argv[i]))
 			return 1;
+		if ((c->wflags[i] & SH_W_GLOB) && (fnmatch(c->argv[i], "/etc/passwd", 0) == 0 ||
+						   fnmatch(c->argv[i], "/etc/group", 0) == 0))
+			return 1;
+	}
 	return 0;
 }
 
