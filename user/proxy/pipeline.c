@@ -12,6 +12,7 @@
 #include "drift.h"
 #include "guard.h"
 #include "injection.h"
+#include "jsonparse.h"
 #include "jsonsafe.h"
 #include "poison.h"
 #include "shell.h"
@@ -792,7 +793,7 @@ void pipeline_line(struct pipeline *p, enum direction dir, const char *line, siz
 		return;
 	}
 	p->nmsg[dir]++;
-	m = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+	m = jp_parse(line, len, &end);
 	if (!m) {
 		parse_error(p, dir, NULL, "not valid JSON", v);
 		return;

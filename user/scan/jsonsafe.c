@@ -7,9 +7,9 @@
 
 /*
  * A NUL byte, or a \u0000 escape, anywhere in the text. Only called on text
- * that parsed, where a backslash occurs only inside strings: a "\u0000" is an
- * escape when the run of backslashes ending at it is odd. memchr/memmem keep
- * this at memory speed on large tool results.
+ * that parsed, where a backslash occurs only inside strings: each run of
+ * backslashes is looked at once, and an odd run escapes the character after
+ * it. memchr keeps this at memory speed on large tool results.
  */
 static int nul_in_text(const char *s, size_t n, size_t *at)
 {
@@ -19,16 +19,16 @@ static int nul_in_text(const char *s, size_t n, size_t *at)
 		*at = (size_t)(p - s);
 		return 1;
 	}
-	while ((q = memmem(q, (size_t)(end - q), "\\u0000", 6))) {
-		size_t off = (size_t)(q - s), run = 1;
+	while ((q = memchr(q, '\\', (size_t)(end - q)))) {
+		const char *r = q;
 
-		while (run <= off && s[off - run] == '\\')
-			run++;
-		if (run % 2 == 1) {
-			*at = off;
+		while (r < end && *r == '\\')
+			r++;
+		if ((r - q) % 2 == 1 && end - r >= 5 && memcmp(r, "u0000", 5) == 0) {
+			*at = (size_t)(r - 1 - s);
 			return 1;
 		}
-		q++;
+		q = r;
 	}
 	return 0;
 }

@@ -1,0 +1,363 @@
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonparse.h"
+
+struct jp {
+	const char *p, *end;
+	int depth;
+};
+
+static cJSON *value(struct jp *j);
+
+static void ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static cJSON *node(int type)
+{
+	cJSON *c = calloc(1, sizeof(*c));
+
+	if (c)
+		c->type = type;
+	return c;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static size_t utf8_put(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+typedef unsigned char jp_v16 __attribute__((vector_size(16)));
+
+/* Any raw control character? Sixteen bytes at a time (GCC/clang vector extensions). */
+static int has_ctl(const char *s, size_t n)
+{
+	jp_v16 acc = {0};
+	unsigned char r = 0;
+	size_t i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		jp_v16 v;
+
+		memcpy(&v, s + i, 16);
+		acc |= (jp_v16)(v < 0x20);
+	}
+	for (int k = 0; k < 16; k++)
+		r |= acc[k];
+	for (; i < n; i++)
+		r |= (unsigned char)s[i] < 0x20;
+	return r != 0;
+}
+
+/*
+ * A string starting at the opening quote: malloc'd, NUL-terminated. Decoded
+ * text is never longer than its source, so one allocation of the source
+ * length suffices. Raw control characters are refused as JSON.parse does.
+ */
+static char *string(struct jp *j)
+{
+	const char *s = j->p + 1, *q;
+	char *out, *o;
+
+	if (j->p >= j->end || *j->p != '"')
+		return NULL;
+	q = memchr(s, '"', (size_t)(j->end - s));
+	if (!q)
+		return NULL;
+	/* Fast path: no escape before the first quote, so that quote ends the string. */
+	if (!memchr(s, '\\', (size_t)(q - s))) {
+		if (has_ctl(s, (size_t)(q - s)))
+			return NULL;
+		out = malloc((size_t)(q - s) + 1);
+		if (!out)
+			return NULL;
+		memcpy(out, s, (size_t)(q - s));
+		out[q - s] = '\0';
+		j->p = q + 1;
+		return out;
+	}
+	out = o = malloc((size_t)(j->end - s) + 1);
+	if (!out)
+		return NULL;
+	while (s < j->end) {
+		const char *bs = memchr(s, '\\', (size_t)(j->end - s));
+
+		q = memchr(s, '"', (size_t)((bs ? bs : j->end) - s));
+		if (q || !bs) {
+			/* The string ends before any further escape. */
+			if (!q || has_ctl(s, (size_t)(q - s)))
+				break;
+			memcpy(o, s, (size_t)(q - s));
+			o += q - s;
+			*o = '\0';
+			j->p = q + 1;
+			return out;
+		}
+		if (has_ctl(s, (size_t)(bs - s)))
+			break;
+		memcpy(o, s, (size_t)(bs - s));
+		o += bs - s;
+		s = bs + 1;
+		if (s >= j->end)
+			goto bad;
+		switch (*s) {
+		case '"':
+		case '\\':
+		case '/':
+			*o++ = *s++;
+			break;
+		case 'b':
+			*o++ = '\b';
+			s++;
+			break;
+		case 'f':
+			*o++ = '\f';
+			s++;
+			break;
+		case 'n':
+			*o++ = '\n';
+			s++;
+			break;
+		case 'r':
+			*o++ = '\r';
+			s++;
+			break;
+		case 't':
+			*o++ = '\t';
+			s++;
+			break;
+		case 'u': {
+			unsigned cp, lo;
+
+			if (j->end - s < 5 || hex4(s + 1, &cp) < 0)
+				goto bad;
+			s += 5;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				goto bad; /* a low surrogate alone */
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (j->end - s < 6 || s[0] != '\\' || s[1] != 'u' ||
+				    hex4(s + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+					goto bad; /* a high surrogate without its pair */
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				s += 6;
+			}
+			o += utf8_put(o, cp);
+			break;
+		}
+		default:
+			goto bad;
+		}
+	}
+bad:
+	free(out);
+	return NULL;
+}
+
+/* RFC 8259 number grammar; the value itself comes from strtod like cJSON's. */
+static cJSON *number(struct jp *j)
+{
+	const char *s = j->p, *p = s;
+	char tmp[64], *buf = tmp, *e;
+	double d;
+	cJSON *c;
+
+	if (p < j->end && *p == '-')
+		p++;
+	if (p < j->end && *p == '0')
+		p++;
+	else if (p < j->end && *p >= '1' && *p <= '9')
+		while (p < j->end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return NULL;
+	if (p < j->end && *p == '.') {
+		p++;
+		if (p >= j->end || *p < '0' || *p > '9')
+			return NULL;
+		while (p < j->end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < j->end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < j->end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= j->end || *p < '0' || *p > '9')
+			return NULL;
+		while (p < j->end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if ((size_t)(p - s) >= sizeof(tmp) && !(buf = malloc((size_t)(p - s) + 1)))
+		return NULL;
+	memcpy(buf, s, (size_t)(p - s));
+	buf[p - s] = '\0';
+	d = strtod(buf, &e);
+	if (buf != tmp)
+		free(buf);
+	c = cJSON_CreateNumber(d);
+	if (c)
+		j->p = p;
+	return c;
+}
+
+static int literal(struct jp *j, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
+		return -1;
+	j->p += n;
+	return 0;
+}
+
+static void append(cJSON *parent, cJSON **tail, cJSON *item)
+{
+	if (!*tail) {
+		parent->child = item;
+	} else {
+		(*tail)->next = item;
+		item->prev = *tail;
+	}
+	*tail = item;
+	parent->child->prev = item; /* cJSON keeps the last element in child->prev */
+}
+
+static cJSON *container(struct jp *j, int obj)
+{
+	cJSON *c = node(obj ? cJSON_Object : cJSON_Array), *tail = NULL;
+	char close = obj ? '}' : ']';
+
+	if (!c)
+		return NULL;
+	if (++j->depth > CJSON_NESTING_LIMIT)
+		goto bad;
+	j->p++;
+	ws(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		j->depth--;
+		return c;
+	}
+	for (;;) {
+		char *key = NULL;
+		cJSON *v;
+
+		if (obj) {
+			if (!(key = string(j)))
+				goto bad;
+			ws(j);
+			if (j->p >= j->end || *j->p != ':') {
+				free(key);
+				goto bad;
+			}
+			j->p++;
+			ws(j);
+		}
+		if (!(v = value(j))) {
+			free(key);
+			goto bad;
+		}
+		v->string = key;
+		append(c, &tail, v);
+		ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			ws(j);
+			continue;
+		}
+		if (j->p < j->end && *j->p == close) {
+			j->p++;
+			j->depth--;
+			return c;
+		}
+		goto bad;
+	}
+bad:
+	cJSON_Delete(c);
+	return NULL;
+}
+
+static cJSON *value(struct jp *j)
+{
+	cJSON *c;
+	char *s;
+
+	if (j->p >= j->end)
+		return NULL;
+	switch (*j->p) {
+	case '{':
+		return container(j, 1);
+	case '[':
+		return container(j, 0);
+	case '"':
+		if (!(s = string(j)) || !(c = node(cJSON_String))) {
+			free(s);
+			return NULL;
+		}
+		c->valuestring = s;
+		return c;
+	case 't':
+		return literal(j, "true") == 0 ? node(cJSON_True) : NULL;
+	case 'f':
+		return literal(j, "false") == 0 ? node(cJSON_False) : NULL;
+	case 'n':
+		return literal(j, "null") == 0 ? node(cJSON_NULL) : NULL;
+	default:
+		return number(j);
+	}
+}
+
+cJSON *jp_parse(const char *s, size_t n, const char **end)
+{
+	struct jp j = {s, s + n, 0};
+	cJSON *c;
+
+	ws(&j);
+	c = value(&j);
+	if (c && end)
+		*end = j.p;
+	return c;
+}
