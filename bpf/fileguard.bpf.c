@@ -32,7 +32,6 @@ __u32 probe_tgid = 0;
 __u64 probe_hits = 0;
 
 struct verdict {
-	struct mg_file_rule *rule;
 	__u64 dev;
 	__u64 ino;
 };
@@ -119,7 +118,7 @@ static __always_inline int enforce(const struct mg_config *cfg, __u64 sess, __u1
 }
 
 SEC("lsm/file_open")
-int BPF_PROG(mg_file_open, struct file *file)
+int BPF_PROG(mg_file_open, struct file *file, int ret)
 {
 	struct mg_config *cfg = mg_get_config();
 	struct verdict v = {};
@@ -128,6 +127,8 @@ int BPF_PROG(mg_file_open, struct file *file)
 
 	if (probe_tgid && (bpf_get_current_pid_tgid() >> 32) == probe_tgid)
 		__sync_fetch_and_add(&probe_hits, 1);
+	if (ret)
+		return ret; /* an earlier BPF LSM program already decided */
 	if (!cfg || !cfg->files_enabled)
 		return 0;
 	sess = mg_session_of_current(cfg);
@@ -141,7 +142,8 @@ int BPF_PROG(mg_file_open, struct file *file)
 
 /* link(2): no second name for a protected inode, and no new file under a protected name. */
 SEC("lsm/inode_link")
-int BPF_PROG(mg_inode_link, struct dentry *old_dentry, struct inode *dir, struct dentry *new_dentry)
+int BPF_PROG(mg_inode_link, struct dentry *old_dentry, struct inode *dir, struct dentry *new_dentry,
+	     int ret)
 {
 	struct dentry *named = old_dentry; /* the event names what matched */
 	struct mg_config *cfg = mg_get_config();
@@ -149,6 +151,8 @@ int BPF_PROG(mg_inode_link, struct dentry *old_dentry, struct inode *dir, struct
 	struct mg_file_rule *r;
 	__u64 sess;
 
+	if (ret)
+		return ret; /* an earlier BPF LSM program already decided */
 	if (!cfg || !cfg->files_enabled)
 		return 0;
 	sess = mg_session_of_current(cfg);
@@ -171,7 +175,7 @@ int BPF_PROG(mg_inode_link, struct dentry *old_dentry, struct inode *dir, struct
  */
 SEC("lsm/inode_rename")
 int BPF_PROG(mg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
-	     struct inode *new_dir, struct dentry *new_dentry)
+	     struct inode *new_dir, struct dentry *new_dentry, int ret)
 {
 	struct dentry *named = old_dentry; /* the event names what matched */
 	struct mg_config *cfg = mg_get_config();
@@ -179,6 +183,8 @@ int BPF_PROG(mg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 	struct verdict v = {};
 	__u64 sess;
 
+	if (ret)
+		return ret; /* an earlier BPF LSM program already decided */
 	if (!cfg || !cfg->files_enabled)
 		return 0;
 	sess = mg_session_of_current(cfg);
@@ -211,7 +217,7 @@ int BPF_PROG(mg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
 
 /* truncate(2) by path; O_TRUNC opens are refused by file_open already. */
 SEC("lsm/path_truncate")
-int BPF_PROG(mg_path_truncate, const struct path *path)
+int BPF_PROG(mg_path_truncate, const struct path *path, int ret)
 {
 	struct mg_config *cfg = mg_get_config();
 	struct dentry *de;
@@ -219,6 +225,8 @@ int BPF_PROG(mg_path_truncate, const struct path *path)
 	struct mg_file_rule *r;
 	__u64 sess;
 
+	if (ret)
+		return ret; /* an earlier BPF LSM program already decided */
 	if (!cfg || !cfg->files_enabled)
 		return 0;
 	sess = mg_session_of_current(cfg);
