@@ -79,9 +79,12 @@ static void emit(struct findlog *l, cJSON *o)
 
 	if (l->rec) {
 		/* kind and verdict: the action taken; the rest of the record rides along */
-		struct rec_event ev = {.kind = ostr(o, "action"), .scanner = ostr(o, "scanner"),
-				       .rule = ostr(o, "rule"), .tool = ostr(o, "tool"),
-				       .verdict = ostr(o, "action"), .summary = ostr(o, "detail"),
+		struct rec_event ev = {.kind = ostr(o, "action"),
+				       .scanner = ostr(o, "scanner"),
+				       .rule = ostr(o, "rule"),
+				       .tool = ostr(o, "tool"),
+				       .verdict = ostr(o, "action"),
+				       .summary = ostr(o, "detail"),
 				       .extra = o};
 
 		if (recorder_append(l->rec, &ev) < 0)

@@ -50,8 +50,8 @@ void idgrab_feed(struct idgrab *g, const char *p, size_t n)
 				grab_put(g, c);
 				continue;
 			}
-			if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' ||
-			    c == 'E' || (c >= 'a' && c <= 'z')) {
+			if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+			    c == 'e' || c == 'E' || (c >= 'a' && c <= 'z')) {
 				grab_put(g, c); /* numbers, and null */
 				continue;
 			}

@@ -17,11 +17,11 @@
 struct idgrab {
 	int depth;
 	int in_str, esc;
-	int want_key;	 /* at depth 1: next string is a member name */
-	int key_state;	 /* 0: other key, 1..3: matching "id", 4: matched, awaiting ':' */
-	int capturing;	 /* 1: capturing the value after "id": */
-	int done;	 /* a complete id value is in buf */
-	int overflow;	 /* id longer than FR_IDLEN: unusable */
+	int want_key;  /* at depth 1: next string is a member name */
+	int key_state; /* 0: other key, 1..3: matching "id", 4: matched, awaiting ':' */
+	int capturing; /* 1: capturing the value after "id": */
+	int done;      /* a complete id value is in buf */
+	int overflow;  /* id longer than FR_IDLEN: unusable */
 	size_t n;
 	char buf[FR_IDLEN];
 };
@@ -34,10 +34,11 @@ enum fr_kind {
 
 struct frame {
 	enum fr_kind kind;
-	const char *p; /* FR_LINE: points into the framer buffer, valid until the next framer call */
-	size_t len;    /* FR_LINE: bytes without the newline; FR_OVERSIZE: bytes consumed */
-	uint64_t off;  /* stream offset of the first byte */
-	size_t total;  /* stream bytes consumed, including the newline */
+	const char
+	    *p;	      /* FR_LINE: points into the framer buffer, valid until the next framer call */
+	size_t len;   /* FR_LINE: bytes without the newline; FR_OVERSIZE: bytes consumed */
+	uint64_t off; /* stream offset of the first byte */
+	size_t total; /* stream bytes consumed, including the newline */
 	char id[FR_IDLEN + 1];
 };
 

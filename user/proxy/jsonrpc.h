@@ -20,9 +20,9 @@ enum jr_kind {
 /* Error codes of the proxy's own responses (JSON-RPC reserves -32000..-32099 for servers). */
 #define JR_PARSE_ERROR -32700
 #define JR_INVALID_REQUEST -32600
-#define JR_BLOCKED -32001	/* a scanner's finding was mapped to block */
-#define JR_SERVER_GONE -32002	/* the server exited before answering */
-#define JR_TOO_LARGE -32003	/* over policy max_message_bytes */
+#define JR_BLOCKED -32001     /* a scanner's finding was mapped to block */
+#define JR_SERVER_GONE -32002 /* the server exited before answering */
+#define JR_TOO_LARGE -32003   /* over policy max_message_bytes */
 
 /*
  * Classify a parsed message. *idtext is the id as compact JSON whenever the

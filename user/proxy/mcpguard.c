@@ -19,13 +19,13 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run, "run [--policy FILE] [--log FILE] -- CMD [ARGS...]"},
-	{"verify", cmd_verify, "verify [--pubkey FILE] [--json] LOGFILE..."},
-	{"doctor", cmd_doctor, "doctor [--json]"},
-	{"assess", cmd_assess, "assess [--policy FILE] [--log FILE]... [--json] [--out PREFIX]"},
-	{"sessions", cmd_sessions, "sessions"},
-	{"release", cmd_release, "release SESSION"},
-	{"events", cmd_events, "events [--follow] [--json] [--file F]"},
+    {"run", cmd_run, "run [--policy FILE] [--log FILE] -- CMD [ARGS...]"},
+    {"verify", cmd_verify, "verify [--pubkey FILE] [--json] LOGFILE..."},
+    {"doctor", cmd_doctor, "doctor [--json]"},
+    {"assess", cmd_assess, "assess [--policy FILE] [--log FILE]... [--json] [--out PREFIX]"},
+    {"sessions", cmd_sessions, "sessions"},
+    {"release", cmd_release, "release SESSION"},
+    {"events", cmd_events, "events [--follow] [--json] [--file F]"},
 };
 
 static int usage(FILE *fp)

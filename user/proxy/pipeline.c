@@ -75,10 +75,11 @@ int pipeline_init(struct pipeline *p, const struct policy *pol, struct findlog *
 	if (pol->tool_scanning.enabled && pol->tool_scanning.detect_drift) {
 		p->drift = drift_open(server_id, pol->baseline_dir);
 		if (!p->drift) {
-			snprintf(err, errlen,
-				 "cannot keep drift baselines for '%s' (set baseline_dir in the policy, "
-				 "or mcp_tool_scanning.detect_drift: false)",
-				 server_id);
+			snprintf(
+			    err, errlen,
+			    "cannot keep drift baselines for '%s' (set baseline_dir in the policy, "
+			    "or mcp_tool_scanning.detect_drift: false)",
+			    server_id);
 			return -1;
 		}
 	}
@@ -178,7 +179,8 @@ static enum pol_action judge(struct pipeline *p, const struct msgctx *c, struct 
 
 		f->action = pipeline_action(p->pol, f);
 		findlog_finding(p->log, c, f);
-		if (f->action > best || (worst && !*worst && f->action == best && best > PA_ALLOW)) {
+		if (f->action > best ||
+		    (worst && !*worst && f->action == best && best > PA_ALLOW)) {
 			best = f->action;
 			if (worst)
 				*worst = f;
@@ -206,8 +208,7 @@ static cJSON *block_data(const struct finding *f)
 	return d;
 }
 
-static char *block_line(const char *idtext, const char *what, const struct finding *f,
-			size_t *len)
+static char *block_line(const char *idtext, const char *what, const struct finding *f, size_t *len)
 {
 	char msg[512];
 	cJSON *d = block_data(f);
@@ -411,9 +412,9 @@ static int withhold_items(struct pipeline *p, cJSON *result, const struct findin
 	static const struct {
 		const char *key, *kind, *id;
 	} lists[] = {
-		{"prompts", "prompt", "name"},
-		{"resources", "resource", "uri"},
-		{"resourceTemplates", "template", "uriTemplate"},
+	    {"prompts", "prompt", "name"},
+	    {"resources", "resource", "uri"},
+	    {"resourceTemplates", "template", "uriTemplate"},
 	};
 	char *drop[3] = {NULL, NULL, NULL};
 	int n[3] = {0, 0, 0}, rc = 0, drop_instructions = 0;
@@ -436,8 +437,8 @@ static int withhold_items(struct pipeline *p, cJSON *result, const struct findin
 		for (l = 0; l < 3; l++) {
 			size_t kl = strlen(lists[l].key);
 
-			if (strncmp(w, "result.", 7) == 0 && strncmp(w + 7, lists[l].key, kl) == 0 &&
-			    w[7 + kl] == '[')
+			if (strncmp(w, "result.", 7) == 0 &&
+			    strncmp(w + 7, lists[l].key, kl) == 0 && w[7 + kl] == '[')
 				break;
 		}
 		if (l == 3) {
@@ -465,9 +466,9 @@ static int withhold_items(struct pipeline *p, cJSON *result, const struct findin
 					char *e;
 
 					xasprintf(&e, "%s:%s", lists[l].kind, id->valuestring);
-					p->withheld_items = xreallocarray(p->withheld_items,
-									  p->nwithheld_items + 1,
-									  sizeof(char *));
+					p->withheld_items =
+					    xreallocarray(p->withheld_items, p->nwithheld_items + 1,
+							  sizeof(char *));
 					p->withheld_items[p->nwithheld_items++] = e;
 				}
 				cJSON_Delete(it);
@@ -521,9 +522,10 @@ static void scan_client_params(struct pipeline *p, const char *method, const cJS
 				     nm->valuestring);
 		if (strcmp(method, "resources/read") == 0 && cJSON_IsString(uri) &&
 		    item_withheld(p, "resource", uri->valuestring))
-			findings_add(fs, "tool-policy", "withheld-resource", CONF_HIGH, "params.uri",
-				     "resource '%.64s' was withheld from resources/list by mcpguard",
-				     uri->valuestring);
+			findings_add(
+			    fs, "tool-policy", "withheld-resource", CONF_HIGH, "params.uri",
+			    "resource '%.64s' was withheld from resources/list by mcpguard",
+			    uri->valuestring);
 	}
 	if (!method || strcmp(method, "tools/call") != 0)
 		return;
@@ -561,8 +563,8 @@ static int is_list_method(const char *m)
 	       strcmp(m, "resources/templates/list") == 0 || strcmp(m, "initialize") == 0;
 }
 
-static void parse_error(struct pipeline *p, enum direction dir, const char *idtext,
-			const char *why, struct verdict *v)
+static void parse_error(struct pipeline *p, enum direction dir, const char *idtext, const char *why,
+			struct verdict *v)
 {
 	struct msgctx c = {dir_name[dir], "invalid", NULL, idtext, NULL};
 	enum pol_action a = p->pol->input_scanning.on_parse_error;
@@ -657,7 +659,7 @@ static void client_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 		a = judge(p, &c, &fs, 0, &worst);
 	} else if (strcmp(method, "tools/call") == 0) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(m, "params"), "name");
+		    cJSON_GetObjectItemCaseSensitive(m, "params"), "name");
 
 		tool = cJSON_IsString(n) ? n->valuestring : NULL;
 	}
@@ -730,7 +732,7 @@ static void server_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 			}
 			/* tools/list findings were judged per tool; only the rest decide here. */
 			a = strcmp(pend.method, "tools/list") == 0 ? PA_ALLOW
-								  : judge(p, &c, &fs, 0, &worst);
+								   : judge(p, &c, &fs, 0, &worst);
 			if (a >= PA_STRIP && !error && is_list_method(pend.method) &&
 			    withhold_items(p, result, &fs) == 0) {
 				changed = 1;
@@ -808,8 +810,9 @@ void pipeline_line(struct pipeline *p, enum direction dir, const char *line, siz
 		parse_error(p, dir, idtext, why, v);
 	} else if (k == JR_INVALID) {
 		parse_error(p, dir, idtext,
-			    cJSON_IsArray(m) ? "JSON-RPC batches are not accepted"
-					     : "not a JSON-RPC 2.0 request, notification or response",
+			    cJSON_IsArray(m)
+				? "JSON-RPC batches are not accepted"
+				: "not a JSON-RPC 2.0 request, notification or response",
 			    v);
 	} else if (dir == DIR_C2S) {
 		client_message(p, m, k, idtext, method, v);
@@ -854,9 +857,9 @@ char *pipeline_server_gone(struct pipeline *p, size_t *len)
 
 	for (size_t i = 0; i < t->n; i++) {
 		size_t l;
-		char *e = jr_error_line(t->v[i].id, JR_SERVER_GONE,
-					"mcpguard: the MCP server exited before answering", NULL,
-					&l);
+		char *e =
+		    jr_error_line(t->v[i].id, JR_SERVER_GONE,
+				  "mcpguard: the MCP server exited before answering", NULL, &l);
 
 		all = xreallocarray(all, 1, n + l + 1);
 		memcpy(all + n, e, l + 1);

@@ -40,9 +40,9 @@ struct outq {
 	int fd;
 	int hold; /* read end of the hold pipe CH_HOLD/CH_DROP refer to, or -1 */
 	struct chunk *head, **tail, *last;
-	size_t mem;	/* bytes of CH_MEM queued (what counts against memory) */
-	int broken;	/* the reader went away: output is discarded */
-	int closed;	/* fd closed by us */
+	size_t mem; /* bytes of CH_MEM queued (what counts against memory) */
+	int broken; /* the reader went away: output is discarded */
+	int closed; /* fd closed by us */
 };
 
 /* One direction of flow. */
@@ -142,14 +142,16 @@ static void q_flush(struct relay *r, struct outq *q)
 		if (c->kind == CH_MEM)
 			k = write(q->fd, c->data + c->off, left);
 		else
-			k = splice(q->hold, NULL, q->fd, NULL, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			k = splice(q->hold, NULL, q->fd, NULL, left,
+				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
 				return;
 			if (errno != EPIPE)
-				warn("writing to %s", q == &r->q[DIR_C2S] ? "the server" : "the client");
+				warn("writing to %s",
+				     q == &r->q[DIR_C2S] ? "the server" : "the client");
 			q->broken = 1;
 			continue;
 		}

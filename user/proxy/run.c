@@ -43,12 +43,12 @@ static char *server_id(char **argv)
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"policy", required_argument, NULL, 'p'},
-		{"log", required_argument, NULL, 'l'},
-		{"no-scan", no_argument, NULL, 'N'}, /* benchmark baseline: framing and ids only */
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"log", required_argument, NULL, 'l'},
+	    {"no-scan", no_argument, NULL, 'N'}, /* benchmark baseline: framing and ids only */
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *policy_path = NULL, *log_path = NULL;
 	int c, scan = 1, verbose = 0, status, sfd, code;
@@ -133,7 +133,6 @@ int cmd_run(int argc, char **argv)
 	}
 	free(id);
 
-
 	p.guard = &g;
 	err[0] = '\0';
 	if (spawn_server(argv, pol, &g, &child, err, sizeof(err)) < 0) {
@@ -149,8 +148,8 @@ int cmd_run(int argc, char **argv)
 	close(sfd);
 	debug("relay: %llu messages from the client (%llu blocked), %llu from the server (%llu "
 	      "blocked); %llu bytes spliced, %llu written, %llu dropped",
-	      p.nmsg[DIR_C2S], p.nblocked[DIR_C2S], p.nmsg[DIR_S2C], p.nblocked[DIR_S2C], st.spliced,
-	      st.written, st.dropped);
+	      p.nmsg[DIR_C2S], p.nblocked[DIR_C2S], p.nmsg[DIR_S2C], p.nblocked[DIR_S2C],
+	      st.spliced, st.written, st.dropped);
 	/* Closing the control connection ends the session: the daemon removes its cgroup. */
 	guard_close(&g);
 	pipeline_free(&p);
