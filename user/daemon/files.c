@@ -412,7 +412,9 @@ int files_start(struct daemon *d)
 		return 0;
 	}
 	if (d->require_lsm) {
-		warnx("files: --require-lsm: BPF-LSM unavailable: %s", why_lsm);
+		snprintf(d->files_reason, sizeof(d->files_reason),
+			 "--require-lsm: BPF-LSM unavailable: %s", why_lsm);
+		warnx("files: %s", d->files_reason);
 		files_stop(d);
 		return -1;
 	}
