@@ -291,6 +291,16 @@ TEST(poison_result_lists)
 	ASSERT_EQ(P.n, 0); /* responses are the injection scanner's job */
 }
 
+TEST(poison_config_file_docs_are_not_exfiltration)
+{
+	/* Server instructions telling the user where to configure it. */
+	result("initialize", "{\"serverInfo\":{\"name\":\"fs\",\"version\":\"1\"},"
+			     "\"instructions\":\"Add this to your claude_desktop_config.json and "
+			     "restart. Include the allowed directories as arguments in the args "
+			     "field.\"}");
+	ASSERT_EQ(n_high(), 0);
+}
+
 TEST(poison_benign_server_inventory)
 {
 	/* Descriptions in the style of common reference servers: no HIGH finding allowed. */

@@ -83,7 +83,9 @@ const struct trule inject_rules[] = {
      "</\\s*(?:tool_result|function_results|tool_output|function_output|tool_response)\\s*>"},
     /* credential solicitation */
     {TC_CRED_ASK, TS_HIGH, 0,
-     "(?:ask|prompt|convince|trick|persuade) (?:the |your )?users? [^\\n]{0,48}(?:passwords?|"
+     "(?:ask|prompt|convince|trick|persuade) (?:the |your )?users? (?:for|to (?:enter|provide|"
+     "share|give|send|type|paste|reveal|confirm|tell you)) (?:(?:their|your|the|his|her) )?"
+     "[^\\n]{0,20}(?:passwords?|"
      "passphrases?|api keys?|apikeys?|access keys?|secret keys?|private keys?|ssh keys?|"
      "credentials|credit card|card numbers?|cvv|social security|ssn|2fa codes?|otp|one time "
      "(?:code|password)|seed phrase|recovery phrase|mnemonic|login details|bank details|pin)\\b"},
@@ -115,8 +117,10 @@ const struct trule inject_rules[] = {
      "(?:long term |persistent |permanent )?(?:memory|memories|system prompt|custom "
      "instructions|core instructions|knowledge)\\b"},
     {TC_MEMORY, TS_HIGH, 0,
-     "update (?:your|the assistant s) (?:system prompt|memory|memories|core instructions|custom "
+     "update (?:your|the assistant s) (?:system prompt|core instructions|custom "
      "instructions|persona|personality)\\b"},
+    /* Prompts that users give their own assistant say this too: a warning only. */
+    {TC_MEMORY, TS_LOW, 0, "update (?:your|the assistant s) (?:memory|memories)\\b"},
     {TC_MEMORY, TS_LOW, 0,
      "from now on (?:you )?(?:(?:will|must|should|shall) )?(?:always|never|only|must|respond|"
      "reply|answer|act|behave|include|use|call|send|refer)\\b"},
@@ -136,9 +140,17 @@ const struct trule inject_rules[] = {
     {TC_STEER, TS_LOW, 0,
      "you (?:must|have to|need to|are required to|shall) (?:(?:always|now|immediately) )?(?:first "
      ")?(?:call|use|invoke|run|execute) (?:the )?\\S+ (?:tool|function)\\b"},
+    /* "silently send": covert data movement. "would silently overwrite" is a code
+     * comment, so the verb must be a word of its own. */
     {TC_STEER, TS_HIGH, 0,
-     "(?:secretly|silently|quietly|covertly|stealthily|discreetly) [^\\n]{0,16}(?:call|invoke|"
-     "execute|run|use|send|read|upload|forward|delete|write|post|email|copy|transfer)\\b"},
+     "(?:secretly|covertly|stealthily) (?:\\w+ )?\\b(?:call|invoke|execute|run|use|send|read|"
+     "upload|forward|delete|write|post|email|copy|transfer)\\b"},
+    {TC_STEER, TS_HIGH, 0,
+     "(?:silently|quietly|discreetly) (?:\\w+ )?\\b(?:send|upload|forward|post|email|copy|"
+     "transfer|exfiltrate)\\b"},
+    {TC_STEER, TS_LOW, 0,
+     "(?:silently|quietly|discreetly) (?:\\w+ )?\\b(?:call|invoke|execute|run|use|read|delete|"
+     "write)\\b"},
     {TC_STEER, TS_LOW, 0,
      "(?:immediately|now|next|then|also|automatically) (?:call|invoke|execute|run) (?:the )?"
      "\\S+ (?:tool|function)\\b"},

@@ -59,9 +59,9 @@ const struct trule poison_rules[] = {
      "(?:must|always|should|need to) (?:first )?(?:read|cat|fetch|retrieve) (?:the |your )?(?:"
      "contents?|file|~|/|\\.)"},
     {TC_PARAM_PASS, TS_SIG, 0,
-     "(?:pass|provide|include|send|put|insert|add|attach|supply|place|append|encode|fill)"
-     "[^\\n]{0,80}(?:parameter|argument|param|arg|field|input|property|sidenote|side note|"
-     "notes?|metadata|context)\\b"},
+     "\\b(?:pass|provide|include|put|insert|attach|supply|place|append|encode|fill)\\b"
+     "[^\\n]{0,40}\\b(?:contents?|file|text|key|data|output|value)s?\\b[^\\n]{0,60}\\b(?:"
+     "parameter|argument|param|arg|field|sidenote|side note|notes?|metadata)\\b"},
     {TC_PARAM_PASS, TS_SIG, 0,
      "(?:content|contents|text|value) of (?:(?:the|this|that|each|those) )?(?:file|key|config|"
      "configuration|credentials?)\\b"},
