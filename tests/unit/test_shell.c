@@ -460,6 +460,27 @@ TEST(shell_finds_command_arguments_of_any_tool)
 	ASSERT_TRUE(findings_has(&f, "shell", "destructive-rm"));
 	call("read_file", "{\"path\":\"/home/alice/.ssh/id_rsa\"}", &f);
 	ASSERT_EQ(f.n, 0);
+	/* a key longer than the path buffer does not hide its value */
+	{
+		char json[512];
+
+		snprintf(json, sizeof(json), "{\"%0300d\":{\"command\":\"rm -rf /\"}}", 0);
+		call("x", json, &f);
+		ASSERT_TRUE(findings_has(&f, "shell", "destructive-rm"));
+		ASSERT_TRUE(strstr(f.v[0].where, "...") != NULL);
+	}
+	/* nesting past the walker's depth is reported, not skipped in silence */
+	{
+		char json[512] = "";
+
+		for (int d = 0; d < 40; d++)
+			strcat(json, "{\"a\":");
+		strcat(json, "1");
+		for (int d = 0; d < 40; d++)
+			strcat(json, "}");
+		call("x", json, &f);
+		ASSERT_TRUE(findings_has(&f, "shell", "analysis-limit"));
+	}
 	/* prose and documents are not commands */
 	call("notes", "{\"text\":\"please remove the build folder\"}", &f);
 	ASSERT_EQ(f.n, 0);

@@ -22,7 +22,7 @@
 extern char **environ;
 
 #define SHELL_MAX_HEURISTIC 8192 /* strings tried as commands only by their shape */
-#define SHELL_MAX_JSON_DEPTH 8
+#define SHELL_MAX_JSON_DEPTH 32
 #define SHELL_MAX_TEXTS 256 /* candidate texts for policy rules per call */
 
 /* ---- built-in rules ---- */
@@ -1544,13 +1544,48 @@ static int all_strings(const cJSON *arr)
 	return n > 0;
 }
 
+/*
+ * Append ".key" or "[i]" to the JSON path. A path too long for the buffer is
+ * cut (ending in "...") rather than skipped, so a long key cannot take a value
+ * out of the scan. Returns the new length.
+ */
+static size_t path_cut(char *path, size_t plen, size_t cap, int w)
+{
+	if (w < 0) {
+		path[plen] = '\0';
+		return plen;
+	}
+	if ((size_t)w >= cap - plen) {
+		memcpy(path + cap - 4, "...", 4);
+		return cap - 1;
+	}
+	return plen + (size_t)w;
+}
+
+static size_t path_key(char *path, size_t plen, size_t cap, const char *key)
+{
+	return path_cut(path, plen, cap,
+			snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", key));
+}
+
+static size_t path_index(char *path, size_t plen, size_t cap, size_t i)
+{
+	return path_cut(path, plen, cap, snprintf(path + plen, cap - plen, "[%zu]", i));
+}
+
 static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth, int cmdkey,
 		 int strong, struct texts *t, struct findings *out)
 {
 	const cJSON *e;
 
-	if (depth > SHELL_MAX_JSON_DEPTH)
+	if (depth > SHELL_MAX_JSON_DEPTH) {
+		/* not silently: say that something this deep was not looked at */
+		if (!findings_has(out, "shell", rules[R_LIMIT].name))
+			findings_add(out, "shell", rules[R_LIMIT].name, CONF_LOW, path,
+				     "arguments nested deeper than %d levels were not inspected",
+				     SHELL_MAX_JSON_DEPTH);
 		return;
+	}
 	if (cJSON_IsString(v)) {
 		const char *s = v->valuestring;
 		size_t len = strlen(s);
@@ -1597,11 +1632,8 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 		}
 		cJSON_ArrayForEach(e, v)
 		{
-			int w = snprintf(path + plen, cap - plen, "[%zu]", i++);
-
-			if (w < 0 || (size_t)w >= cap - plen)
-				continue;
-			walk(e, path, plen + (size_t)w, cap, depth + 1, 0, 0, t, out);
+			walk(e, path, path_index(path, plen, cap, i++), cap, depth + 1, 0, 0, t,
+			     out);
 			path[plen] = '\0';
 		}
 		return;
@@ -1629,12 +1661,9 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 			char *line = cJSON_IsString(args) ? xstrdup(args->valuestring)
 							  : quote_argv(args, NULL),
 			     *full;
-			int w =
-			    snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", cmd->string);
-
+			path_key(path, plen, cap, cmd->string);
 			xasprintf(&full, "%s %s", cmd->valuestring, line);
-			if (w > 0 && (size_t)w < cap - plen)
-				scan_text(full, strlen(full), path, 1, t, out);
+			scan_text(full, strlen(full), path, 1, t, out);
 			path[plen] = '\0';
 			free(line);
 			free(full);
@@ -1642,15 +1671,13 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 		cJSON_ArrayForEach(e, v)
 		{
 			int strong2 = 0, ck;
-			int w;
+			size_t w;
 
 			if (!e->string || (cmd && args && (e == cmd || e == args)))
 				continue;
-			w = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", e->string);
-			if (w < 0 || (size_t)w >= cap - plen)
-				continue;
+			w = path_key(path, plen, cap, e->string);
 			ck = key_is_command(e->string, &strong2);
-			walk(e, path, plen + (size_t)w, cap, depth + 1, ck, strong2, t, out);
+			walk(e, path, w, cap, depth + 1, ck, strong2, t, out);
 			path[plen] = '\0';
 		}
 		if (cmd && args) {
