@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "evidence.h"
 #include "log.h"
 #include "session.h"
 #include "xmalloc.h"
@@ -284,6 +285,7 @@ static void op_verdict(struct daemon *d, struct conn *k, const cJSON *req)
 	       s->id, action, (unsigned)k->cred.uid, reason ? strlen(reason) : 0);
 	fflush(stdout);
 	info("session %s: %s (%s)", s->id, action, reason ? reason : "no reason given");
+	evidence_session(d, s, action, reason, k->cred.uid);
 	cJSON *r = session_json(d, s);
 	cJSON_AddTrueToObject(r, "ok");
 	reply(k, r);
@@ -305,6 +307,8 @@ static void op_release(struct daemon *d, struct conn *k, const cJSON *req)
 		return;
 	}
 	info("session %s released by the operator", s->id);
+	evidence_session(d, s, "release", "quarantine and taint lifted by the operator",
+			 k->cred.uid);
 	r = session_json(d, s);
 	cJSON_AddTrueToObject(r, "ok");
 	reply(k, r);

@@ -46,6 +46,7 @@ struct daemon {
 	void *files;  /* owned by files.c */
 	void *events; /* owned by events.c */
 	void *control; /* owned by control.c: sessions and the control socket */
+	void *evidence; /* owned by evidence.c: flight recorder and metrics */
 };
 
 /* Allocate the next rule id for a rule name (names outlive the daemon's use of them). */

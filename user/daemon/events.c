@@ -4,7 +4,9 @@
  *   {"time":"2026-01-02T03:04:05.678Z","pid":..,"tgid":..,"uid":..,"comm":..,
  *    "exe":..,"cgroup":..,"hook":..,"target":..,"rule":..,"action":..}
  * The ring buffer is read through its pin, so events a killed daemon left behind
- * are delivered by the next one.
+ * are delivered by the next one. Each event is also a flight-recorder line
+ * (kind kernel-deny/kernel-audit/kernel-kill) and a count in
+ * mcpguard_kernel_decisions_total{hook,rule,action} (evidence.h).
  */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -24,6 +26,9 @@
 
 #include "cgroup.h"
 #include "events.h"
+#include "evidence.h"
+#include "metrics.h"
+#include "session.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -57,6 +62,44 @@ static const char *hook_names[MG_HOOK_MAX] = {
     [MG_HOOK_TRUNCATE] = "path_truncate",  [MG_HOOK_EXEC] = "bprm_check_security",
     [MG_HOOK_SYS_ENTER] = "sys_enter",
 };
+
+/* What the process tried, for the record's summary: "connect 169.254.169.254:80". */
+static const char *hook_verb(unsigned h)
+{
+	switch (h) {
+	case MG_HOOK_CONNECT4:
+	case MG_HOOK_CONNECT6:
+		return "connect";
+	case MG_HOOK_SENDMSG4:
+	case MG_HOOK_SENDMSG6:
+		return "sendmsg";
+	case MG_HOOK_SOCK_CREATE:
+		return "socket";
+	case MG_HOOK_FILE_OPEN:
+		return "open";
+	case MG_HOOK_INODE_LINK:
+		return "link";
+	case MG_HOOK_INODE_RENAME:
+		return "rename";
+	case MG_HOOK_TRUNCATE:
+		return "truncate";
+	case MG_HOOK_EXEC:
+		return "exec";
+	case MG_HOOK_SYS_ENTER:
+		return "access"; /* a path-taking syscall, seen at entry by the fallback */
+	}
+	return "unknown";
+}
+
+/* Which enforcement layer decided: the recorder's "scanner". */
+static const char *hook_layer(unsigned h)
+{
+	if (h >= MG_HOOK_CONNECT4 && h <= MG_HOOK_SOCK_CREATE)
+		return "egress";
+	if (h == MG_HOOK_SYS_ENTER)
+		return "fallback";
+	return "lsm";
+}
 
 static const char *action_name(unsigned a)
 {
@@ -183,12 +226,51 @@ static void fmt_target(const struct mg_event *e, char *buf, size_t len)
 	}
 }
 
+static const char *session_of(struct daemon *d, uint64_t cgid)
+{
+	for (struct session *s = session_list(d); s; s = s->next)
+		if (s->cgid == cgid)
+			return s->id;
+	return NULL;
+}
+
+/* The flight-recorder line and the metrics count of one kernel decision. */
+static void evidence_of(struct events *ev, const struct mg_event *e, const char *hook,
+			const char *target, const char *comm, const char *cg)
+{
+	const char *rule = daemon_rule_name(ev->d, e->rule_id), *act = action_name(e->action);
+	struct metrics *m = evidence_metrics(ev->d);
+	char kind[32], summary[MG_PATH_LEN + 96], labels[512];
+	const char *sess = session_of(ev->d, e->cgid);
+	struct rec_event rev;
+	cJSON *x;
+
+	if (m && metrics_labels(labels, sizeof(labels), "hook", hook, "rule", rule, "action", act,
+				NULL) == 0)
+		metrics_counter_add(m, MX_KERNEL_DECISIONS, NULL, labels, 1);
+	snprintf(kind, sizeof(kind), "kernel-%s", e->action == MG_ACT_BLOCK ? "deny" : act);
+	snprintf(summary, sizeof(summary), "%s %s", hook_verb(e->hook), target);
+	x = cJSON_CreateObject();
+	cJSON_AddNumberToObject(x, "pid", e->tgid);
+	cJSON_AddStringToObject(x, "comm", comm);
+	cJSON_AddStringToObject(x, "cgroup", cg);
+	if (sess)
+		cJSON_AddStringToObject(x, "session", sess);
+	else
+		cJSON_AddNullToObject(x, "session");
+	cJSON_AddStringToObject(x, "hook", hook);
+	rev = (struct rec_event){.kind = kind, .scanner = hook_layer(e->hook), .rule = rule,
+				 .verdict = act, .summary = summary, .extra = x};
+	evidence_record(ev->d, &rev);
+	cJSON_Delete(x);
+}
+
 static int handle(void *ctx, void *data, size_t size)
 {
 	struct events *ev = ctx;
 	const struct mg_event *e = data;
 	char buf[64], target[MG_PATH_LEN + 64], comm[MG_COMM_LEN + 1], exe[PATH_MAX];
-	const char *cg;
+	const char *cg, *hook;
 	cJSON *o;
 	char *line;
 	ssize_t n;
@@ -214,15 +296,13 @@ static int handle(void *ctx, void *data, size_t size)
 	} else {
 		cJSON_AddNullToObject(o, "exe");
 	}
-	if ((cg = cg_lookup(ev, e->cgid)) != NULL) {
-		cJSON_AddStringToObject(o, "cgroup", cg);
-	} else {
+	if ((cg = cg_lookup(ev, e->cgid)) == NULL) {
 		snprintf(buf, sizeof(buf), "cgroup id %llu (gone)", (unsigned long long)e->cgid);
-		cJSON_AddStringToObject(o, "cgroup", buf);
+		cg = buf;
 	}
-	cJSON_AddStringToObject(o, "hook",
-				e->hook < MG_HOOK_MAX && hook_names[e->hook] ? hook_names[e->hook]
-									     : "unknown");
+	cJSON_AddStringToObject(o, "cgroup", cg);
+	hook = e->hook < MG_HOOK_MAX && hook_names[e->hook] ? hook_names[e->hook] : "unknown";
+	cJSON_AddStringToObject(o, "hook", hook);
 	fmt_target(e, target, sizeof(target));
 	cJSON_AddStringToObject(o, "target", target);
 	if (e->family && e->hook != MG_HOOK_SOCK_CREATE)
@@ -237,6 +317,7 @@ static int handle(void *ctx, void *data, size_t size)
 		fflush(ev->out);
 		free(line);
 	}
+	evidence_of(ev, e, hook, target, comm, cg);
 	cJSON_Delete(o);
 	ev->nevents++;
 	return 0;
@@ -261,7 +342,11 @@ static uint64_t drops(struct events *ev)
 static void report_drops(struct events *ev)
 {
 	uint64_t n = drops(ev);
+	struct metrics *m = evidence_metrics(ev->d);
 
+	/* The kernel's total since the maps were created (they outlive daemons). */
+	if (m)
+		metrics_counter_set(m, MX_RINGBUF_DROPS, NULL, NULL, n);
 	if (n > ev->drops_reported) {
 		warnx("ring buffer full: %llu events lost (%llu in total since the maps were "
 		      "created)",

@@ -2,12 +2,13 @@
  * mcpguardd: kernel enforcement for the MCP cgroup.
  *
  *   mcpguardd --cgroup /mcp [--policy FILE] [--audit] [--require-lsm] [--pin-root DIR]
- *             [--events FILE] [--socket PATH] [-v]
+ *             [--events FILE] [--socket PATH] [--record FILE|none]
+ *             [--metrics ADDR|unix:PATH|none] [-v]
  *   mcpguardd --uninstall [--pin-root DIR]
  *
  * Start-up order matters: policy (refuse a bad one), cgroup, BPF load + rules +
- * attach (or adopt pinned links), files, events, control socket, then drop
- * capabilities and serve. Any hook that cannot be attached is fatal: the daemon
+ * attach (or adopt pinned links), files, events, control socket, flight recorder
+ * and metrics (the recorder key is root's), then drop capabilities and serve. Any hook that cannot be attached is fatal: the daemon
  * never runs while pretending to enforce. On exit the pinned links stay; only
  * --uninstall turns enforcement off.
  */
@@ -33,6 +34,7 @@
 #include "daemon.h"
 #include "egress.h"
 #include "events.h"
+#include "evidence.h"
 #include "log.h"
 #include "pin.h"
 
@@ -42,7 +44,8 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: mcpguardd --cgroup PATH [--policy FILE] [--audit] [--require-lsm]\n"
-			"                 [--pin-root DIR] [--events FILE] [--socket PATH] [-v]\n"
+			"                 [--pin-root DIR] [--events FILE] [--socket PATH]\n"
+			"                 [--record FILE|none] [--metrics ADDR|unix:PATH|none] [-v]\n"
 			"       mcpguardd --uninstall [--pin-root DIR]\n");
 	exit(2);
 }
@@ -117,12 +120,15 @@ int main(int argc, char **argv)
 	    {"pin-root", required_argument, NULL, 'P'},
 	    {"events", required_argument, NULL, 'e'},
 	    {"socket", required_argument, NULL, 's'},
+	    {"record", required_argument, NULL, 'R'},
+	    {"metrics", required_argument, NULL, 'M'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	static struct daemon d;
 	const char *cgroup = NULL, *events_path = NULL, *sock = NULL;
+	const char *record = NULL, *metrics = NULL;
 	bool audit = false, uninstall = false;
 	int verbose = 0, ch, sfd, rbfd, ctlfd, stop = 0;
 	time_t next_files = 0;
@@ -155,6 +161,12 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			sock = optarg;
+			break;
+		case 'R':
+			record = optarg;
+			break;
+		case 'M':
+			metrics = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -212,6 +224,8 @@ int main(int argc, char **argv)
 			     d.files_mode == FILES_OFF ? "not probed: files disabled by policy"
 						       : "unavailable on this kernel") < 0)
 		fatalx("packet-socket enforcement could not be set up; not starting");
+	if (evidence_start(&d, record, record != NULL, metrics, metrics != NULL) < 0)
+		fatalx("flight recorder or metrics could not be set up as asked; not starting");
 	if ((rbfd = events_start(&d, events_path)) < 0)
 		fatalx("events could not be set up; not starting");
 	if ((ctlfd = control_start(&d, sock)) < 0)
@@ -230,18 +244,22 @@ int main(int argc, char **argv)
 	info("policy: %s; events to %s; control socket %s; capabilities kept: %s",
 	     d.policy_path ? d.policy_path : "built-in defaults",
 	     events_path ? events_path : "stdout", sock, caps_kept());
+	info("evidence: %s; %s", evidence_record_note(&d), evidence_metrics_note(&d));
 
 	while (!stop) {
-		struct pollfd pfd[4] = {
+		struct pollfd pfd[5] = {
 		    {.fd = rbfd, .events = POLLIN},
 		    {.fd = ctlfd, .events = POLLIN},
 		    {.fd = sfd, .events = POLLIN},
 		    {.fd = egress_fd(&d), .events = POLLIN},
+		    {.fd = evidence_metrics_fd(&d), .events = POLLIN}, /* -1: ignored */
 		};
 		time_t now;
 
-		if (poll(pfd, 4, TICK_MS) < 0 && errno != EINTR)
+		if (poll(pfd, 5, TICK_MS) < 0 && errno != EINTR)
 			fatal("poll");
+		if (pfd[4].revents)
+			evidence_metrics_serve(&d);
 		if (pfd[3].revents)
 			egress_poll(&d);
 		if (pfd[0].revents)
@@ -254,6 +272,7 @@ int main(int argc, char **argv)
 		egress_tick(&d, now);
 		events_tick(&d, now);
 		control_tick(&d);
+		evidence_tick(&d, now);
 		if (now >= next_files) {
 			files_tick(&d);
 			next_files = now + FILES_TICK_SECS;
@@ -263,6 +282,7 @@ int main(int argc, char **argv)
 	control_stop(&d);
 	files_stop(&d);
 	events_stop(&d);
+	evidence_stop(&d); /* after the last events and session ends are recorded */
 	egress_stop(&d);
 	close(d.cgroup_fd);
 	policy_free(d.pol);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evidence.h"
 #include "log.h"
 #include "session.h"
 #include "xmalloc.h"
@@ -194,6 +195,7 @@ struct session *session_place(struct daemon *d, int pidfd, pid_t peer_pid, uid_t
 	s->next = *head;
 	*head = s;
 	info("session %s: pid %d (%s) placed in %s", s->id, (int)pid, s->cmd, s->path);
+	evidence_session(d, s, "session-start", NULL, peer_uid);
 	return s;
 }
 
@@ -293,6 +295,8 @@ void session_end_conn(struct daemon *d, int conn)
 		session_kill(s);
 		session_remove(d, s);
 		info("session %s ended", s->id);
+		evidence_session(d, s, "session-end", "the proxy's control connection closed",
+				 s->owner);
 	}
 }
 
