@@ -155,6 +155,13 @@ static void q_flush(struct relay *r, struct outq *q)
 			q->broken = 1;
 			continue;
 		}
+		if (k == 0) {
+			/* Nothing moved although bytes are due: never spin on it. */
+			warnx("no progress writing to %s",
+			      q == &r->q[DIR_C2S] ? "the server" : "the client");
+			q->broken = 1;
+			continue;
+		}
 		if (c->kind == CH_MEM)
 			r->st->written += (size_t)k;
 		else
