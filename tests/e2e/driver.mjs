@@ -312,6 +312,16 @@ await check("evil: injected tool response is replaced by an error", async () => 
 	});
 });
 
+await check("evil: response_scanning strip replaces the injected text with a redaction note, the response still arrives", async () => {
+	await evil({ policy: basePolicy("mcp_response_scanning: {enabled: true, action: strip}\n") }, async (c, s) => {
+		const r = await c.callTool({ name: "get_news", arguments: {} });
+		const text = JSON.stringify(r);
+		assert.ok(!/Ignore all previous instructions/i.test(text), `not redacted: ${text}`);
+		assert.match(r.content[0].text, /\[redacted by mcpguard: [\w-]+\]/);
+		assert.ok(finding(s, (f) => f.scanner === "injection" && f.action === "strip"));
+	});
+});
+
 await check("evil: injection in notifications and sampling requests never reaches the client", async () => {
 	await evil({ policy: basePolicy() }, async (c, s, log) => {
 		await c.callTool({ name: "misbehave", arguments: { how: "benign-notification" } });
