@@ -183,3 +183,25 @@ TEST(idgrab_ignores_nested_ids_and_string_values)
 	idgrab_feed(&g, s, strlen(s));
 	ASSERT_FALSE(g.done);
 }
+
+/* A large message grows the buffer; once it is consumed the memory goes back. */
+TEST(framing_buffer_shrinks_after_a_large_message)
+{
+	struct framer f;
+	size_t n = 3 * 1024 * 1024, avail;
+	char *big = malloc(n + 2);
+
+	framer_init(&f, 16 * 1024 * 1024);
+	memset(big, 'a', n);
+	big[n] = '\n';
+	big[n + 1] = '\0';
+	feed_chunks(&f, big, 1 << 20);
+	ASSERT_EQ(ngot, 1);
+	ASSERT_EQ(got[0].kind, FR_LINE);
+	ASSERT_EQ(got[0].len, n);
+	ASSERT_TRUE(f.cap > n);
+	framer_space(&f, &avail);
+	ASSERT_TRUE(f.cap <= 64 * 1024);
+	free(big);
+	framer_free(&f);
+}

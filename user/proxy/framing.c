@@ -6,6 +6,7 @@
 #include "xmalloc.h"
 
 #define FR_INITIAL (64 * 1024)
+#define FR_SHRINK (1024 * 1024)
 
 void idgrab_reset(struct idgrab *g)
 {
@@ -147,6 +148,13 @@ char *framer_space(struct framer *f, size_t *avail)
 		f->start = f->len = f->scanned = 0;
 		*avail = f->cap;
 		return f->buf;
+	}
+	if (f->start == f->len && f->cap > FR_SHRINK) {
+		/* Idle after a large message: give the memory back. */
+		free(f->buf);
+		f->cap = f->max + 2 < FR_INITIAL ? f->max + 2 : FR_INITIAL;
+		f->buf = xmalloc(f->cap);
+		f->start = f->len = f->scanned = 0;
 	}
 	if (f->start > 0 && (f->start == f->len || f->len == f->cap || f->start > f->cap / 2)) {
 		/* Only the unfinished tail of a message moves. */
