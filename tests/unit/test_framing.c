@@ -168,8 +168,9 @@ TEST(framing_oversize_at_eof_is_reported)
 TEST(idgrab_ignores_nested_ids_and_string_values)
 {
 	struct idgrab g;
-	const char *s = "{\"params\":{\"id\":1,\"arr\":[{\"id\":2}]},\"note\":\"id\",\"x\":\"\\\"id\\\"\","
-			"\"id\" : -12}";
+	const char *s =
+	    "{\"params\":{\"id\":1,\"arr\":[{\"id\":2}]},\"note\":\"id\",\"x\":\"\\\"id\\\"\","
+	    "\"id\" : -12}";
 
 	idgrab_reset(&g);
 	for (size_t i = 0; s[i]; i++)

@@ -5,26 +5,46 @@
 #include "t.h"
 
 static const char *valid[] = {
-	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"x\","
-	"\"arguments\":{\"a\":[1,2.5,-3e2,0,-0,1E+2,true,false,null],\"b\":{}}}}",
-	"  [ ]  ",
-	"{}",
-	"\"plain\"",
-	"\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t end\"",
-	"\"\\u00e9\\u4e2d\\ud83d\\ude00 \\u0041\"",
-	"{\"k\\u00e9y\":\"v\",\"\":\"empty key\"}",
-	"[123456789012345678, 0.000001, 1.7976931348623157e308, -12.5e-7]",
-	"{\"a\":{\"b\":{\"c\":[[[\"deep\"]]]}}}",
-	"\"caf\xc3\xa9 raw utf-8\"",
-	"[\"a\\\\\",\"\\\\\\\"\"]",
-	"{\"x\" : [ 1 , { \"y\" : \"z\" } ] }",
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"x\","
+    "\"arguments\":{\"a\":[1,2.5,-3e2,0,-0,1E+2,true,false,null],\"b\":{}}}}",
+    "  [ ]  ",
+    "{}",
+    "\"plain\"",
+    "\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t end\"",
+    "\"\\u00e9\\u4e2d\\ud83d\\ude00 \\u0041\"",
+    "{\"k\\u00e9y\":\"v\",\"\":\"empty key\"}",
+    "[123456789012345678, 0.000001, 1.7976931348623157e308, -12.5e-7]",
+    "{\"a\":{\"b\":{\"c\":[[[\"deep\"]]]}}}",
+    "\"caf\xc3\xa9 raw utf-8\"",
+    "[\"a\\\\\",\"\\\\\\\"\"]",
+    "{\"x\" : [ 1 , { \"y\" : \"z\" } ] }",
 };
 
 static const char *invalid[] = {
-	"+1",	   "01",	"1.",	      ".5",	     "[1,]",	    "{\"a\":1,}",
-	"\"\\x\"", "\"\\ud800\"", "\"\\udc00x\"", "tru",	     "[",	    "{\"a\" 1}",
-	"\"a\tb\"", "\"unterminated", "{\"a\":}", "[1 2]",	     "-",	    "1e",
-	"\"\\u12g4\"", "{1:2}",	"nul",	      "\"\\ud800\\u0041\"", "",	    "   ",
+    "+1",
+    "01",
+    "1.",
+    ".5",
+    "[1,]",
+    "{\"a\":1,}",
+    "\"\\x\"",
+    "\"\\ud800\"",
+    "\"\\udc00x\"",
+    "tru",
+    "[",
+    "{\"a\" 1}",
+    "\"a\tb\"",
+    "\"unterminated",
+    "{\"a\":}",
+    "[1 2]",
+    "-",
+    "1e",
+    "\"\\u12g4\"",
+    "{1:2}",
+    "nul",
+    "\"\\ud800\\u0041\"",
+    "",
+    "   ",
 };
 
 static char *printed(cJSON *c)
@@ -43,7 +63,8 @@ TEST(jsonparse_matches_cjson_on_valid_json)
 		char *b = printed(cJSON_Parse(valid[i]));
 
 		if (!a || !b || strcmp(a, b) != 0)
-			T_FAIL("input %zu: ours %s, cJSON %s", i, a ? a : "(null)", b ? b : "(null)");
+			T_FAIL("input %zu: ours %s, cJSON %s", i, a ? a : "(null)",
+			       b ? b : "(null)");
 		free(a);
 		free(b);
 	}
@@ -115,8 +136,8 @@ TEST(jsonparse_mutations_never_accepted_differently_from_cjson)
 		char *pa = printed(a), *pb = printed(cJSON_ParseWithLength(buf, n));
 
 		if (!pb || strcmp(pa, pb) != 0) {
-			T_FAIL("mutant read differently: %.*s\n ours %s\n cJSON %s", (int)n, buf, pa,
-			       pb ? pb : "(rejected)");
+			T_FAIL("mutant read differently: %.*s\n ours %s\n cJSON %s", (int)n, buf,
+			       pa, pb ? pb : "(rejected)");
 			free(pa);
 			free(pb);
 			return;

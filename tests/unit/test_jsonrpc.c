@@ -28,9 +28,9 @@ TEST(jsonrpc_classifies_messages)
 		  JR_REQUEST);
 	ASSERT_STREQ(id, "1");
 	ASSERT_STREQ(method, "tools/list");
-	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &id,
-			  &method),
-		  JR_NOTIFICATION);
+	ASSERT_EQ(
+	    kind_of("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &id, &method),
+	    JR_NOTIFICATION);
 	ASSERT_TRUE(id == NULL);
 	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"result\":{}}", &id, &method),
 		  JR_RESPONSE);
@@ -42,12 +42,13 @@ TEST(jsonrpc_classifies_messages)
 		  JR_INVALID);
 	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"x\"}", &id, &method),
 		  JR_INVALID);
-	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{},\"error\":{}}", &id, &method),
-		  JR_INVALID);
+	ASSERT_EQ(
+	    kind_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{},\"error\":{}}", &id, &method),
+	    JR_INVALID);
 	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":1}", &id, &method), JR_INVALID);
-	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"result\":1}", &id,
-			  &method),
-		  JR_INVALID);
+	ASSERT_EQ(
+	    kind_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"result\":1}", &id, &method),
+	    JR_INVALID);
 	ASSERT_EQ(kind_of("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\"}]", &id, &method),
 		  JR_INVALID);
 	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"x\"}", &id, &method),
@@ -59,9 +60,9 @@ TEST(jsonrpc_classifies_messages)
 	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"result\":{}}", &id, &method),
 		  JR_RESPONSE);
 	ASSERT_STREQ(id, "1.5");
-	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":9007199254740991,\"result\":{}}", &id,
-			  &method),
-		  JR_RESPONSE);
+	ASSERT_EQ(
+	    kind_of("{\"jsonrpc\":\"2.0\",\"id\":9007199254740991,\"result\":{}}", &id, &method),
+	    JR_RESPONSE);
 	ASSERT_STREQ(id, "9007199254740991");
 	ASSERT_EQ(kind_of("{\"jsonrpc\":\"2.0\",\"id\":7,\"params\":{}}", &id, &method),
 		  JR_INVALID);
@@ -77,14 +78,14 @@ TEST(jsonrpc_outstanding_ids_answered_once)
 	jr_table_init(&t, 2);
 	ASSERT_EQ(jr_table_add(&t, "1", "tools/call", "echo"), 0);
 	ASSERT_EQ(jr_table_add(&t, "1", "tools/list", NULL), -1); /* duplicate outstanding */
-	ASSERT_EQ(jr_table_add(&t, "\"1\"", "ping", NULL), 0);	 /* "1" and 1 are different ids */
-	ASSERT_EQ(jr_table_add(&t, "3", "ping", NULL), -2);	 /* bounded */
+	ASSERT_EQ(jr_table_add(&t, "\"1\"", "ping", NULL), 0);	  /* "1" and 1 are different ids */
+	ASSERT_EQ(jr_table_add(&t, "3", "ping", NULL), -2);	  /* bounded */
 	ASSERT_EQ(jr_table_take(&t, "2", &p), -1);
 	ASSERT_EQ(jr_table_take(&t, "1", &p), 0);
 	ASSERT_STREQ(p.method, "tools/call");
 	ASSERT_STREQ(p.tool, "echo");
 	jr_pending_free(&p);
-	ASSERT_EQ(jr_table_take(&t, "1", &p), -1); /* a second answer is unsolicited */
+	ASSERT_EQ(jr_table_take(&t, "1", &p), -1);	   /* a second answer is unsolicited */
 	ASSERT_EQ(jr_table_add(&t, "1", "ping", NULL), 0); /* ids may be reused once answered */
 	jr_table_free(&t);
 }
