@@ -90,7 +90,12 @@ const struct trule inject_rules[] = {
      "credentials|credit card|card numbers?|cvv|social security|ssn|2fa codes?|otp|one time "
      "(?:code|password)|seed phrase|recovery phrase|mnemonic|login details|bank details|pin)\\b"},
     {TC_CRED_ASK, TS_HIGH, 0,
-     "(?:reveal|leak|disclose|dump|exfiltrate) (?:(?:all|the|your|any|of|me|us) )*" CREDS},
+     "(?:reveal|leak|disclose|dump|exfiltrate) (?:(?:me|us|all|of|any) )*(?:your|the user s|"
+     "their) " CREDS},
+    /* "curl could leak the password" in a changelog is a report, not an order. */
+    {TC_CRED_ASK, TS_HIGH, 0,
+     "(?:reveal|disclose|dump|print|output|repeat|show me) (?:your|the) (?:system prompt|initial "
+     "instructions|hidden instructions)\\b"},
     {TC_CRED_ASK, TS_HIGH, 0,
      "(?:send|give|tell|email|show) (?:me|us) (?:(?:all|the|your|any|of) )*" CREDS},
     {TC_CRED_ASK, TS_LOW, 0,
@@ -169,14 +174,16 @@ const struct trule inject_rules[] = {
     /* A markdown image whose URL carries a placeholder for data is a beacon. */
     {TC_EXFIL, TS_HIGH, TS_RAW,
      "!\\[[^\\]\\n]*\\]\\(\\s*<?https?://[^\\s)]+[?&#][^\\s)]*(?:\\{|\\$\\{|"
-     "%7[bB]|<[a-z_]|\\[[A-Za-z_ ]{3,}\\]|INSERT|SECRET|BASE64)"},
+     "%7[bB]|<[a-z_]|\\[[A-Za-z_ ]{3,}\\])"},
     {TC_EXFIL, TS_LOW, TS_RAW,
      "!\\[[^\\]\\n]*\\]\\(\\s*<?https?://[^\\s)]+[?&][^\\s)=&]{1,50}=[A-Za-z0-9+/%_.="
      "-]{24}"},
     /* concealment from the user */
     {TC_CONCEAL, TS_HIGH, 0,
-     "(?:do not|don t|dont|never|must not|should not|without) [^\\n]{0,24}(?:tell(?:ing)?|"
-     "inform(?:ing)?) [^\\n]{0,36}(?:the |your )?users?\\b"},
+     "(?:do not|don t|dont|never|must not|should not) [^\\n]{0,24}(?:tell|inform) [^\\n]{0,36}"
+     "(?:the|your) users?\\b"},
+    /* "e2fsck clears it quietly without telling the user" describes software. */
+    {TC_CONCEAL, TS_LOW, 0, "without (?:telling|informing) (?:the|your) users?\\b"},
     {TC_CONCEAL, TS_LOW, 0,
      "(?:do not|don t|dont|never|must not|should not|without) [^\\n]{0,24}(?:notify(?:ing)?|"
      "alert(?:ing)?|warn(?:ing)?|ask(?:ing)?) (?:the |your )?users?\\b"},

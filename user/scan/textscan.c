@@ -83,7 +83,7 @@ static const struct anchor anchors[] = {
     {"message", B(TC_SHADOW), 0},
     {"message history", B(TC_EXFIL), 0},
     {"previous messages", B(TC_EXFIL), 0},
-    {"instruction", A_OVR | B(TC_MEMORY), 0},
+    {"instruction", A_OVR | B(TC_MEMORY) | B(TC_CRED_ASK), 0},
     {"ignor", A_OVR, 0},
     {"disregard", A_OVR, 0},
     {"forget", A_OVR, 0},
