@@ -210,3 +210,18 @@ int ctl_verdict(int s, const char *session, const char *action, const char *reas
 	cJSON_Delete(req);
 	return rc;
 }
+
+int ctl_metrics(int s, const char *session, const cJSON *deltas, char *err, size_t errlen)
+{
+	cJSON *req = cJSON_CreateObject(), *reply = NULL;
+	int rc;
+
+	cJSON_AddStringToObject(req, "op", "metrics");
+	cJSON_AddStringToObject(req, "session", session);
+	/* borrowed: deleting req leaves the caller's deltas alone */
+	cJSON_AddItemReferenceToObject(req, "metrics", (cJSON *)deltas);
+	rc = ctl_call(s, req, -1, &reply, err, errlen);
+	cJSON_Delete(reply);
+	cJSON_Delete(req);
+	return rc;
+}

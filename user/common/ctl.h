@@ -9,6 +9,8 @@
  *   {"op":"release","session":S}          (root only: the operator lifts quarantine)
  *   {"op":"sessions"}                     -> {"ok":true,"sessions":[...]} (own, or all for root)
  *   {"op":"status"}                       -> daemon mode, for `mcpguard doctor`/run banners
+ *   {"op":"metrics","session":S,"metrics":{...}}  counter deltas (metrics_take_json) from
+ *        the proxy of session S, on the connection that placed it; served with server="cmd"
  * Errors: {"ok":false,"error":"..."}. A session ends when the connection that
  * placed it closes: its processes are killed and its cgroup removed.
  */
@@ -35,6 +37,8 @@ int ctl_place(int s, pid_t child, char *const argv[], char *session, size_t sess
 	      char *err, size_t errlen);
 int ctl_verdict(int s, const char *session, const char *action, const char *reason, char *err,
 		size_t errlen);
+/* Report metric deltas (metrics_take_json) of this connection's session. */
+int ctl_metrics(int s, const char *session, const struct cJSON *deltas, char *err, size_t errlen);
 
 /* Helpers for both ends: a message with an optional fd. */
 ssize_t ctl_send(int s, const char *buf, size_t len, int fd);

@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "evidence.h"
 #include "log.h"
+#include "metrics.h"
 #include "session.h"
 #include "xmalloc.h"
 
@@ -314,6 +315,44 @@ static void op_release(struct daemon *d, struct conn *k, const cJSON *req)
 	reply(k, r);
 }
 
+/*
+ * Counts from the proxy of a session, added under server="<its command>". Only on
+ * the connection that placed the session: a process cannot speak for a server it
+ * does not front (and guarded processes never get here).
+ */
+static void op_metrics(struct daemon *d, struct conn *k, const cJSON *req)
+{
+	const cJSON *deltas = cJSON_GetObjectItemCaseSensitive(req, "metrics");
+	const char *id = jstr(req, "session");
+	struct metrics *m = evidence_metrics(d);
+	struct session *s = id ? session_find(d, id) : NULL;
+	char labels[512];
+	cJSON *r;
+
+	if (!s || s->conn != k->fd) {
+		reply_err(k, "metrics only for a session placed through this connection");
+		return;
+	}
+	if (!cJSON_IsObject(deltas)) {
+		reply_err(k, "metrics needs a \"metrics\" object");
+		return;
+	}
+	if (m) {
+		if (metrics_labels(labels, sizeof(labels), "server", s->cmd, NULL) < 0) {
+			reply_err(k, "server label too long");
+			return;
+		}
+		if (metrics_merge_json(m, deltas, labels) < 0) {
+			reply_err(k, "some metrics were refused (unknown family, bounds or counts)");
+			return;
+		}
+	}
+	r = cJSON_CreateObject();
+	cJSON_AddTrueToObject(r, "ok");
+	cJSON_AddBoolToObject(r, "served", m != NULL);
+	reply(k, r);
+}
+
 static void op_sessions(struct daemon *d, struct conn *k)
 {
 	cJSON *r = cJSON_CreateObject(), *arr;
@@ -371,6 +410,8 @@ static void handle(struct daemon *d, struct conn *k)
 		op_release(d, k, req);
 	else if (strcmp(op, "sessions") == 0)
 		op_sessions(d, k);
+	else if (strcmp(op, "metrics") == 0)
+		op_metrics(d, k, req);
 	else
 		reply_err(k, "unknown op '%s'", op);
 	if (fd >= 0)

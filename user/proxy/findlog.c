@@ -132,3 +132,42 @@ void findlog_event(struct findlog *l, const struct msgctx *c, const char *event,
 		cJSON_AddStringToObject(o, "detail", detail);
 	emit(l, o);
 }
+
+#define ALLOW_MAX_ARGS 32 /* argument names listed; the rest are counted */
+
+void findlog_allow(struct findlog *l, const struct msgctx *c, const char *tool,
+		   enum pol_action action, const cJSON *args)
+{
+	char summary[REC_MAX_FIELD];
+	const cJSON *a, *obj = cJSON_IsObject(args) ? args : NULL;
+	struct rec_event ev;
+	cJSON *o, *names;
+	size_t off;
+	int n = 0;
+
+	if (!l || !l->rec || !tool)
+		return;
+	o = record(l, c, "allow");
+	names = cJSON_AddArrayToObject(o, "arguments");
+	off = (size_t)snprintf(summary, sizeof(summary), "tools/call %.128s(", tool);
+	/* Names only: a value may be the very secret another call was blocked for. */
+	cJSON_ArrayForEach(a, obj)
+	{
+		if (n++ >= ALLOW_MAX_ARGS || !a->string)
+			continue;
+		cJSON_AddItemToArray(names, cJSON_CreateString(a->string));
+		if (off < sizeof(summary))
+			off += (size_t)snprintf(summary + off, sizeof(summary) - off, "%s%.64s",
+						n > 1 ? ", " : "", a->string);
+	}
+	if (n > ALLOW_MAX_ARGS && off < sizeof(summary))
+		off += (size_t)snprintf(summary + off, sizeof(summary) - off, ", +%d more",
+					n - ALLOW_MAX_ARGS);
+	if (off < sizeof(summary))
+		snprintf(summary + off, sizeof(summary) - off, ")");
+	ev = (struct rec_event){.kind = "allow", .tool = tool, .verdict = pol_action_name(action),
+				.summary = summary, .extra = o};
+	if (recorder_append(l->rec, &ev) < 0)
+		warn("flight recorder: a record was lost");
+	cJSON_Delete(o);
+}

@@ -35,5 +35,13 @@ void findlog_finding(struct findlog *l, const struct msgctx *c, const struct fin
 /* A proxy-level event (unsolicited response, oversize, parse error...). */
 void findlog_event(struct findlog *l, const struct msgctx *c, const char *event,
 		   enum pol_action action, const char *detail);
+/*
+ * A tools/call that went on to the server (action: allow, or warn/strip when
+ * findings let it pass): a flight-recorder line of kind "allow" naming the tool
+ * and its argument names, never their values. Only with --log (the recorder).
+ */
+struct cJSON;
+void findlog_allow(struct findlog *l, const struct msgctx *c, const char *tool,
+		   enum pol_action action, const struct cJSON *args);
 
 #endif

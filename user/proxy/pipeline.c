@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "pipeline.h"
@@ -14,6 +15,7 @@
 #include "injection.h"
 #include "jsonparse.h"
 #include "jsonsafe.h"
+#include "pmetrics.h"
 #include "poison.h"
 #include "shell.h"
 #include "ssrf.h"
@@ -179,6 +181,7 @@ static enum pol_action judge(struct pipeline *p, const struct msgctx *c, struct 
 
 		f->action = pipeline_action(p->pol, f);
 		findlog_finding(p->log, c, f);
+		pmetrics_finding(p->metrics, f);
 		if (f->action > best ||
 		    (worst && !*worst && f->action == best && best > PA_ALLOW)) {
 			best = f->action;
@@ -688,6 +691,10 @@ static void client_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 							 &v->replylen);
 			return;
 		}
+		if (tool) /* a tools/call on its way to the server: recorded, names only */
+			findlog_allow(p->log, &c, tool, a,
+				      cJSON_GetObjectItemCaseSensitive(
+					  cJSON_GetObjectItemCaseSensitive(m, "params"), "arguments"));
 	} else {
 		cancelled(&p->pending[DIR_C2S], method, m);
 	}
@@ -781,8 +788,28 @@ static void server_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 	forward_or_replace(v, m, changed);
 }
 
+static void judge_line(struct pipeline *p, enum direction dir, const char *line, size_t len,
+		       struct verdict *v);
+
 void pipeline_line(struct pipeline *p, enum direction dir, const char *line, size_t len,
 		   struct verdict *v)
+{
+	struct timespec t0, t1;
+
+	if (!p->metrics) {
+		judge_line(p, dir, line, len, v);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	judge_line(p, dir, line, len, v);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!blank(line, len))
+		pmetrics_message(p->metrics, dir, len,
+				 (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+static void judge_line(struct pipeline *p, enum direction dir, const char *line, size_t len,
+		       struct verdict *v)
 {
 	const char *end = NULL, *method = NULL;
 	char *idtext = NULL, why[160];

@@ -39,6 +39,7 @@ struct drift;
 struct guard;
 struct binding;
 struct chain;
+struct pmetrics;
 
 struct pipeline {
 	const struct policy *pol;
@@ -57,6 +58,7 @@ struct pipeline {
 	unsigned long long nmsg[2], nblocked[2];
 	struct guard *guard; /* the session in the kernel, or NULL: verdicts go there */
 	int verdict_sent;    /* the session verdict is sent once */
+	struct pmetrics *metrics; /* counts for mcpguardd (pmetrics.h), or NULL */
 };
 
 /* Compiles every scanner's patterns once. Returns -1 with err filled if one fails. */

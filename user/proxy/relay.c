@@ -13,6 +13,7 @@
 
 #include "framing.h"
 #include "log.h"
+#include "pmetrics.h"
 #include "relay.h"
 #include "xmalloc.h"
 
@@ -472,6 +473,10 @@ int relay_run(struct pipeline *p, int cin, int cout, struct child *c, int sigfd,
 		 */
 		if (reaped && !ss->eof)
 			timeout = 200;
+		/* Counts for the daemon leave every few seconds, also when traffic stops. */
+		pmetrics_flush(p->metrics, 0);
+		if (timeout < 0)
+			timeout = pmetrics_due_ms(p->metrics);
 		int k = poll(pf, (nfds_t)n, timeout);
 
 		if (k < 0) {

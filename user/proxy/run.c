@@ -13,6 +13,7 @@
 #include "findlog.h"
 #include "log.h"
 #include "pipeline.h"
+#include "pmetrics.h"
 #include "relay.h"
 #include "spawn.h"
 #include "xmalloc.h"
@@ -144,7 +145,11 @@ int cmd_run(int argc, char **argv)
 		policy_free(pol);
 		return code;
 	}
+	/* With a daemon session, what is scanned and found is counted and served by it. */
+	p.metrics = pmetrics_new(&g);
 	status = relay_run(&p, STDIN_FILENO, STDOUT_FILENO, &child, sfd, &st);
+	pmetrics_free(p.metrics); /* the last counts, while the connection is open */
+	p.metrics = NULL;
 	close(sfd);
 	debug("relay: %llu messages from the client (%llu blocked), %llu from the server (%llu "
 	      "blocked); %llu bytes spliced, %llu written, %llu dropped",
