@@ -3,9 +3,10 @@
  * errors, notifications, sampling/elicitation requests) scanned for text that
  * tries to steer the model: authority claims, instruction overrides, credential
  * solicitation, memory persistence, tool-call steering, exfiltration, hidden
- * text. Scanner name "injection". Text is matched raw and, when it is not pure
- * ASCII, again after normalize.h folding; base64/hex runs of >= 24 characters
- * that decode to text are scanned too (two levels deep).
+ * text, concealment. Scanner name "injection". Text is matched raw and, around
+ * non-ASCII characters, leet words and long blank runs, again after normalize.h
+ * folding; base64/hex runs of >= 24 characters that decode to text are scanned
+ * too (two levels deep).
  */
 #ifndef MG_INJECTION_H
 #define MG_INJECTION_H

@@ -1,9 +1,11 @@
 /*
- * The one pattern database shared by the injection and poisoning scanners.
- * Both rule tables are compiled together so a string is scanned once, raw,
- * and a second time folded (normalize.h) only when it holds non-ASCII text.
- * Phrase rules are written in a small notation (see ts_expand) that makes them
- * tolerate case, leetspeak and any punctuation between words on raw text.
+ * The pattern databases shared by the injection and poisoning scanners, used
+ * in two stages: one database of anchor words finds where a rule could match,
+ * then each category's rules (one small database per category) run only over
+ * windows around those anchors. A SIMD prescan finds base64/hex runs, leet
+ * words, long blank runs and non-ASCII bytes; windows around the last three are
+ * folded (normalize.h) and scanned again. Phrase rules are written in a small
+ * notation (see ts_expand): a space matches any run of non-alphanumerics.
  */
 #ifndef MG_TEXTSCAN_H
 #define MG_TEXTSCAN_H
