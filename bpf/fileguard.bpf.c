@@ -19,8 +19,6 @@
 #include "files.bpf.h"
 
 #define EPERM 1
-#define S_IFMT 00170000
-#define S_IFDIR 0040000
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -30,39 +28,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  */
 __u32 probe_tgid = 0;
 __u64 probe_hits = 0;
-
-struct verdict {
-	__u64 dev;
-	__u64 ino;
-};
-
-/* Rule protecting this dentry's inode, or (for non-directories) its name. */
-static __always_inline struct mg_file_rule *match_dentry(struct dentry *de, struct verdict *v)
-{
-	struct inode *ino = BPF_CORE_READ(de, d_inode);
-	struct mg_inode_key key = {};
-	struct mg_file_rule *r;
-	const unsigned char *name;
-	__u32 len;
-	__u16 mode = 0;
-
-	if (ino) {
-		key.dev = BPF_CORE_READ(ino, i_sb, s_dev);
-		key.ino = BPF_CORE_READ(ino, i_ino);
-		mode = BPF_CORE_READ(ino, i_mode);
-		v->dev = key.dev;
-		v->ino = key.ino;
-		r = bpf_map_lookup_elem(&mg_file_inodes, &key);
-		if (r)
-			return r;
-	}
-	/* A directory called ".env" is a virtualenv, not a secret: names match files only. */
-	if ((mode & S_IFMT) == S_IFDIR)
-		return 0;
-	name = BPF_CORE_READ(de, d_name.name);
-	len = BPF_CORE_READ(de, d_name.len);
-	return mg_match_name((const char *)name, len);
-}
 
 /* Name-only check for the target of a link or rename (the new name). */
 static __always_inline struct mg_file_rule *match_new_name(struct dentry *de)

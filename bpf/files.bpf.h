@@ -101,6 +101,42 @@ static __always_inline struct mg_file_rule *mg_match_name(const char *name, __u3
 	return 0;
 }
 
+#define MG_S_IFMT 00170000
+#define MG_S_IFDIR 0040000
+
+struct verdict {
+	__u64 dev;
+	__u64 ino;
+};
+
+/* Rule protecting this dentry's inode, or (for non-directories) its name. */
+static __always_inline struct mg_file_rule *match_dentry(struct dentry *de, struct verdict *v)
+{
+	struct inode *ino = BPF_CORE_READ(de, d_inode);
+	struct mg_inode_key key = {};
+	struct mg_file_rule *r;
+	const unsigned char *name;
+	__u32 len;
+	__u16 mode = 0;
+
+	if (ino) {
+		key.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+		key.ino = BPF_CORE_READ(ino, i_ino);
+		mode = BPF_CORE_READ(ino, i_mode);
+		v->dev = key.dev;
+		v->ino = key.ino;
+		r = bpf_map_lookup_elem(&mg_file_inodes, &key);
+		if (r)
+			return r;
+	}
+	/* A directory called ".env" is a virtualenv, not a secret: names match files only. */
+	if ((mode & MG_S_IFMT) == MG_S_IFDIR)
+		return 0;
+	name = BPF_CORE_READ(de, d_name.name);
+	len = BPF_CORE_READ(de, d_name.len);
+	return mg_match_name((const char *)name, len);
+}
+
 /* The action a rule gets under the global audit switch. */
 static __always_inline __u32 mg_file_action(const struct mg_config *cfg,
 					    const struct mg_file_rule *r)

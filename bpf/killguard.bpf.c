@@ -1,26 +1,25 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Kill-on-access fallback for kernels that refuse BPF-LSM programs. At the entry
- * of every syscall that takes a path to a file it may read, link or rename, a task
- * inside the guarded cgroup naming a protected file is sent SIGKILL before the
- * syscall returns to it, and an MG_ACT_KILL event is written.
+ * Kill-on-access fallback for kernels that refuse BPF-LSM programs. Two checks on
+ * a task inside the guarded cgroup, each sending SIGKILL (the caller dies before
+ * the syscall returns to it) and writing an MG_ACT_KILL event:
  *
- * What it sees is the path STRING the caller passed, not the file, so it is
- * weaker than the LSM and the daemon says so at start:
- *  - basename patterns match the last component of the string;
- *  - glob-resolved files match by the absolute path the daemon expanded, or by
- *    their last two components ("parent/name") in the string, or by the name
- *    alone opened in a directory of that parent name (cwd or dirfd): a symlink
- *    or hard link whose own name is not protected, or "../name", is not seen;
- *  - io_uring openat and /proc/self/fd reopen carry no protected name;
- *  - SIGKILL lands when the syscall returns, so the caller's path string is also
- *    blanked to make the syscall fail where the kernel allows bpf_probe_write_user
- *    (not under lockdown); otherwise, or for a path in read-only memory, the
- *    open/link/rename completes before the kill (the secret is not read by the
- *    killed process, but a rename or link may stand, and a sibling thread could
- *    use the fd in that window): the session is tainted so it cannot send it out;
- *  - the path is read at syscall entry, so another thread may rewrite it before
- *    the kernel does (TOCTOU).
+ *  - sys_enter, for every syscall that takes a path to a file it may read, link
+ *    or rename: the path STRING. Basename patterns match its last component;
+ *    glob-resolved files match by the absolute path the daemon expanded, by their
+ *    last two components ("parent/name") in the string, or by the bare name opened
+ *    in a directory of that parent name (cwd or dirfd). Where the kernel allows
+ *    bpf_probe_write_user (not under lockdown) the path is also blanked so the
+ *    syscall itself fails; otherwise a link or rename completes before the kill.
+ *  - sys_exit, for the syscalls that return a new fd (open, openat, openat2, creat,
+ *    open_by_handle_at): the FILE that fd refers to, by (dev, ino) and its own
+ *    name, as the LSM would. This catches what the string hid: symlinks and hard
+ *    links with innocent names, "../", /proc/self/fd reopen.
+ *
+ * Not covered, and said at start: io_uring (no syscall returns the fd); links and
+ * renames through names that hide the file; a path rewritten by another thread
+ * after entry (TOCTOU); a sibling thread using the new fd before the kill lands.
+ * A kill also taints the session, so what escaped cannot be sent out.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -128,6 +127,23 @@ static __always_inline __u32 path_args_ia32(long id)
 	return 0;
 }
 
+/* Syscalls that return a new fd for a path: checked again at exit on the file itself. */
+static __always_inline int opens_native(long id)
+{
+	return id == 2 || id == 85 || id == 257 || id == 437 || id == 304;
+}
+
+static __always_inline int opens_ia32(long id)
+{
+	return id == 5 || id == 8 || id == 295 || id == 437 || id == 342;
+}
+
+/* regs is a trusted BTF pointer here: a direct load, no probe read on every exit. */
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+	return regs->orig_ax;
+}
+
 #define TS_COMPAT 0x0002
 
 static __always_inline int is_compat(void)
@@ -189,6 +205,21 @@ static __always_inline __u32 path_args_ia32(long id)
 	return 0;
 }
 
+static __always_inline int opens_native(long id)
+{
+	return id == 56 || id == 437 || id == 265;
+}
+
+static __always_inline int opens_ia32(long id)
+{
+	return 0;
+}
+
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+	return regs->syscallno;
+}
+
 static __always_inline int is_compat(void)
 {
 	return 0;
@@ -229,22 +260,32 @@ static long scan_slash(__u32 i, void *ctx)
 
 #define AT_FDCWD -100
 
+/* The current task's open file for fd, or NULL. */
+static __always_inline struct file *fd_file(int fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+
+	if (fd < 0 || (unsigned int)fd >= max)
+		return 0;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return 0;
+	return f;
+}
+
 /* Name of the directory a relative path starts from: the cwd or dirfd's dentry. */
 static __always_inline const unsigned char *dir_name(int dirfd)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct fdtable *fdt;
-	struct file **fds, *f = 0;
-	unsigned int max;
+	struct file *f;
 
 	if (dirfd == AT_FDCWD)
 		return BPF_CORE_READ(t, fs, pwd.dentry, d_name.name);
-	fdt = BPF_CORE_READ(t, files, fdt);
-	max = BPF_CORE_READ(fdt, max_fds);
-	fds = BPF_CORE_READ(fdt, fd);
-	if (dirfd < 0 || (unsigned int)dirfd >= max)
-		return 0;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[dirfd]) || !f)
+	f = fd_file(dirfd);
+	if (!f)
 		return 0;
 	return BPF_CORE_READ(f, f_path.dentry, d_name.name);
 }
@@ -403,4 +444,60 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(mg_sys_enter, struct pt_regs *regs, long id)
 {
 	return on_sys_enter(regs, id, 0);
+}
+
+/*
+ * At exit of an open that succeeded, judge the file the fd refers to, as the LSM
+ * would: its (dev, ino) and its own name. This catches what the path string hid
+ * (symlinks and hard links with innocent names, "..", /proc/self/fd reopen). The
+ * fd exists by now, so the caller is killed before it returns to user space.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(mg_sys_exit, struct pt_regs *regs, long ret)
+{
+	struct mg_config *cfg;
+	struct mg_file_rule *r;
+	struct verdict v = {};
+	struct mg_event *e;
+	struct file *f;
+	long id;
+	__u64 sess;
+	__u32 act;
+
+	if (ret < 0)
+		return 0;
+	id = syscall_nr(regs);
+	if (!opens_native(id) && !opens_ia32(id))
+		return 0;
+	cfg = mg_get_config();
+	if (!cfg || !cfg->files_enabled)
+		return 0;
+	sess = mg_session_of_current(cfg);
+	if (!sess)
+		return 0;
+	if (!(is_compat() ? opens_ia32(id) : opens_native(id)))
+		return 0;
+	f = fd_file((int)ret);
+	if (!f)
+		return 0;
+	r = match_dentry(BPF_CORE_READ(f, f_path.dentry), &v);
+	if (!r)
+		return 0;
+	act = mg_file_action(cfg, r);
+	if (act == MG_ACT_BLOCK)
+		act = MG_ACT_KILL;
+	else if (act != MG_ACT_AUDIT)
+		return 0;
+	mg_session_mark(sess, MG_SESS_TAINTED, act == MG_ACT_KILL);
+	if (act == MG_ACT_KILL)
+		bpf_send_signal(SIGKILL);
+	e = mg_event_reserve(MG_HOOK_SYS_ENTER, act, r->rule_id);
+	if (e) {
+		e->dev = v.dev;
+		e->ino = v.ino;
+		bpf_probe_read_kernel_str(e->path, sizeof(e->path),
+					  BPF_CORE_READ(f, f_path.dentry, d_name.name));
+		bpf_ringbuf_submit(e, 0);
+	}
+	return 0;
 }

@@ -132,6 +132,13 @@ denied "relative path ./name" sh -c "cd '$H/.aws' && exec cat ./credentials"
 denied "relative path from the home" sh -c "cd '$H' && exec cat .aws/credentials"
 denied "dirfd-relative openat" "$P" openat "$H/.aws" credentials
 denied "path with // and .." cat "$H/.ssh/..//.aws//credentials"
+# Names that hide the file, made outside the cgroup: judged on the opened file at exit.
+ln -s "$H/.aws/credentials" "$T/innocent-symlink"
+ln "$H/.aws/credentials" "$H/proj/innocent-hardlink"
+denied "innocent-named symlink to a glob-protected file" cat "$T/innocent-symlink"
+denied "innocent-named hard link made before" cat "$H/proj/innocent-hardlink"
+denied "/proc/self/fd reopen" "$P" procfd "$T/innocent-symlink"
+rm -f "$H/proj/innocent-hardlink"
 out=$(inside cat "$H/proj/notes.txt" 2>&1)
 check "guarded process reads a benign file" [ "$out" = "benign notes" ]
 out=$(cat "$H/.ssh/id_rsa" 2>&1)

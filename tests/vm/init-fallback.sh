@@ -80,11 +80,17 @@ killed "relative path from the directory (~/.kube/config)" sh -c "cd $H/.kube &&
 killed "dirfd-relative openat (~/.kube/config)" fileprobe openat $H/.kube config
 killed "path with .. and //" cat $H/.ssh/..//.kube/config
 
-# Documented limit, shown rather than asserted: a symlink with an innocent name,
-# made outside the cgroup, to a file that has no protected basename.
+# Names that hide the file (made outside the cgroup): judged on the opened file at exit.
 ln -s $H/.kube/config /tmp/kc
-out=$(inside cat /tmp/kc 2>&1)
-case $out in *$SECRET*) echo "# known fallback limit: an innocent-named symlink to ~/.kube/config was read" ;; esac
+ln $H/.kube/config $H/proj/innocent
+killed "innocent-named symlink to ~/.kube/config" cat /tmp/kc
+killed "innocent-named hard link made before" cat $H/proj/innocent
+killed "/proc/self/fd reopen" fileprobe procfd /tmp/kc
+rm -f $H/proj/innocent
+
+# Documented limit, shown rather than asserted: io_uring opens are not seen.
+out=$(inside fileprobe uring $H/.kube/config 2>&1)
+case $out in "ok "*) echo "# known fallback limit: io_uring IORING_OP_OPENAT read ~/.kube/config" ;; esac
 
 kill $DPID
 wait $DPID 2>/dev/null

@@ -33,11 +33,12 @@
 static const char *const lsm_pins[] = {"link_file_open", "link_inode_link", "link_inode_rename",
 				       "link_path_truncate"};
 static const char *const kill_pin = "link_kill_sys_enter";
+static const char *const kill_exit_pin = "link_kill_sys_exit";
 /* Maps this module owns (the shared ones in maps.bpf.h belong to the daemon). */
 static const char *const map_pins[] = {"mg_file_inodes", "mg_file_dirs",  "mg_file_names",
 				       "mg_file_conf",	 "mg_file_paths", "mg_file_pairs"};
 
-#define NLINKS 5
+#define NLINKS 6
 
 struct files_state {
 	struct fileguard_bpf *lsm;
@@ -331,7 +332,8 @@ static int start_fallback(struct daemon *d, struct files_state *st, int *blank, 
 		goto fail;
 	}
 	if (attach_one(st, skel->progs.mg_sys_enter_blank, kill_pin, why, whylen) ||
-	    attach_one(st, skel->progs.mg_sys_enter, kill_pin, why, whylen))
+	    attach_one(st, skel->progs.mg_sys_enter, kill_pin, why, whylen) ||
+	    attach_one(st, skel->progs.mg_sys_exit, kill_exit_pin, why, whylen))
 		goto fail;
 	st->kill = skel;
 	return 0;
@@ -355,10 +357,12 @@ static void announce_fallback(const char *why_lsm, int blank, const struct files
 		    "files: *** this kernel refuses bpf_probe_write_user (lockdown?): the syscall "
 		    "still runs before the kill lands, so a link or rename of a protected file "
 		    "by a guarded process takes effect");
-	warnx("files: *** NOT covered in fallback: symlinks and hard links with unprotected names "
-	      "(made outside the cgroup) to glob-protected files whose own name is not a protected "
-	      "basename, '../name' relative paths to them; /proc/self/fd reopen; io_uring; a path "
-	      "rewritten by another thread after entry");
+	warnx("files: *** and an open that returns an fd to a protected file (by inode or own "
+	      "name: symlinks, hard links, '..', /proc/self/fd) is SIGKILLed at syscall exit");
+	warnx("files: *** NOT covered in fallback: io_uring; link/rename through innocent-named "
+	      "symlinks or '../name' paths to files without a protected basename; a path "
+	      "rewritten by another thread after entry; a sibling thread using an fd before "
+	      "the kill lands");
 	info("files: %zu protected absolute paths, %zu basename patterns", st->cur.npaths,
 	     st->fr.nnames);
 }
@@ -407,6 +411,7 @@ int files_start(struct daemon *d)
 		    "BPF-LSM file_open/inode_link/inode_rename/path_truncate: deny with EPERM");
 		pin_links(st, d->pin_root);
 		unpin(d->pin_root, kill_pin);
+		unpin(d->pin_root, kill_exit_pin);
 		info("files: LSM mode: %zu protected inodes, %zu basename patterns",
 		     st->cur.ninodes, st->fr.nnames);
 		return 0;
@@ -497,6 +502,7 @@ int files_uninstall(const char *pin_root)
 	for (i = 0; i < sizeof(lsm_pins) / sizeof(lsm_pins[0]); i++)
 		rc |= unpin(pin_root, lsm_pins[i]);
 	rc |= unpin(pin_root, kill_pin);
+	rc |= unpin(pin_root, kill_exit_pin);
 	for (i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++)
 		rc |= unpin(pin_root, map_pins[i]);
 	return rc ? -1 : 0;
