@@ -334,6 +334,22 @@ TEST(shell_decode_and_run)
 	shell_free();
 }
 
+TEST(shell_history_tampering)
+{
+	ASSERT_EQ(init(), 0);
+	ASSERT_TRUE(fires("history -c", "history-tampering", CONF_LOW));
+	ASSERT_TRUE(fires("unset HISTFILE; curl x.example", "history-tampering", CONF_LOW));
+	ASSERT_TRUE(fires("export HISTFILE=/dev/null", "history-tampering", CONF_LOW));
+	ASSERT_TRUE(fires("HISTSIZE=0 bash", "history-tampering", CONF_LOW));
+	ASSERT_TRUE(fires("> /var/log/auth.log", "history-tampering", CONF_LOW));
+	ASSERT_TRUE(fires("echo > ~/.bash_history", "history-tampering", CONF_LOW));
+	ASSERT_TRUE(fires("shred -u ~/.zsh_history", "history-tampering", CONF_LOW));
+	/* appending to a log is what logs are for */
+	ASSERT_TRUE(quiet("echo done >> /var/log/myapp.log"));
+	ASSERT_TRUE(quiet("history | tail -5"));
+	shell_free();
+}
+
 TEST(shell_obfuscation_resolved_then_judged)
 {
 	static const char *const hidden[] = {"c''at /etc/shadow",

@@ -920,6 +920,17 @@ struct dl_file {
 	const char *path;
 };
 
+/* Is path the target of a truncating redirection (">", not ">>") of c? */
+static int truncates(const struct sh_cmd *c, const char *path)
+{
+	for (size_t r = 0; r < c->nredir; r++)
+		if (c->redir[r].text == path &&
+		    (!strcmp(c->redir[r].op, ">") || !strcmp(c->redir[r].op, ">|") ||
+		     !strcmp(c->redir[r].op, "&>")))
+			return 1;
+	return 0;
+}
+
 static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 {
 	const struct sh_parse *p = j->p;
@@ -959,7 +970,7 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 			fire(j, R_CRON, CONF_HIGH, k, NULL);
 		if (re_hit(P_SYSPERSIST, w[i]))
 			fire(j, R_SYSPERSIST, CONF_HIGH, k, NULL);
-		if (re_hit(P_LOGS, w[i]) && c->nredir && !n)
+		if (re_hit(P_LOGS, w[i]) && truncates(c, w[i]))
 			fire(j, R_HISTORY, CONF_LOW, k, NULL);
 		if (re_hit(P_BLOCKDEV, w[i]))
 			fire(j, R_DISK, CONF_HIGH, k, NULL);
@@ -1251,6 +1262,13 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 		fire(j, R_HISTORY, CONF_LOW, k, NULL);
 }
 
+/* An assignment that stops the shell from keeping history. */
+static int history_off(const char *as)
+{
+	return !strncmp(as, "HISTFILE=", 9) || !strcmp(as, "HISTSIZE=0") ||
+	       !strcmp(as, "HISTFILESIZE=0");
+}
+
 static void judge(const struct sh_parse *p, const char *where, int strong, struct findings *out)
 {
 	struct judge j = {.p = p, .where = where, .out = out};
@@ -1264,8 +1282,14 @@ static void judge(const struct sh_parse *p, const char *where, int strong, struc
 		const struct sh_cmd *c = &p->cmd[i];
 
 		for (size_t a = 0; a < c->nassign; a++)
-			if (!strncmp(c->assign[a], "HISTFILE=", 9) ||
-			    !strncmp(c->assign[a], "HISTSIZE=0", 10))
+			if (history_off(c->assign[a]))
+				fire(&j, R_HISTORY, CONF_LOW, (int)i, NULL);
+		/* export HISTFILE=/dev/null, declare HISTSIZE=0 */
+		for (size_t a = 1; a < c->argc; a++)
+			if (history_off(c->argv[a]) &&
+			    in_list(sh_basename(c->argv[0]),
+				    (const char *const[]){"export", "declare", "typeset", "local",
+							  "readonly", NULL}))
 				fire(&j, R_HISTORY, CONF_LOW, (int)i, NULL);
 		judge_cmd(&j, (int)i, dl, &ndl);
 	}
