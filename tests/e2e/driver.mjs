@@ -410,6 +410,28 @@ await check("evil: session binding on: a tool added mid-session is withheld", as
 	});
 });
 
+await check("evil: a paginated tools/list is judged as one list (no false added/removed), rug-pull still caught", async () => {
+	const pages = async (c) => {
+		const a = await c.listTools();
+		assert.equal(a.nextCursor, "page-2");
+		const b = await c.listTools({ cursor: a.nextCursor });
+		return [...a.tools, ...b.tools];
+	};
+	await evil({ policy: basePolicy("mcp_session_binding: {enabled: true}\n"), env: { EVIL_PAGES: "1" } }, async (c, s, log) => {
+		const first = await pages(c);
+		const names = first.map((t) => t.name);
+		assert.ok(names.includes("get_weather") && names.includes("misbehave") && !names.includes("add_numbers"), `${names}`);
+		assert.ok(!finding(s, (f) => f.rule === "tool-removed" || f.rule === "tool-added"), JSON.stringify(s.findings()));
+		await c.callTool({ name: "misbehave", arguments: { how: "rugpull" } });
+		const second = await pages(c);
+		assert.deepEqual(second.find((t) => t.name === "get_weather"), first.find((t) => t.name === "get_weather"));
+		assert.ok(!second.some((t) => t.name === "backdoor"), "added tool on page 2 delivered");
+		assert.ok(finding(s, (f) => f.rule === "tool-added"));
+		await blocked(c.callTool({ name: "backdoor", arguments: { cmd: "id" } }), -32001, /withheld-tool/);
+		assert.equal(callsTo(log(), "backdoor").length, 0);
+	});
+});
+
 await check("evil: rug-pull between two runs is caught from the persisted baseline", async () => {
 	const dir = join(tmp, "baselines-shared");
 	const pol = basePolicy("", dir);

@@ -171,8 +171,13 @@ rl.on("line", (line) => {
 		] });
 	case "resources/read":
 		return result(m.id, { contents: [{ uri: m.params?.uri, text: "hello" }] });
-	case "tools/list":
-		return result(m.id, { tools: tools() });
+	case "tools/list": {
+		// EVIL_PAGES: the list comes in two pages, the second behind nextCursor.
+		const all = tools();
+		if (!process.env.EVIL_PAGES) return result(m.id, { tools: all });
+		if (m.params?.cursor === "page-2") return result(m.id, { tools: all.slice(6) });
+		return result(m.id, { tools: all.slice(0, 6), nextCursor: "page-2" });
+	}
 	case "tools/call":
 		return call(m.id, m.params?.name, m.params?.arguments ?? {});
 	case "ping":

@@ -1,6 +1,8 @@
 /* The proxy's pipeline: id pairing, fail-closed framing, finding -> action mapping, verdicts. */
+/* The proxy's files are not in the library: compiled in here (jsonparse.c by test_jsonparse.c). */
 #include "../../user/proxy/findlog.c"
 #include "../../user/proxy/pipeline.c"
+#include "../../user/proxy/pmetrics.c"
 #include "t.h"
 
 static struct policy *pol;

@@ -105,6 +105,7 @@ int jr_table_add(struct jr_table *t, const char *id, const char *method, const c
 	t->v[t->n].id = xstrdup(id);
 	t->v[t->n].method = xstrdup(method ? method : "");
 	t->v[t->n].tool = tool ? xstrdup(tool) : NULL;
+	t->v[t->n].cursor = 0;
 	t->n++;
 	return 0;
 }

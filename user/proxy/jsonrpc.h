@@ -38,6 +38,7 @@ struct jr_pending {
 	char *id;     /* compact JSON text of the id */
 	char *method; /* the request's method */
 	char *tool;   /* tools/call: params.name, else NULL */
+	int cursor;   /* a list request for a later page (params.cursor) */
 };
 
 /* Outstanding requests in one direction. Few at a time: a linear table is enough. */

@@ -113,6 +113,7 @@ void pipeline_free(struct pipeline *p)
 	if (p->scan)
 		shell_free();
 	withheld_clear(p);
+	cJSON_Delete(p->tools_pages);
 	for (size_t i = 0; i < p->nwithheld_items; i++)
 		free(p->withheld_items[i]);
 	free(p->withheld_items);
@@ -295,23 +296,54 @@ static const char *tool_name(const cJSON *tool)
 	return cJSON_IsString(n) ? n->valuestring : NULL;
 }
 
+/* Drop the findings from index `from` on whose rule is (or is not, keep_only) `rule`. */
+static void filter_rule(struct findings *fs, size_t from, const char *rule, int keep_only)
+{
+	size_t o = from;
+
+	for (size_t i = from; i < fs->n; i++)
+		if ((strcmp(fs->v[i].rule, rule) == 0) == (keep_only != 0))
+			fs->v[o++] = fs->v[i];
+	fs->n = o;
+}
+
 /*
  * Drift first (a changed tool is put back to its first-seen definition when
  * blocked), then poisoning on what the client would get, then session binding.
- * Returns 1 if the list was changed.
+ * A paginated listing (nextCursor) is judged page by page for drift and
+ * poisoning; what needs the whole list (tools removed, session binding) is
+ * judged on the union when the last page arrives, so page two is not "added"
+ * and page one's tools are not "removed". Returns 1 if the page was changed.
  */
-static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *result,
+static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *result, int cont,
 			   struct findings *fs)
 {
-	cJSON *tools = cJSON_GetObjectItemCaseSensitive(result, "tools");
-	int n, changed = 0;
+	cJSON *tools = cJSON_GetObjectItemCaseSensitive(result, "tools"), *all = NULL;
+	int n, changed = 0, more, multi, off = 0;
 	char *drop;
 
 	if (!cJSON_IsArray(tools))
 		return 0;
+	more = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(result, "nextCursor"));
+	if (!cont) {
+		withheld_clear(p);
+		cJSON_Delete(p->tools_pages);
+		p->tools_pages = NULL;
+	}
+	multi = more || (cont && p->tools_pages);
 	n = cJSON_GetArraySize(tools);
 	drop = xcalloc((size_t)n + 1, 1);
-	withheld_clear(p);
+	if (multi) {
+		/* The server's list so far, this page included, before any change of ours. */
+		if (!p->tools_pages)
+			p->tools_pages = cJSON_CreateArray();
+		off = cJSON_GetArraySize(p->tools_pages);
+		for (int i = 0; i < n; i++)
+			cJSON_AddItemToArray(p->tools_pages,
+					     cJSON_Duplicate(cJSON_GetArrayItem(tools, i), 1));
+		if (!more)
+			all = p->tools_pages;
+	}
 
 	if (p->drift) {
 		enum drift_verdict *dv = xcalloc((size_t)n + 1, sizeof(*dv));
@@ -319,6 +351,18 @@ static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *re
 		enum pol_action a;
 
 		drift_check(p->drift, tools, dv, fs);
+		if (multi)
+			filter_rule(fs, from, "tool-removed", 0);
+		if (all) {
+			/* Removed tools: only the whole list can tell. */
+			enum drift_verdict *uv =
+			    xcalloc((size_t)cJSON_GetArraySize(all) + 1, sizeof(*uv));
+			size_t ufrom = fs->n;
+
+			drift_check(p->drift, all, uv, fs);
+			filter_rule(fs, ufrom, "tool-removed", 1);
+			free(uv);
+		}
 		a = judge(p, c, fs, from, NULL);
 		if (a >= PA_STRIP) {
 			for (int i = 0; i < n; i++) {
@@ -352,16 +396,23 @@ static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *re
 			}
 		}
 	}
-	if (p->binding) {
-		int *added = xcalloc((size_t)n + 1, sizeof(*added));
+	if (p->binding && (!multi || all)) {
+		cJSON *list = all ? all : tools;
+		int total = cJSON_GetArraySize(list);
+		int *added = xcalloc((size_t)total + 1, sizeof(*added));
 		size_t from = fs->n;
 
-		binding_check(p->binding, tools, added, fs);
+		binding_check(p->binding, list, added, fs);
 		if (judge(p, c, fs, from, NULL) >= PA_STRIP) {
-			for (int i = 0; i < n; i++) {
-				if (added[i]) {
-					drop[i] = 1;
+			for (int i = 0; i < total; i++) {
+				if (!added[i])
+					continue;
+				if (i >= off) {
+					drop[i - off] = 1;
 					changed = 1;
+				} else {
+					/* On a page already delivered: its calls are refused. */
+					withhold(p, tool_name(cJSON_GetArrayItem(list, i)));
 				}
 			}
 		}
@@ -381,8 +432,12 @@ static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *re
 		cJSON_ReplaceItemInObjectCaseSensitive(result, "tools", keep);
 		tools = keep;
 	}
-	if (p->chain)
-		chain_learn_tools(p->chain, tools);
+	if (p->chain && (!multi || all))
+		chain_learn_tools(p->chain, all ? all : tools);
+	if (all) {
+		cJSON_Delete(p->tools_pages);
+		p->tools_pages = NULL;
+	}
 	p->list_changed = 0;
 	free(drop);
 	return changed;
@@ -678,6 +733,11 @@ static void client_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 	if (k == JR_REQUEST) {
 		int r = jr_table_add(&p->pending[DIR_C2S], idtext, method, tool);
 
+		if (r == 0 && strcmp(method, "tools/list") == 0 &&
+		    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "params"),
+						     "cursor"))
+			p->pending[DIR_C2S].v[p->pending[DIR_C2S].n - 1].cursor = 1;
+
 		if (r != 0) {
 			const char *why = r == -1 ? "a request with this id is already outstanding"
 						  : "too many outstanding requests";
@@ -692,9 +752,10 @@ static void client_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 			return;
 		}
 		if (tool) /* a tools/call on its way to the server: recorded, names only */
-			findlog_allow(p->log, &c, tool, a,
-				      cJSON_GetObjectItemCaseSensitive(
-					  cJSON_GetObjectItemCaseSensitive(m, "params"), "arguments"));
+			findlog_allow(
+			    p->log, &c, tool, a,
+			    cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(m, "params"), "arguments"));
 	} else {
 		cancelled(&p->pending[DIR_C2S], method, m);
 	}
@@ -730,7 +791,7 @@ static void server_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 			if (error) {
 				scan_server_value(p, error, "error", &fs);
 			} else if (strcmp(pend.method, "tools/list") == 0) {
-				changed = scan_tools_list(p, &c, result, &fs);
+				changed = scan_tools_list(p, &c, result, pend.cursor, &fs);
 			} else if (is_list_method(pend.method)) {
 				if (p->pol->tool_scanning.enabled)
 					poison_scan_result(pend.method, result, &fs);

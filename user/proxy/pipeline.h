@@ -16,6 +16,8 @@
 #include "jsonrpc.h"
 #include "policy.h"
 
+#include <cjson/cJSON.h>
+
 enum direction {
 	DIR_C2S = 0, /* client -> server */
 	DIR_S2C = 1, /* server -> client */
@@ -54,10 +56,11 @@ struct pipeline {
 	size_t nwithheld;
 	char **withheld_items; /* "prompt:NAME", "resource:URI" removed from their lists */
 	size_t nwithheld_items;
-	int list_changed; /* notifications/tools/list_changed seen since the last tools/list */
+	int list_changed;   /* notifications/tools/list_changed seen since the last tools/list */
+	cJSON *tools_pages; /* earlier pages of a paginated tools/list, as the server sent them */
 	unsigned long long nmsg[2], nblocked[2];
-	struct guard *guard; /* the session in the kernel, or NULL: verdicts go there */
-	int verdict_sent;    /* the session verdict is sent once */
+	struct guard *guard;	  /* the session in the kernel, or NULL: verdicts go there */
+	int verdict_sent;	  /* the session verdict is sent once */
 	struct pmetrics *metrics; /* counts for mcpguardd (pmetrics.h), or NULL */
 };
 
