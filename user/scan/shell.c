@@ -1080,6 +1080,15 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 			      strstr(c->argv[i], "/inet/udp/"))))
 				fire(j, R_REVSHELL, CONF_HIGH, k, NULL);
 	}
+	if (is_name(c, interpreters) && c->input && runs_stdin(c)) {
+		/* python3 <<EOF ... EOF, echo '...' | node: the program is the input */
+		if (re_hit(P_NETCODE, c->input) && re_hit(P_SHELLSPAWN, c->input))
+			fire(j, R_REVSHELL, CONF_HIGH, k, NULL);
+		if (re_hit(P_CRED_TEXT, c->input))
+			fire(j, R_CRED_READ, CONF_HIGH, k, NULL);
+		if (re_hit(P_DECODECODE, c->input) && re_hit(P_EXECCODE, c->input))
+			fire(j, R_DECODE_EXEC, CONF_HIGH, k, NULL);
+	}
 
 	/* Destruction. */
 	if (!strcmp(n, "rm") && has_flag(c, a + 1, "rR", "--recursive")) {
