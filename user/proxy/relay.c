@@ -230,6 +230,8 @@ static void forward(struct relay *r, struct side *s, const struct frame *f)
 	send_mem(r, q, f->p, (size_t)(lo - a));
 	q_push(q, CH_HOLD, NULL, (size_t)(end - lo));
 	s->hold_lo = end;
+	if (end < b)
+		q_flush(r, q); /* with the queue empty the tail is written, not copied */
 	send_mem(r, q, f->p + (end - a), (size_t)(b - end));
 }
 
