@@ -63,14 +63,17 @@ await check("relay: a server killed by a signal gives 128+signal", async () => {
 	assert.equal(r.code, 137);
 });
 
-await check("relay: SIGTERM to the proxy is forwarded to the server", async () => {
-	const r = await proxy(["sh", "-c", "trap 'echo got-term >&2; exit 7' TERM; echo trap-set >&2; while :; do sleep 0.05; done"], {
-		// Once the server has its trap: the scanners compile first, which takes a while.
-		onSpawn: (p) => p.stderr.on("data", (d) => { if (String(d).includes("trap-set")) p.kill("SIGTERM"); }),
+for (const [sig, code] of [["SIGTERM", 7], ["SIGINT", 8], ["SIGHUP", 9]]) {
+	await check(`relay: ${sig} to the proxy is forwarded to the server`, async () => {
+		const name = sig.slice(3);
+		const r = await proxy(["sh", "-c", `trap 'echo got-${name} >&2; exit ${code}' ${name}; echo trap-set >&2; while :; do sleep 0.05; done`], {
+			// Once the server has its trap: the scanners compile first, which takes a while.
+			onSpawn: (p) => p.stderr.on("data", (d) => { if (String(d).includes("trap-set")) p.kill(sig); }),
+		});
+		assert.equal(r.code, code);
+		assert.match(r.err, new RegExp(`got-${name}`)); // the server's stderr passes through
 	});
-	assert.equal(r.code, 7);
-	assert.match(r.err, /got-term/); // the server's stderr passes through
-});
+}
 
 await check("relay: client EOF closes the server's stdin and the server is reaped", async () => {
 	const r = await proxy(["sh", "-c", "cat >/dev/null; echo saw-eof >&2; exit 5"]);
