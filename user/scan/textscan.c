@@ -437,13 +437,20 @@ static int looks_text(const unsigned char *b, size_t n)
 #define RUN_NONHEX 1u
 #define RUN_DASH 2u
 
-static void take_run(const char *s, size_t off, size_t len, unsigned fl, struct thits *h)
+static unsigned run_flags(const char *p, size_t n);
+
+static void take_run(const char *s, size_t off, size_t len, struct thits *h)
 {
 	unsigned char buf[RUN_PROBE];
 	size_t o;
-	int kind = (fl & RUN_NONHEX) ? 0 : (fl & RUN_DASH) ? 2 : 1;
+	unsigned fl;
+	int kind;
 
-	if (h->nruns == TS_MAXRUNS || kind == 2)
+	if (h->nruns == TS_MAXRUNS)
+		return;
+	fl = run_flags(s + off, len);
+	kind = (fl & RUN_NONHEX) ? 0 : (fl & RUN_DASH) ? 2 : 1;
+	if (kind == 2)
 		return;
 	o = kind == 1 ? hex_decode(s + off, len & ~(size_t)1, buf, sizeof(buf))
 		      : b64_decode(s + off, len, buf, sizeof(buf));
@@ -470,9 +477,8 @@ static inline __m128i in_range(__m128i v, char lo, char hi)
 }
 
 /* Bit i set when byte i of the 16 is a base64/hex character (bytes >= 0x80 are negative). */
-static inline unsigned run_mask16(const char *p)
+static inline unsigned run_mask16(__m128i v)
 {
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i m = _mm_or_si128(in_range(v, 'A', 'Z'), in_range(v, 'a', 'z'));
 
 	m = _mm_or_si128(m, in_range(v, '0', '9'));
@@ -518,9 +524,8 @@ static void leet_candidate(const char *s, size_t n, size_t p, struct wlist *leet
 
 #if defined(__SSE2__)
 /* Bit i: byte i is a space, tab, CR or LF. */
-static inline unsigned blank16(const char *p)
+static inline unsigned blank16(__m128i v)
 {
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
 				 _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
 
@@ -530,9 +535,8 @@ static inline unsigned blank16(const char *p)
 }
 
 /* Bit i: byte i is a run character that is neither a hex digit nor '-'; bit 16+i: '-'. */
-static inline unsigned hex_mask16(const char *p)
+static inline unsigned hex_mask16(__m128i v)
 {
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i lv = _mm_or_si128(v, _mm_set1_epi8(0x20));
 	__m128i hx = _mm_or_si128(in_range(v, '0', '9'), in_range(lv, 'a', 'f'));
 	__m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
@@ -541,14 +545,19 @@ static inline unsigned hex_mask16(const char *p)
 	       (unsigned)(~_mm_movemask_epi8(_mm_or_si128(hx, dash)) & 0xFFFF);
 }
 
-static inline unsigned leet_mask16(const char *p)
+/* Bit i: byte i is a leet digit (0 1 3 4 5 7). */
+static inline unsigned digit_mask16(__m128i v)
 {
-	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i d = _mm_or_si128(in_range(v, '0', '1'), in_range(v, '3', '5'));
-	__m128i g = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'g', 'z');
 
-	d = _mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8('7')));
-	return ((unsigned)_mm_movemask_epi8(d) << 16) | (unsigned)_mm_movemask_epi8(g);
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8('7'))));
+}
+
+/* Bit i: byte i is a letter g..z or G..Z. */
+static inline unsigned gz_mask16(__m128i v)
+{
+	return (unsigned)_mm_movemask_epi8(
+	    in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'g', 'z'));
 }
 #endif
 
@@ -559,6 +568,28 @@ static inline unsigned leet_mask16(const char *p)
  * with its trailing run characters; a run inside one block is shorter than 24
  * and cannot count), and leet words.
  */
+/* RUN_NONHEX / RUN_DASH over a run: only runs of >= 24 get here. */
+static unsigned run_flags(const char *p, size_t n)
+{
+	unsigned fl = 0;
+	size_t i = 0;
+
+#if defined(__SSE2__)
+	for (; i + 16 <= n; i += 16) {
+		unsigned hd = hex_mask16(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+
+		fl |= ((hd & 0xFFFF) ? RUN_NONHEX : 0) | ((hd >> 16) ? RUN_DASH : 0);
+	}
+#endif
+	for (; i < n; i++) {
+		if (p[i] == '-')
+			fl |= RUN_DASH;
+		else if (hexval((unsigned char)p[i]) < 0)
+			fl |= RUN_NONHEX;
+	}
+	return fl;
+}
+
 /*
  * Windows to fold: around non-ASCII bytes (look-alikes, invisibles, tag
  * characters, bad UTF-8), leet words, and blank runs of 64+ bytes (folding
@@ -568,16 +599,12 @@ static inline unsigned leet_mask16(const char *p)
 static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold)
 {
 	size_t i = 0, run = 0, blank_blocks = 0, blank_start = 0;
-	unsigned fl = 0; /* RUN_* of the current run */
 
 #if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
-		unsigned m = run_mask16(s + i), dg = leet_mask16(s + i), hd = hex_mask16(s + i);
-		unsigned d = dg >> 16, g = dg & 0xFFFF;
-		unsigned cand = d & (g >> 1);
-		unsigned nonhex = hd & m & 0xFFFF, dash = hd >> 16;
-		unsigned hi = (unsigned)_mm_movemask_epi8(
-		    _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned m = run_mask16(v), d = digit_mask16(v), cand = 0;
+		unsigned hi = (unsigned)_mm_movemask_epi8(v);
 
 		/* Non-ASCII bytes: look-alikes, invisibles, tags or bad UTF-8 near here. */
 		if (hi) {
@@ -587,7 +614,7 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 				   i + 16 + WIN_AFTER < n ? i + 16 + WIN_AFTER : n);
 		}
 
-		if (!m && blank16(s + i) == 0xFFFF) {
+		if (!m && blank16(v) == 0xFFFF) {
 			if (blank_blocks++ == 0)
 				blank_start = i;
 		} else {
@@ -598,8 +625,11 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 			blank_blocks = 0;
 		}
 
-		if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
-			cand |= 0x8000;
+		if (d) {
+			cand = d & (gz_mask16(v) >> 1);
+			if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
+				cand |= 0x8000;
+		}
 		/* Deep inside a long run (base64 body) leet digits mean nothing. */
 		if (cand && !(m == 0xFFFF && run > LEET_REACH + 16)) {
 			while (cand) {
@@ -611,25 +641,17 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		}
 		if (m == 0xFFFF) {
 			run += 16;
-			fl |= (nonhex ? RUN_NONHEX : 0) | (dash ? RUN_DASH : 0);
 			continue;
 		}
 		if (run) {
 			size_t lead = (size_t)__builtin_ctz(~m);
-			unsigned seg = (1u << lead) - 1;
 
 			run += lead;
-			fl |= ((nonhex & seg) ? RUN_NONHEX : 0) | ((dash & seg) ? RUN_DASH : 0);
 			if (run >= RUN_MIN)
-				take_run(s, i + lead - run, run, fl, h);
+				take_run(s, i + lead - run, run, h);
 		}
 		/* trailing run characters at the top of the block start the next run */
 		run = (size_t)(15 - (31 - __builtin_clz(~m & 0xFFFFu)));
-		{
-			unsigned seg = (0xFFFFu << (16 - run)) & 0xFFFFu;
-
-			fl = ((nonhex & seg) ? RUN_NONHEX : 0) | ((dash & seg) ? RUN_DASH : 0);
-		}
 	}
 #endif
 	for (; i < n; i++) {
@@ -641,20 +663,15 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]))
 			leet_candidate(s, n, i, fold);
 		if (is_run_char(c)) {
-			if (c == '-')
-				fl |= RUN_DASH;
-			else if (hexval(c) < 0)
-				fl |= RUN_NONHEX;
 			run++;
 			continue;
 		}
 		if (run >= RUN_MIN)
-			take_run(s, i - run, run, fl, h);
+			take_run(s, i - run, run, h);
 		run = 0;
-		fl = 0;
 	}
 	if (run >= RUN_MIN)
-		take_run(s, n - run, run, fl, h);
+		take_run(s, n - run, run, h);
 	if (blank_blocks >= 4)
 		add_window(fold, blank_start > WIN_BEFORE ? blank_start - WIN_BEFORE : 0, n);
 }
