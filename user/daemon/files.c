@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,21 @@ struct files_state {
 	int fd_inodes, fd_dirs, fd_names, fd_conf, fd_paths, fd_pairs;
 	time_t last_refresh;
 };
+
+/*
+ * Messages for the banner: truncation is acceptable (and expected for long libbpf
+ * reasons), so format through vsnprintf rather than have every call site checked.
+ */
+static void msg(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void msg(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
 
 static time_t now_sec(void)
 {
@@ -97,8 +113,7 @@ static int attach_one(struct files_state *st, struct bpf_program *prog, const ch
 		return 0;
 	l = bpf_program__attach(prog);
 	if (!l) {
-		snprintf(why, whylen, "attach %s: %s", bpf_program__section_name(prog),
-			 strerror(errno));
+		msg(why, whylen, "attach %s: %s", bpf_program__section_name(prog), strerror(errno));
 		return -1;
 	}
 	st->links[st->nlinks] = l;
@@ -236,13 +251,13 @@ static int start_lsm(struct daemon *d, struct files_state *st, char *why, size_t
 
 	skel = fileguard_bpf__open_opts(&opts);
 	if (!skel) {
-		snprintf(why, whylen, "open fileguard: %s", strerror(errno));
+		msg(why, whylen, "open fileguard: %s", strerror(errno));
 		return -1;
 	}
 	drop_stale_pins(d->pin_root, skel->obj);
 	vmlinux = btf__load_vmlinux_btf();
 	if (!kernel_has(vmlinux, "bpf_lsm_file_open")) {
-		snprintf(why, whylen, "kernel has no bpf_lsm_file_open (CONFIG_BPF_LSM off)");
+		msg(why, whylen, "kernel has no bpf_lsm_file_open (CONFIG_BPF_LSM off)");
 		btf__free(vmlinux);
 		fileguard_bpf__destroy(skel);
 		return -1;
@@ -257,12 +272,12 @@ static int start_lsm(struct daemon *d, struct files_state *st, char *why, size_t
 
 	err = fileguard_bpf__load(skel);
 	if (err) {
-		snprintf(why, whylen, "load lsm programs: %s", strerror(-err));
+		msg(why, whylen, "load lsm programs: %s", strerror(-err));
 		goto fail;
 	}
 	take_fds(st, skel->obj);
 	if (fill_maps(st)) {
-		snprintf(why, whylen, "fill file maps");
+		msg(why, whylen, "fill file maps");
 		goto fail;
 	}
 	if (attach_one(st, skel->progs.mg_file_open, lsm_pins[0], why, whylen) ||
@@ -271,9 +286,9 @@ static int start_lsm(struct daemon *d, struct files_state *st, char *why, size_t
 	    attach_one(st, skel->progs.mg_path_truncate, lsm_pins[3], why, whylen))
 		goto fail;
 	if (!lsm_really_runs(skel)) {
-		snprintf(why, whylen,
-			 "lsm/file_open attached but never ran (is \"bpf\" in lsm= / "
-			 "/sys/kernel/security/lsm?)");
+		msg(why, whylen,
+		    "lsm/file_open attached but never ran (is \"bpf\" in lsm= / "
+		    "/sys/kernel/security/lsm?)");
 		goto fail;
 	}
 	st->lsm = skel;
@@ -323,12 +338,12 @@ static int start_fallback(struct daemon *d, struct files_state *st, int *blank, 
 	if (!skel)
 		skel = load_killguard(d, 0, &err);
 	if (!skel) {
-		snprintf(why, whylen, "load tp_btf/sys_enter: %s", strerror(-err));
+		msg(why, whylen, "load tp_btf/sys_enter: %s", strerror(-err));
 		return -1;
 	}
 	take_fds(st, skel->obj);
 	if (fill_maps(st)) {
-		snprintf(why, whylen, "fill file maps");
+		msg(why, whylen, "fill file maps");
 		goto fail;
 	}
 	if (attach_one(st, skel->progs.mg_sys_enter_blank, kill_pin, why, whylen) ||
@@ -376,7 +391,7 @@ int files_start(struct daemon *d)
 
 	if (!d->pol->files.enabled) {
 		d->files_mode = FILES_OFF;
-		snprintf(d->files_reason, sizeof(d->files_reason), "disabled by policy");
+		msg(d->files_reason, sizeof(d->files_reason), "disabled by policy");
 		/* An earlier daemon's links would keep enforcing the old set. */
 		files_uninstall(d->pin_root);
 		return 0;
@@ -417,18 +432,18 @@ int files_start(struct daemon *d)
 		return 0;
 	}
 	if (d->require_lsm) {
-		snprintf(d->files_reason, sizeof(d->files_reason),
-			 "--require-lsm: BPF-LSM unavailable: %s", why_lsm);
+		msg(d->files_reason, sizeof(d->files_reason),
+		    "--require-lsm: BPF-LSM unavailable: %s", why_lsm);
 		warnx("files: %s", d->files_reason);
 		files_stop(d);
 		return -1;
 	}
 	if (start_fallback(d, st, &blank, why_kill, sizeof(why_kill)) == 0) {
 		d->files_mode = FILES_FALLBACK;
-		snprintf(d->files_reason, sizeof(d->files_reason),
-			 "SIGKILL when a protected name or path is passed to open and the other "
-			 "path syscalls (path blanking %s); BPF-LSM unavailable: %s",
-			 blank ? "on" : "off", why_lsm);
+		msg(d->files_reason, sizeof(d->files_reason),
+		    "SIGKILL when a protected name or path is passed to open and the other "
+		    "path syscalls (path blanking %s); BPF-LSM unavailable: %s",
+		    blank ? "on" : "off", why_lsm);
 		pin_links(st, d->pin_root);
 		for (size_t i = 0; i < sizeof(lsm_pins) / sizeof(lsm_pins[0]); i++)
 			unpin(d->pin_root, lsm_pins[i]);
@@ -436,8 +451,8 @@ int files_start(struct daemon *d)
 		return 0;
 	}
 	d->files_mode = FILES_UNAVAILABLE;
-	snprintf(d->files_reason, sizeof(d->files_reason), "no BPF-LSM (%s); no fallback (%s)",
-		 why_lsm, why_kill);
+	msg(d->files_reason, sizeof(d->files_reason), "no BPF-LSM (%s); no fallback (%s)", why_lsm,
+	    why_kill);
 	warnx("files: *** CREDENTIAL FILES ARE NOT PROTECTED: %s", d->files_reason);
 	return 0;
 }
