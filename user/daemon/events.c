@@ -259,8 +259,12 @@ static void evidence_of(struct events *ev, const struct mg_event *e, const char 
 	else
 		cJSON_AddNullToObject(x, "session");
 	cJSON_AddStringToObject(x, "hook", hook);
-	rev = (struct rec_event){.kind = kind, .scanner = hook_layer(e->hook), .rule = rule,
-				 .verdict = act, .summary = summary, .extra = x};
+	rev = (struct rec_event){.kind = kind,
+				 .scanner = hook_layer(e->hook),
+				 .rule = rule,
+				 .verdict = act,
+				 .summary = summary,
+				 .extra = x};
 	evidence_record(ev->d, &rev);
 	cJSON_Delete(x);
 }

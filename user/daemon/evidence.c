@@ -122,8 +122,8 @@ int evidence_start(struct daemon *d, const char *record, bool record_given, cons
 		warnx("metrics could not listen on %s: %s; metrics OFF (give --metrics ADDR, or "
 		      "--metrics none)",
 		      metrics, err);
-		snprintf(e->metrics_note, sizeof(e->metrics_note),
-			 "metrics OFF: %s: %.200s", metrics, err);
+		snprintf(e->metrics_note, sizeof(e->metrics_note), "metrics OFF: %s: %.200s",
+			 metrics, err);
 		return 0;
 	}
 	if (metrics_port(e->m) > 0 && strncmp(metrics, "unix:", 5) != 0) {

@@ -7,10 +7,11 @@
  *   mcpguardd --uninstall [--pin-root DIR]
  *
  * Start-up order matters: policy (refuse a bad one), cgroup, BPF load + rules +
- * attach (or adopt pinned links), files, events, control socket, flight recorder
- * and metrics (the recorder key is root's), then drop capabilities and serve. Any hook that cannot be attached is fatal: the daemon
- * never runs while pretending to enforce. On exit the pinned links stay; only
- * --uninstall turns enforcement off.
+ * attach (or adopt pinned links), files, flight recorder and metrics (the
+ * recorder key is root's), events, control socket, then drop capabilities and
+ * serve. Any hook that cannot be attached is fatal: the daemon never runs while
+ * pretending to enforce. On exit the pinned links stay; only --uninstall turns
+ * enforcement off.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,10 +44,11 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: mcpguardd --cgroup PATH [--policy FILE] [--audit] [--require-lsm]\n"
-			"                 [--pin-root DIR] [--events FILE] [--socket PATH]\n"
-			"                 [--record FILE|none] [--metrics ADDR|unix:PATH|none] [-v]\n"
-			"       mcpguardd --uninstall [--pin-root DIR]\n");
+	fprintf(stderr,
+		"usage: mcpguardd --cgroup PATH [--policy FILE] [--audit] [--require-lsm]\n"
+		"                 [--pin-root DIR] [--events FILE] [--socket PATH]\n"
+		"                 [--record FILE|none] [--metrics ADDR|unix:PATH|none] [-v]\n"
+		"       mcpguardd --uninstall [--pin-root DIR]\n");
 	exit(2);
 }
 

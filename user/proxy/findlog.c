@@ -165,8 +165,11 @@ void findlog_allow(struct findlog *l, const struct msgctx *c, const char *tool,
 					n - ALLOW_MAX_ARGS);
 	if (off < sizeof(summary))
 		snprintf(summary + off, sizeof(summary) - off, ")");
-	ev = (struct rec_event){.kind = "allow", .tool = tool, .verdict = pol_action_name(action),
-				.summary = summary, .extra = o};
+	ev = (struct rec_event){.kind = "allow",
+				.tool = tool,
+				.verdict = pol_action_name(action),
+				.summary = summary,
+				.extra = o};
 	if (recorder_append(l->rec, &ev) < 0)
 		warn("flight recorder: a record was lost");
 	cJSON_Delete(o);

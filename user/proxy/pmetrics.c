@@ -18,7 +18,7 @@
 struct pmetrics {
 	struct metrics *m;
 	struct guard *g;
-	int pending;	  /* counted since the last send */
+	int pending;	   /* counted since the last send */
 	long long sent_ms; /* CLOCK_MONOTONIC of the last send */
 };
 
