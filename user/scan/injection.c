@@ -300,9 +300,7 @@ static void scan_text(const char *s, size_t len, const char *where, const char *
 
 	ts_scan(s, len, TS_INJECTION_CATS, &h);
 	judge(&h, where, via, out);
-	if (depth >= 2)
-		return;
-	for (size_t i = 0; i < h.nruns; i++) {
+	for (size_t i = 0; depth < 2 && i < h.nruns; i++) {
 		char *txt = NULL, vbuf[96];
 		size_t tn = 0;
 		const char *kind;
@@ -315,6 +313,7 @@ static void scan_text(const char *s, size_t len, const char *where, const char *
 		scan_text(txt, tn, where, vbuf, depth + 1, out);
 		free(txt);
 	}
+	ts_hits_free(&h);
 }
 
 void inject_scan_text(const char *s, size_t len, const char *where, struct findings *out)

@@ -252,9 +252,7 @@ static void scan_string(const char *s, size_t len, const char *where, const char
 	judge(&h, where, via, st, out);
 	if (depth == 0)
 		padding(s, len, where, st, out);
-	if (depth >= 2)
-		return;
-	for (size_t i = 0; i < h.nruns; i++) {
+	for (size_t i = 0; depth < 2 && i < h.nruns; i++) {
 		char *txt = NULL, vbuf[96];
 		size_t tn = 0;
 		const char *kind;
@@ -270,6 +268,7 @@ static void scan_string(const char *s, size_t len, const char *where, const char
 		scan_string(txt, tn, where, vbuf, depth + 1, st, out);
 		free(txt);
 	}
+	ts_hits_free(&h);
 }
 
 static void walk(const cJSON *v, char *path, size_t plen, size_t cap, struct pstate *st,

@@ -446,8 +446,6 @@ static void take_run(const char *s, size_t off, size_t len, struct thits *h)
 	unsigned fl;
 	int kind;
 
-	if (h->nruns == TS_MAXRUNS)
-		return;
 	fl = run_flags(s + off, len);
 	kind = (fl & RUN_NONHEX) ? 0 : (fl & RUN_DASH) ? 2 : 1;
 	if (kind == 2)
@@ -456,6 +454,10 @@ static void take_run(const char *s, size_t off, size_t len, struct thits *h)
 		      : b64_decode(s + off, len, buf, sizeof(buf));
 	if (!looks_text(buf, o))
 		return;
+	if (h->nruns == h->caprun) {
+		h->caprun = h->caprun ? h->caprun * 2 : 4;
+		h->runs = xreallocarray(h->runs, h->caprun, sizeof(*h->runs));
+	}
 	h->runs[h->nruns].off = off;
 	h->runs[h->nruns].len = len;
 	h->nruns++;
@@ -884,6 +886,13 @@ void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 	else
 		for (size_t i = 0; i < fold->n; i++)
 			scan_folded(s, len, fold->w[i][0], fold->w[i][1], want, h, h->mask, cat);
+}
+
+void ts_hits_free(struct thits *h)
+{
+	free(h->runs);
+	h->runs = NULL;
+	h->nruns = h->caprun = 0;
 }
 
 int ts_decode_run(const char *s, const struct trun *r, char **out, size_t *outlen,

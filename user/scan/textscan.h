@@ -51,22 +51,25 @@ extern const struct trule poison_rules[];
 extern const size_t poison_nrules;
 
 #define TS_CTX 64
-#define TS_MAXRUNS 8
 
 struct trun {
 	size_t off, len;
 };
 
 struct thits {
-	unsigned mask;		      /* bit per enum tcat: seen anywhere */
-	unsigned high;		      /* bit per enum tcat: seen by a TS_HIGH rule */
-	unsigned fold_only;	      /* seen only after folding (obfuscated) */
-	unsigned fold_flags;	      /* NORM_* from the folded pass, 0 if none ran */
-	char ctx[TC__N][TS_CTX];      /* printable excerpt ending where the match ended */
-	struct trun runs[TS_MAXRUNS]; /* base64/hex-looking runs in the raw text */
-	size_t nruns;
+	unsigned mask;		 /* bit per enum tcat: seen anywhere */
+	unsigned high;		 /* bit per enum tcat: seen by a TS_HIGH rule */
+	unsigned fold_only;	 /* seen only after folding (obfuscated) */
+	unsigned fold_flags;	 /* NORM_* from the folded pass, 0 if none ran */
+	char ctx[TC__N][TS_CTX]; /* printable excerpt ending where the match ended */
+	/* Encoded runs that decode to text, all of them (decoys cannot crowd a payload
+	 * out); owned by the hits, freed by ts_hits_free. */
+	struct trun *runs;
+	size_t nruns, caprun;
 };
 
+/* Release what ts_scan allocated in h. */
+void ts_hits_free(struct thits *h);
 /* Compile the database once (idempotent). */
 int ts_init(char *err, size_t errlen);
 /*
