@@ -50,8 +50,9 @@ struct outq {
 struct side {
 	enum direction dir;
 	int in;
-	int hold[2];		   /* tee target, or -1 */
-	uint64_t rpos;		   /* stream bytes read */
+	int hold[2];   /* tee target, or -1 */
+	int tee_off;   /* tee refused (EINVAL): copies only; queued hold bytes still go */
+	uint64_t rpos; /* stream bytes read */
 	uint64_t hold_lo, hold_hi; /* stream range in the hold pipe not yet judged */
 	struct framer fr;
 	int eof;
@@ -287,7 +288,7 @@ static void fill(struct side *s)
 
 	if (s->hold[0] >= 0 && s->hold_lo == s->hold_hi)
 		s->hold_lo = s->hold_hi = s->rpos; /* nothing unjudged in the pipe: back in step */
-	if (s->hold[0] >= 0 && s->hold_hi == s->rpos && !s->fr.discarding && mid) {
+	if (s->hold[0] >= 0 && !s->tee_off && s->hold_hi == s->rpos && !s->fr.discarding && mid) {
 		k = tee(s->in, s->hold[1], avail, SPLICE_F_NONBLOCK);
 		if (k > 0) {
 			/* The same bytes, now read once for scanning. */
@@ -307,12 +308,8 @@ static void fill(struct side *s)
 			framer_commit(&s->fr, (size_t)k);
 			return;
 		}
-		if (k < 0 && errno == EINVAL) {
-			close(s->hold[0]);
-			close(s->hold[1]);
-			s->hold[0] = s->hold[1] = -1;
-			s->fwd->hold = -1;
-		}
+		if (k < 0 && errno == EINVAL)
+			s->tee_off = 1;
 		/* EAGAIN (hold full or nothing there) or 0 (EOF): a plain read tells which. */
 	}
 	k = read(s->in, buf, mid || avail < SMALL_READ ? avail : SMALL_READ);
