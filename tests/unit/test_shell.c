@@ -426,6 +426,36 @@ TEST(shell_secret_variables_never_reach_findings)
 	shell_free();
 }
 
+TEST(shell_per_call_budget)
+{
+	struct findings f;
+	cJSON *a = cJSON_CreateObject(), *cmds = cJSON_AddArrayToObject(a, "commands");
+	cJSON *b = cJSON_CreateObject(), *notes = cJSON_AddArrayToObject(b, "notes");
+
+	ASSERT_EQ(init(), 0);
+	for (int i = 0; i < 400; i++) {
+		cJSON_AddItemToArray(cmds, cJSON_CreateString(i == 399 ? "rm -rf /" : "ls -la"));
+		cJSON_AddItemToArray(notes, cJSON_CreateString("ls -la"));
+	}
+	/* command lines past the budget are not waved through */
+	memset(&f, 0, sizeof(f));
+	shell_scan_call("batch", a, &f);
+	ASSERT_TRUE(findings_has(&f, "shell", "analysis-limit"));
+	ASSERT_EQ(f.v[0].confidence, CONF_HIGH);
+	/* strings only guessed to be commands: said, not blocked */
+	memset(&f, 0, sizeof(f));
+	shell_scan_call("notes", b, &f);
+	ASSERT_TRUE(findings_has(&f, "shell", "analysis-limit"));
+	ASSERT_EQ(f.v[0].confidence, CONF_LOW);
+	/* the budget is per call */
+	memset(&f, 0, sizeof(f));
+	shell_scan_command("ls -la", 6, "w", 1, &f);
+	ASSERT_EQ(f.n, 0);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	shell_free();
+}
+
 TEST(shell_parse_errors_are_low_findings)
 {
 	struct findings f = {0};

@@ -23,7 +23,9 @@ extern char **environ;
 
 #define SHELL_MAX_HEURISTIC 8192 /* strings tried as commands only by their shape */
 #define SHELL_MAX_JSON_DEPTH 32
-#define SHELL_MAX_TEXTS 256 /* candidate texts for policy rules per call */
+#define SHELL_MAX_TEXTS 256	 /* candidate texts for policy rules per call */
+#define SHELL_MAX_PARSES 256	 /* command lines parsed per call */
+#define SHELL_MAX_WORK 8000000ul /* parser work per call (see sh_parse.work) */
 
 /* ---- built-in rules ---- */
 
@@ -195,6 +197,9 @@ static void cls_build(void);
 static struct {
 	int inited;
 	int enabled; /* mcp_tool_policy.enabled */
+	/* per call: what is left of the parse budget */
+	int parses_left;
+	unsigned long work_left;
 	struct sh_env *env;
 	struct toolrules *tr;
 	pcre2_code *re[P_COUNT];
@@ -1507,6 +1512,15 @@ static int looks_like_command(const char *s)
 	return sh_known_command(sh_basename(w)) && !strchr(w, '/');
 }
 
+static int findings_has_conf(const struct findings *f, const char *rule, enum scan_conf conf)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (!strcmp(f->v[i].scanner, "shell") && !strcmp(f->v[i].rule, rule) &&
+		    f->v[i].confidence == conf)
+			return 1;
+	return 0;
+}
+
 static void scan_text(const char *s, size_t len, const char *where, int strong, struct texts *t,
 		      struct findings *out)
 {
@@ -1514,7 +1528,19 @@ static void scan_text(const char *s, size_t len, const char *where, int strong, 
 	char line[1024];
 	size_t n;
 
+	if (S.parses_left <= 0 || S.work_left == 0) {
+		/* A call with thousands of command lines: the rest is not parsed, and that
+		 * is said (blocking when a real command argument was left out). */
+		if (!findings_has(out, "shell", rules[R_LIMIT].name) ||
+		    (strong && !findings_has_conf(out, rules[R_LIMIT].name, CONF_HIGH)))
+			findings_add(out, "shell", rules[R_LIMIT].name,
+				     strong ? CONF_HIGH : CONF_LOW, where,
+				     "more command lines in one call than mcpguard inspects");
+		return;
+	}
+	S.parses_left--;
 	sh_parse(s, len, S.env, &p);
+	S.work_left = p.work < S.work_left ? S.work_left - p.work : 0;
 	judge(&p, where, strong, out);
 	/* Policy rules see the resolved line and each resolved word. */
 	if (t->on) {
@@ -1736,6 +1762,8 @@ void shell_scan_call(const char *tool, const cJSON *args, struct findings *out)
 
 	if (!S.inited || !S.enabled)
 		return;
+	S.parses_left = SHELL_MAX_PARSES;
+	S.work_left = SHELL_MAX_WORK;
 	mg_strlcpy(path, "params.arguments", sizeof(path));
 	if (args)
 		walk(args, path, strlen(path), sizeof(path), 0, 0, 0, &t, out);
@@ -1750,6 +1778,8 @@ void shell_scan_command(const char *cmd, size_t len, const char *where, int stro
 
 	if (!S.inited || !S.enabled)
 		return;
+	S.parses_left = SHELL_MAX_PARSES;
+	S.work_left = SHELL_MAX_WORK;
 	scan_text(cmd, len, where ? where : "", strong, &t, out);
 }
 

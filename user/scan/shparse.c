@@ -3256,6 +3256,7 @@ void sh_parse(const char *src, size_t len, const struct sh_env *env, struct sh_p
 	parse_text(&ps, NULL, src, len, SH_CTX_TOP, -1, NULL, 0);
 	if (ps.brace > 0 && !ps.stop)
 		set_error(&ps, "missing '}'");
+	out->work = ps.work;
 	for (size_t i = 0; i < out->ncmd; i++)
 		out->obf |= out->cmd[i].obf;
 	for (size_t i = 0; i < ps.nloc; i++) {

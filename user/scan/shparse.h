@@ -109,6 +109,7 @@ struct sh_parse {
 	int error;    /* syntax error (the parse continued as far as it could) */
 	char errmsg[96];
 	unsigned truncated; /* SH_TR_*: which kinds of bound were reached */
+	unsigned long work; /* characters and tokens handled: what the parse cost */
 };
 
 struct sh_env; /* the variables a fresh shell would see */
