@@ -81,6 +81,14 @@ await check("relay: client EOF closes the server's stdin and the server is reape
 	assert.match(r.err, /saw-eof/);
 });
 
+await check("relay: a server that ignores EOF gets SIGTERM after the grace period", async () => {
+	const t0 = Date.now();
+	const r = await proxy(["sh", "-c", "trap 'echo term >&2; exit 4' TERM; exec 0</dev/null; while :; do sleep 0.1; done"]);
+	const waited = Date.now() - t0;
+	assert.equal(r.code, 4);
+	assert.ok(waited >= 4500, `terminated after ${waited} ms`);
+});
+
 await check("relay: a server that cannot start is reported, exit 127", async () => {
 	const r = await proxy(["/nonexistent/mcp-server"]);
 	assert.equal(r.code, 127);

@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "framing.h"
@@ -22,6 +23,13 @@
 #define QUEUE_HIGH (1024 * 1024)
 /* First read of a message: messages up to this size are copied, not spliced. */
 #define SMALL_READ (64 * 1024)
+/*
+ * After the client closed our stdin and we closed the server's, the MCP
+ * shutdown sequence: wait, then SIGTERM, then SIGKILL (a client that died
+ * cannot do it for us).
+ */
+#define SHUTDOWN_TERM_MS 5000
+#define SHUTDOWN_KILL_MS 10000
 
 enum chunk_kind {
 	CH_MEM,	 /* bytes in memory */
@@ -328,6 +336,14 @@ static void fill(struct side *s)
 	framer_commit(&s->fr, (size_t)k);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static int set_nonblock(int fd, int *saved)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -408,7 +424,8 @@ int relay_run(struct pipeline *p, int cin, int cout, struct child *c, int sigfd,
 	      struct relay_stats *st)
 {
 	struct relay *r = xcalloc(1, sizeof(*r));
-	int status = 0, reaped = 0, gone_sent = 0, saved_in = -1, saved_out = -1;
+	int status = 0, reaped = 0, gone_sent = 0, saved_in = -1, saved_out = -1, term_sent = 0;
+	uint64_t closed_at = 0;
 	struct relay_stats dummy = {0};
 	size_t max = p->pol->max_message_bytes;
 
@@ -438,6 +455,18 @@ int relay_run(struct pipeline *p, int cin, int cout, struct child *c, int sigfd,
 			q_free(&r->q[DIR_C2S]);
 			close(c->in);
 			r->q[DIR_C2S].closed = r->q[DIR_C2S].broken = 1;
+			closed_at = now_ms();
+		}
+		if (closed_at && !reaped) {
+			uint64_t waited = now_ms() - closed_at;
+
+			if (waited >= SHUTDOWN_KILL_MS && term_sent < 2) {
+				kill(c->pid, SIGKILL);
+				term_sent = 2;
+			} else if (waited >= SHUTDOWN_TERM_MS && term_sent < 1) {
+				kill(c->pid, SIGTERM);
+				term_sent = 1;
+			}
 		}
 		/* The server is done: whatever it still owed the client becomes an error. */
 		if (ss->eof && framer_pending(&ss->fr) == 0 && !ss->fr.discarding && !gone_sent) {
@@ -472,6 +501,12 @@ int relay_run(struct pipeline *p, int cin, int cout, struct child *c, int sigfd,
 		 */
 		if (reaped && !ss->eof)
 			timeout = 200;
+		else if (closed_at && !reaped && term_sent < 2) {
+			int64_t left = (int64_t)(term_sent ? SHUTDOWN_KILL_MS : SHUTDOWN_TERM_MS) -
+				       (int64_t)(now_ms() - closed_at);
+
+			timeout = left < 1 ? 1 : (int)left;
+		}
 		/* Counts for the daemon leave every few seconds, also when traffic stops. */
 		pmetrics_flush(p->metrics, 0);
 		if (timeout < 0)
