@@ -104,10 +104,13 @@ cat >"$dir/server.sh" <<EOS
 cat >/dev/null
 EOS
 server="sh $dir/server.sh"
-MCPGUARD_CTL_SOCK=$ctl unshare -n sh -c '
-	ip link set lo up || exit 3
-	"$1/mcpguard" run -- sh "$2/server.sh" <"$2/client.jsonl" >"$2/client.out" 2>"$2/proxy.err"
-' sh "$O" "$dir"
+run_session() {
+	MCPGUARD_CTL_SOCK=$ctl unshare -n sh -c '
+		ip link set lo up || exit 3
+		"$1/mcpguard" run -- sh "$2/server.sh" <"$2/client.jsonl" >"$2/client.out" 2>"$2/proxy.err"
+	' sh "$O" "$dir"
+}
+run_session
 if grep -q '^tcp:169.254.169.254:80 EPERM' "$dir/probe.out" 2>/dev/null; then
 	ok "the session's connect to 169.254.169.254:80 was refused (EPERM)"
 else
@@ -238,6 +241,30 @@ if start_daemon --record none --metrics none; then
 	stop_daemon
 else
 	nok "daemon starts with --record none"
+fi
+# A small rotation size: the record continues across gzip files and verifies as one chain.
+if start_daemon --record "$dir/rot/r.jsonl" --record-rotate 1K --metrics none; then
+	run_session
+	run_session
+	stop_daemon
+	n=$(ls "$dir"/rot/r.jsonl.*.gz 2>/dev/null | wc -l)
+	"$O/mcpguard" verify --pubkey "$dir/key/recorder.key.pub" --all "$dir/rot/r.jsonl" \
+		>"$dir/verify3.out" 2>&1
+	rc=$?
+	if [ "$n" -ge 1 ] && [ $rc -eq 0 ] &&
+		[ "$(zcat "$dir"/rot/r.jsonl.*.gz | cat - "$dir/rot/r.jsonl" | grep -c '"kind":"kernel-deny"')" -eq 2 ]; then
+		ok "--record-rotate 1K: $n gzip file(s), both denies kept, verify --all intact"
+	else
+		nok "--record-rotate" "$n rotated, verify exit $rc: $(cat "$dir/verify3.out")"
+	fi
+else
+	nok "daemon starts with --record-rotate 1K"
+fi
+if "$O/mcpguardd" --cgroup "$cg" --record-rotate 12X >/dev/null 2>"$dir/bad.err"; then
+	nok "a bad --record-rotate size is refused"
+else
+	grep -q "12X" "$dir/bad.err" && ok "a bad --record-rotate size is refused, naming it" ||
+		nok "bad --record-rotate message" "$(cat "$dir/bad.err")"
 fi
 # An explicit record that cannot be opened stops the daemon (no silent fallback).
 : >"$dir/notadir"

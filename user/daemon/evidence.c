@@ -63,10 +63,39 @@ static int make_parent(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static int record_open(struct evidence *e, const char *path, char *err, size_t errlen)
+int evidence_parse_size(const char *s, uint64_t *out)
 {
-	struct rec_opts o = {.path = path, .source = "daemon"};
-	char key[PATH_MAX] = "";
+	unsigned long long v;
+	char *end;
+	unsigned shift = 0;
+
+	errno = 0;
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	else if (*end != '\0')
+		return -1;
+	if (shift && end[1] != '\0')
+		return -1;
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int record_open(struct evidence *e, const char *path, uint64_t rotate, char *err,
+		       size_t errlen)
+{
+	struct rec_opts o = {.path = path, .source = "daemon", .rotate_bytes = rotate};
+	char key[PATH_MAX] = "", rot[64] = "never rotated";
 
 	if (make_parent(path, err, errlen) < 0)
 		return -1;
@@ -74,13 +103,16 @@ static int record_open(struct evidence *e, const char *path, char *err, size_t e
 		return -1;
 	if (rec_default_key_path(key, sizeof(key)) < 0)
 		mg_strlcpy(key, "(default key)", sizeof(key));
-	snprintf(e->rec_note, sizeof(e->rec_note), "flight recorder %s (key %s, signed every %d s)",
-		 path, key, RECORD_SIGN_SECS);
+	if (rotate)
+		snprintf(rot, sizeof(rot), "rotated past %llu bytes", (unsigned long long)rotate);
+	snprintf(e->rec_note, sizeof(e->rec_note),
+		 "flight recorder %s (key %s, signed every %d s, %s)", path, key, RECORD_SIGN_SECS,
+		 rot);
 	return 0;
 }
 
-int evidence_start(struct daemon *d, const char *record, bool record_given, const char *metrics,
-		   bool metrics_given)
+int evidence_start(struct daemon *d, const char *record, bool record_given, uint64_t rotate_bytes,
+		   const char *metrics, bool metrics_given)
 {
 	struct evidence *e = xcalloc(1, sizeof(*e));
 	char err[1024];
@@ -94,7 +126,7 @@ int evidence_start(struct daemon *d, const char *record, bool record_given, cons
 	if (strcmp(record, "none") == 0) {
 		snprintf(e->rec_note, sizeof(e->rec_note),
 			 "flight recorder OFF (--record none): kernel decisions are NOT recorded");
-	} else if (record_open(e, record, err, sizeof(err)) < 0) {
+	} else if (record_open(e, record, rotate_bytes, err, sizeof(err)) < 0) {
 		if (record_given) {
 			warnx("flight recorder %s: %s", record, err);
 			return -1;

@@ -16,6 +16,8 @@
 
 #define EVIDENCE_RECORD_DEFAULT "/var/log/mcpguard/record.jsonl"
 #define EVIDENCE_METRICS_DEFAULT "127.0.0.1:9464"
+/* A daemon's record grows with every kernel decision: rotated (gzip) past this by default. */
+#define EVIDENCE_ROTATE_DEFAULT (64ULL << 20)
 
 struct session;
 
@@ -26,8 +28,10 @@ struct session;
  * (-1); a default that cannot is a loud warning and said in the start banner, so
  * a second daemon (tests, another cgroup) on the same machine still enforces.
  */
-int evidence_start(struct daemon *d, const char *record, bool record_given, const char *metrics,
-		   bool metrics_given);
+int evidence_start(struct daemon *d, const char *record, bool record_given, uint64_t rotate_bytes,
+		   const char *metrics, bool metrics_given);
+/* "64M", "1G", "500000", "0" (never) -> bytes; -1 if not a size. */
+int evidence_parse_size(const char *s, uint64_t *out);
 /* One line each for the start banner: where the record and metrics go, or why not. */
 const char *evidence_record_note(const struct daemon *d);
 const char *evidence_metrics_note(const struct daemon *d);

@@ -3,7 +3,7 @@
  *
  *   mcpguardd --cgroup /mcp [--policy FILE] [--audit] [--require-lsm] [--pin-root DIR]
  *             [--events FILE] [--socket PATH] [--record FILE|none]
- *             [--metrics ADDR|unix:PATH|none] [-v]
+ *             [--record-rotate SIZE] [--metrics ADDR|unix:PATH|none] [-v]
  *   mcpguardd --uninstall [--pin-root DIR]
  *
  * Start-up order matters: policy (refuse a bad one), cgroup, BPF load + rules +
@@ -47,7 +47,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: mcpguardd --cgroup PATH [--policy FILE] [--audit] [--require-lsm]\n"
 		"                 [--pin-root DIR] [--events FILE] [--socket PATH]\n"
-		"                 [--record FILE|none] [--metrics ADDR|unix:PATH|none] [-v]\n"
+		"                 [--record FILE|none] [--record-rotate SIZE]\n"
+		"                 [--metrics ADDR|unix:PATH|none] [-v]\n"
 		"       mcpguardd --uninstall [--pin-root DIR]\n");
 	exit(2);
 }
@@ -123,6 +124,7 @@ int main(int argc, char **argv)
 	    {"events", required_argument, NULL, 'e'},
 	    {"socket", required_argument, NULL, 's'},
 	    {"record", required_argument, NULL, 'R'},
+	    {"record-rotate", required_argument, NULL, 'O'},
 	    {"metrics", required_argument, NULL, 'M'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -131,6 +133,7 @@ int main(int argc, char **argv)
 	static struct daemon d;
 	const char *cgroup = NULL, *events_path = NULL, *sock = NULL;
 	const char *record = NULL, *metrics = NULL;
+	uint64_t rotate = EVIDENCE_ROTATE_DEFAULT;
 	bool audit = false, uninstall = false;
 	int verbose = 0, ch, sfd, rbfd, ctlfd, stop = 0;
 	time_t next_files = 0;
@@ -169,6 +172,11 @@ int main(int argc, char **argv)
 			break;
 		case 'M':
 			metrics = optarg;
+			break;
+		case 'O':
+			if (evidence_parse_size(optarg, &rotate) < 0)
+				fatalx("--record-rotate: '%s' is not a size (e.g. 64M, 1G; 0: never)",
+				       optarg);
 			break;
 		case 'v':
 			verbose++;
@@ -226,7 +234,7 @@ int main(int argc, char **argv)
 			     d.files_mode == FILES_OFF ? "not probed: files disabled by policy"
 						       : "unavailable on this kernel") < 0)
 		fatalx("packet-socket enforcement could not be set up; not starting");
-	if (evidence_start(&d, record, record != NULL, metrics, metrics != NULL) < 0)
+	if (evidence_start(&d, record, record != NULL, rotate, metrics, metrics != NULL) < 0)
 		fatalx("flight recorder or metrics could not be set up as asked; not starting");
 	if ((rbfd = events_start(&d, events_path)) < 0)
 		fatalx("events could not be set up; not starting");
