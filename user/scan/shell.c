@@ -23,6 +23,8 @@ extern char **environ;
 
 #define SHELL_MAX_HEURISTIC 8192 /* strings tried as commands only by their shape */
 #define SHELL_MAX_JSON_DEPTH 32
+/* What a secret-looking variable expands to: recognisable in a command, never its value. */
+#define SECRET_MARK "__MCPGUARD_SECRET_"
 #define SHELL_MAX_TEXTS 256	 /* candidate texts for policy rules per call */
 #define SHELL_MAX_PARSES 256	 /* command lines parsed per call */
 #define SHELL_MAX_WORK 8000000ul /* parser work per call (see sh_parse.work) */
@@ -38,6 +40,7 @@ enum rule_id {
 	R_EXFIL_DEVTCP,
 	R_EXFIL_SUBST,
 	R_EXFIL_CRED,
+	R_SECRET_VAR,
 	R_REVSHELL,
 	R_RM,
 	R_DISK,
@@ -73,6 +76,8 @@ static const struct {
 		       "puts file contents into a network request"},
     [R_EXFIL_CRED] = {"exfil-credential", CONF_HIGH,
 		      "reads a credential and sends to the network in one command line"},
+    [R_SECRET_VAR] = {"secret-in-request", CONF_LOW,
+		      "puts a secret environment variable into a network request"},
     [R_REVSHELL] = {"reverse-shell", CONF_HIGH, "connects a shell to the network"},
     [R_RM] = {"destructive-rm", CONF_HIGH, "deletes or moves away a system or home directory"},
     [R_DISK] = {"destructive-disk", CONF_HIGH, "overwrites or formats a disk"},
@@ -112,6 +117,8 @@ enum pat_id {
 	P_LOGS,
 	P_CRED_TEXT,
 	P_SHELLSPAWN,
+	P_CRED_NAME,
+	P_CRED_GREP,
 	P_COUNT
 };
 
@@ -138,7 +145,10 @@ static const char *const pat_src[P_COUNT] = {
 	       "|(?<![A-Za-z0-9_])\\.password-store/"
 	       "|/proc/(?:self|[0-9]+)/environ"
 	       "|/(?:var/)?run/secrets/"
-	       "|(?:^|/)(?:privkey|private[_-]?key)[^/]*\\.pem$|(?:^|/)[^/]+\\.key$",
+	       "|(?:^|/)(?:privkey|private[_-]?key)[^/]*\\.pem$|(?:^|/)[^/]+\\.key$"
+	       /* whole credential directories: tar czf - ~/.ssh */
+	       "|(?<![A-Za-z0-9_])\\.(?:ssh|aws|gnupg|kube|docker|password-store)/?$"
+	       "|(?<![A-Za-z0-9_])\\.config/gcloud/?$",
     [P_SYSFILE] = "^/etc/(?:passwd|group|sudoers)$",
     [P_RC] = "(?:^|/)\\.(?:bashrc|bash_profile|bash_login|bash_logout|profile|zshrc|zprofile|"
 	     "zshenv|zlogin|kshrc|cshrc|tcshrc)$"
@@ -167,6 +177,11 @@ static const char *const pat_src[P_COUNT] = {
 		    "|\\.git-credentials|\\.kube/config|[._]netrc\\b|/proc/self/environ"
 		    "|\\.docker/config\\.json|\\.config/gcloud/|\\.vault-token",
     /* a shell wired to a socket: what separates a reverse shell from network code */
+    /* find -name patterns and grep patterns that hunt for credentials */
+    [P_CRED_NAME] = "^(?:id_[a-z0-9*?]+|\\*?\\.pem|\\*?\\.key|\\.env|credentials|\\.netrc|"
+		    "\\.git-credentials|\\*_rsa|\\*_ed25519|\\.pgpass|\\*\\.p12|\\*\\.pfx|"
+		    "authorized_keys)$",
+    [P_CRED_GREP] = "(?i)private key|aws_secret_access_key|BEGIN OPENSSH|BEGIN RSA|ghp_|xox[bp]-",
     [P_SHELLSPAWN] = "dup2|pty\\.spawn|/bin/(?:ba|z|da)?sh\\b|cmd\\.exe|\\bsh -i\\b|fileno\\(\\)",
 };
 
@@ -253,7 +268,8 @@ static struct sh_env *env_snapshot(char *const *envp)
 		const char *eq = strchr(envp[i], '=');
 
 		if (eq && secret_name(envp[i], (size_t)(eq - envp[i])))
-			xasprintf(&copy[i], "%.*s=REDACTED", (int)(eq - envp[i]), envp[i]);
+			xasprintf(&copy[i], "%.*s=" SECRET_MARK "%.*s__", (int)(eq - envp[i]),
+				  envp[i], (int)(eq - envp[i]), envp[i]);
 		else
 			copy[i] = xstrdup(envp[i]);
 	}
@@ -990,6 +1006,34 @@ static void judge_cmd(struct judge *j, int k, const char **dl, size_t *ndl)
 
 	if (reads_cred(c, a))
 		fire(j, R_CRED_READ, CONF_HIGH, k, NULL);
+	/* Hunting for credentials: find -name id_rsa -exec cat, grep -r 'PRIVATE KEY' ~ */
+	if (!strcmp(n, "find")) {
+		int named = 0, acts = c->pipe_next >= 0;
+
+		for (size_t i = a + 1; i + 1 < c->argc; i++) {
+			if ((!strcmp(c->argv[i], "-name") || !strcmp(c->argv[i], "-iname") ||
+			     !strcmp(c->argv[i], "-path")) &&
+			    (re_hit(P_CRED_NAME, c->argv[i + 1]) || re_hit(P_CRED, c->argv[i + 1])))
+				named = 1;
+			if (!strcmp(c->argv[i], "-exec") || !strcmp(c->argv[i], "-execdir") ||
+			    !strcmp(c->argv[i], "-ok"))
+				acts = 1;
+		}
+		if (named && acts)
+			fire(j, R_CRED_READ, CONF_HIGH, k, "(search)");
+	}
+	if (!strcmp(n, "grep") || !strcmp(n, "egrep") || !strcmp(n, "rg") || !strcmp(n, "ag")) {
+		for (size_t i = a + 1; i < c->argc; i++)
+			if (c->argv[i][0] != '-' && re_hit(P_CRED_GREP, c->argv[i]))
+				fire(j, R_CRED_READ, CONF_HIGH, k, "(search)");
+	}
+	/* A secret variable's value in a network request: how exfiltration looks, and also
+	 * how "curl -H 'Authorization: token $GITHUB_TOKEN' api.github.com" looks, so only
+	 * heuristic. */
+	if (is_name(c, net_senders))
+		for (size_t i = a + 1; i < c->argc; i++)
+			if (strstr(c->argv[i], SECRET_MARK))
+				fire(j, R_SECRET_VAR, CONF_LOW, k, NULL);
 	if (reads_sysfile(c, a))
 		fire(j, R_SYS_READ, p->obf ? CONF_HIGH : CONF_LOW, k,
 		     p->obf ? "(obfuscated)" : NULL);
