@@ -71,7 +71,7 @@ trap 'exit 1' INT TERM
 start_daemon() {
 	: >"$dir/daemon.err"
 	"$O/mcpguardd" --cgroup "$cg" --policy "$dir/policy.yaml" --pin-root "$pin" \
-		--socket "$ctl" --events "$dir/events.jsonl" "$@" 2>"$dir/daemon.err" &
+		--socket "$ctl" --events "$dir/events.jsonl" "$@" >"$dir/daemon.out" 2>"$dir/daemon.err" &
 	dpid=$!
 	for _ in $(seq 1 100); do
 		grep -q 'evidence:' "$dir/daemon.err" 2>/dev/null && [ -S "$ctl" ] && return 0
@@ -157,8 +157,8 @@ fi
 # Counts for a live session from a connection that did not place it are refused.
 (sleep 4 | MCPGUARD_CTL_SOCK=$ctl "$O/mcpguard" run -- sh -c 'cat >/dev/null' >/dev/null 2>&1) &
 runner=$!
-python3 - "$ctl" >"$dir/forge.out" 2>&1 <<'EOF'
-import json, socket, sys, time
+python3 - "$ctl" "$port" >"$dir/forge.out" 2>&1 <<'EOF'
+import json, socket, sys, time, urllib.request
 def call(req):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.connect(sys.argv[1]); s.send(json.dumps(req).encode())
@@ -175,6 +175,29 @@ assert r.get("ok") is False, r
 print(r["error"])
 EOF
 frc=$?
+# The operator (root) quarantines and releases that session: gauges and record follow.
+python3 - "$ctl" "$port" >"$dir/gauge.out" 2>&1 <<'EOF'
+import json, socket, sys, time, urllib.request
+def call(req):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1]); s.send(json.dumps(req).encode())
+    r = json.loads(s.recv(65536)); s.close(); return r
+def gauges(want):
+    for _ in range(30):
+        t = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[2]).read().decode()
+        got = [l for l in t.splitlines() if l.startswith("mcpguard_sessions{")]
+        if got == want: return
+        time.sleep(0.1)
+    raise SystemExit("gauges %s, want %s" % (got, want))
+sid = call({"op": "sessions"})["sessions"][0]["session"]
+gauges(['mcpguard_sessions{state="live"} 1', 'mcpguard_sessions{state="quarantined"} 0'])
+assert call({"op": "verdict", "session": sid, "action": "quarantine", "reason": "test"})["ok"]
+gauges(['mcpguard_sessions{state="live"} 1', 'mcpguard_sessions{state="quarantined"} 1'])
+assert call({"op": "release", "session": sid})["ok"]
+gauges(['mcpguard_sessions{state="live"} 1', 'mcpguard_sessions{state="quarantined"} 0'])
+print(sid)
+EOF
+grc=$?
 wait $runner
 curl -s "http://127.0.0.1:$port/metrics" >"$dir/metrics2.txt" 2>/dev/null
 if [ $frc -eq 0 ] && ! grep -q forged "$dir/metrics2.txt"; then
@@ -182,6 +205,8 @@ if [ $frc -eq 0 ] && ! grep -q forged "$dir/metrics2.txt"; then
 else
 	nok "forged metrics" "$(cat "$dir/forge.out"; grep forged "$dir/metrics2.txt")"
 fi
+[ $grc -eq 0 ] && ok "sessions gauges follow a live session's quarantine and release" ||
+	nok "sessions gauges" "$(cat "$dir/gauge.out")"
 
 stop_daemon # writes the closing checkpoint
 
@@ -207,12 +232,18 @@ assert d["comm"] == "netprobe" and d["pid"] > 0 and d["hook"] == "connect4", d
 assert d["session"] == start[0]["session"] == end[0]["session"], (d, start[0])
 assert d["cgroup"].endswith("/" + d["session"]), d
 assert start[0]["seq"] < d["seq"] < end[0]["seq"], "out of order"
+# the operator's quarantine and release of the second session, by root
+q = [l for l in lines if l.get("kind") == "quarantine"]
+rel = [l for l in lines if l.get("kind") == "release"]
+assert len(q) == 1 and len(rel) == 1, "want one quarantine and one release line"
+assert q[0]["session"] == rel[0]["session"] == start[1]["session"] and q[0]["by"] == 0, q
+assert q[0]["summary"] == "test" and q[0]["seq"] < rel[0]["seq"] < end[1]["seq"], (q, rel)
 print("seq %d: %s" % (d["seq"], d["summary"]))
 EOF
 if [ $? -eq 0 ]; then
-	ok "kernel-deny line: rule, scanner, target, pid, comm and session ($(cat "$dir/lines.out"))"
+	ok "record: kernel-deny line (rule, scanner, target, pid, comm, session), session start/end, quarantine and release ($(cat "$dir/lines.out"))"
 else
-	nok "kernel-deny line" "$(tail -3 "$dir/lines.out")"
+	nok "record lines" "$(tail -3 "$dir/lines.out")"
 fi
 
 # One byte changed in the deny line's target: tampering, exit 1, naming that line.
