@@ -38,6 +38,7 @@ function proxy(server, { input, timeout = 60000, args = [], stdio, onSpawn, wrap
 		p.stdout?.on("data", (d) => (out += d));
 		p.stderr?.on("data", (d) => (err += d));
 		const t = setTimeout(() => { p.kill("SIGKILL"); rej(new Error(`timeout; stderr: ${err}`)); }, timeout);
+		p.on("error", (e) => { clearTimeout(t); rej(e); }); // e.g. the binary is being relinked
 		p.on("close", (code, signal) => { clearTimeout(t); res({ code, signal, out, err, lines: out.split("\n").filter(Boolean) }); });
 		if (onSpawn) onSpawn(p);
 		else if (p.stdin) { if (input) p.stdin.write(input); p.stdin.end(); }
