@@ -14,62 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "shemu.h"
 #include "shparse.h"
+#include "shtext.h"
 #include "xmalloc.h"
 
 #define SH_MAX_WORK 2000000u	/* characters and tokens handled per parse */
 #define SH_MAX_OUTBYTES 1048576 /* all computed outputs of one parse */
 #define SH_MAX_VARS 512
-
-/* ---- growable, bounded text ---- */
-
-struct sbuf {
-	char *p;
-	size_t n, cap;
-	int trunc;
-};
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-	if (n > SH_MAX_TEXT - b->n) {
-		n = SH_MAX_TEXT - b->n;
-		b->trunc = 1;
-	}
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 32;
-
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		b->p = xreallocarray(b->p, cap, 1);
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	sb_putn(b, &c, 1);
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-	sb_putn(b, s, strlen(s));
-}
-
-/* The text (malloc'd, never NULL); the buffer is emptied. */
-static char *sb_take(struct sbuf *b)
-{
-	char *r = b->p ? b->p : xstrdup("");
-
-	b->p = NULL;
-	b->n = b->cap = 0;
-	return r;
-}
 
 /* ---- variables ---- */
 
@@ -491,164 +444,6 @@ static size_t word_end(const char *s, size_t len, size_t i, int *bad)
 	return i < len ? i : len;
 }
 
-/* ---- escapes ---- */
-
-static void put_utf8(struct sbuf *b, unsigned long cp)
-{
-	char u[4];
-
-	if (cp > 0x10ffff)
-		cp = 0xfffd;
-	if (cp < 0x80) {
-		sb_putc(b, (char)cp);
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		sb_putn(b, u, 2);
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		sb_putn(b, u, 3);
-	} else {
-		u[0] = (char)(0xf0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		sb_putn(b, u, 4);
-	}
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Decode the backslash escape at s[*i] (s[*i] == '\\') as $'..', echo -e and printf
- * do. Returns 1 for a numeric escape (\x \NNN \u \c: the ones that hide text), 0
- * for a plain one, -1 for "\c" in echo (stop output). Advances *i past it.
- */
-static int decode_escape(const char *s, size_t len, size_t *i, struct sbuf *b, int echo_octal)
-{
-	size_t j = *i + 1;
-	unsigned long v = 0;
-	int n = 0, h;
-
-	if (j >= len) {
-		sb_putc(b, '\\');
-		*i = j;
-		return 0;
-	}
-	switch (s[j]) {
-	case 'a':
-		sb_putc(b, '\a');
-		break;
-	case 'b':
-		sb_putc(b, '\b');
-		break;
-	case 'e':
-	case 'E':
-		sb_putc(b, 0x1b);
-		break;
-	case 'f':
-		sb_putc(b, '\f');
-		break;
-	case 'n':
-		sb_putc(b, '\n');
-		break;
-	case 'r':
-		sb_putc(b, '\r');
-		break;
-	case 't':
-		sb_putc(b, '\t');
-		break;
-	case 'v':
-		sb_putc(b, '\v');
-		break;
-	case '\\':
-		sb_putc(b, '\\');
-		break;
-	case '\'':
-		sb_putc(b, '\'');
-		break;
-	case '"':
-		sb_putc(b, '"');
-		break;
-	case '?':
-		sb_putc(b, '?');
-		break;
-	case 'x':
-		for (j++; n < 2 && j < len && (h = hexval((unsigned char)s[j])) >= 0; j++, n++)
-			v = v * 16 + (unsigned long)h;
-		if (!n) {
-			sb_puts(b, "\\x");
-			*i = j;
-			return 0;
-		}
-		sb_putc(b, (char)v);
-		*i = j;
-		return 1;
-	case 'u':
-	case 'U': {
-		int max = s[j] == 'u' ? 4 : 8;
-
-		for (j++; n < max && j < len && (h = hexval((unsigned char)s[j])) >= 0; j++, n++)
-			v = v * 16 + (unsigned long)h;
-		if (!n) {
-			sb_putc(b, '\\');
-			sb_putc(b, s[j - 1]);
-			*i = j;
-			return 0;
-		}
-		put_utf8(b, v);
-		*i = j;
-		return 1;
-	}
-	case 'c':
-		if (echo_octal) {
-			*i = j + 1;
-			return -1;
-		}
-		if (j + 1 < len) {
-			sb_putc(b, (char)(s[j + 1] & 0x1f));
-			*i = j + 2;
-			return 1;
-		}
-		sb_puts(b, "\\c");
-		*i = j + 1;
-		return 0;
-	default:
-		if (s[j] >= '0' && s[j] <= '7') {
-			/* echo -e wants \0NNN; $'..' and printf take \NNN. */
-			int max = 3;
-
-			if (echo_octal) {
-				if (s[j] != '0')
-					goto literal;
-				j++;
-			}
-			for (; n < max && j < len && s[j] >= '0' && s[j] <= '7'; j++, n++)
-				v = v * 8 + (unsigned long)(s[j] - '0');
-			sb_putc(b, (char)(v & 0xff));
-			*i = j;
-			return 1;
-		}
-	literal:
-		sb_putc(b, '\\');
-		sb_putc(b, s[j]);
-		break;
-	}
-	*i = j + 1;
-	return 0;
-}
-
 /* ---- arithmetic: + - * / % ( ) unary, integers and variable names ---- */
 
 struct arith {
@@ -664,13 +459,6 @@ static void ar_ws(struct arith *a)
 {
 	while (a->i < a->len && isspace((unsigned char)a->s[a->i]))
 		a->i++;
-}
-
-static long long ar_num(const char *s)
-{
-	unsigned long long v = strtoull(s, NULL, 0);
-
-	return (long long)(v & (unsigned long long)LLONG_MAX);
 }
 
 static long long ar_primary(struct arith *a)
@@ -718,11 +506,11 @@ static long long ar_primary(struct arith *a)
 		return 0;
 	}
 	if (isdigit((unsigned char)tmp[0]))
-		return ar_num(tmp);
+		return sh_num(tmp);
 	{
 		const char *v = var_get(a->ps, tmp);
 
-		return v ? ar_num(v) : 0;
+		return v ? sh_num(v) : 0;
 	}
 }
 
@@ -771,7 +559,7 @@ static long long ar_expr(struct arith *a)
 struct fieldb {
 	struct pstate *ps;
 	const struct frame *fr;
-	struct sbuf cur;
+	struct shbuf cur;
 	int have;
 	unsigned curflags;
 	char **f;
@@ -791,12 +579,12 @@ static void fb_emit(struct fieldb *fb)
 		return;
 	if (fb->n >= SH_MAX_WORDS) {
 		fb->ps->out->truncated |= SH_TR_LIMIT;
-		free(sb_take(&fb->cur));
+		free(shb_take(&fb->cur));
 	} else {
 		fb->f = xreallocarray(fb->f, fb->n + 1, sizeof(*fb->f));
 		fb->ff = xreallocarray(fb->ff, fb->n + 1, 1);
 		fb->cur.trunc ? (void)(fb->ps->out->truncated |= SH_TR_LIMIT) : (void)0;
-		fb->f[fb->n] = sb_take(&fb->cur);
+		fb->f[fb->n] = shb_take(&fb->cur);
 		fb->ff[fb->n] = (unsigned char)fb->curflags;
 		fb->n++;
 	}
@@ -807,7 +595,7 @@ static void fb_emit(struct fieldb *fb)
 
 static void fb_lit(struct fieldb *fb, const char *s, size_t n)
 {
-	sb_putn(&fb->cur, s, n);
+	shb_putn(&fb->cur, s, n);
 	fb->have = 1;
 }
 
@@ -833,7 +621,7 @@ static void fb_exp(struct fieldb *fb, const char *v, size_t n, int quoted, unsig
 			fb->curflags |= wflags;
 			continue;
 		}
-		sb_putc(&fb->cur, v[i]);
+		shb_putc(&fb->cur, v[i]);
 		fb->have = 1;
 	}
 }
@@ -874,7 +662,7 @@ static long long arith_eval(struct pstate *ps, const struct frame *fr, int cmd, 
 /* Output of the commands of list id (each pipeline's last stage), NULL if unknown. */
 static char *list_output(struct pstate *ps, int list)
 {
-	struct sbuf b = {0};
+	struct shbuf b = {0};
 
 	for (size_t k = 0; k < ps->out->ncmd; k++) {
 		struct sh_cmd *c = &ps->out->cmd[k];
@@ -889,9 +677,9 @@ static char *list_output(struct pstate *ps, int list)
 			free(b.p);
 			return NULL;
 		}
-		sb_puts(&b, c->output);
+		shb_puts(&b, c->output);
 	}
-	return sb_take(&b);
+	return shb_take(&b);
 }
 
 /* Run text as a command or process substitution; its output, or NULL when unknown. */
@@ -995,7 +783,7 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 	int length = 0, indirect = 0;
 	const char *val;
 	char *owned = NULL, *vcopy = NULL;
-	struct sbuf r = {0};
+	struct shbuf r = {0};
 
 	if (len > 1 && s[0] == '#' && s[1] != '}') {
 		length = 1;
@@ -1209,19 +997,19 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 					}
 				}
 				if (hit && (all || !r.trunc)) {
-					sb_puts(&r, rep);
+					shb_puts(&r, rep);
 					k += m;
 					if (!all) {
-						sb_putn(&r, v + k, vlen - k);
+						shb_putn(&r, v + k, vlen - k);
 						k = vlen;
 					}
 					continue;
 				}
-				sb_putc(&r, v[k++]);
+				shb_putc(&r, v[k++]);
 			}
 			free(pat);
 			free(rep);
-			owned = sb_take(&r);
+			owned = shb_take(&r);
 			fb_exp(fb, owned, strlen(owned), quoted, SH_W_EXPANDED);
 			free(owned);
 			goto out;
@@ -1256,11 +1044,11 @@ static void expand_param(struct fieldb *fb, const char *s, size_t len, int quote
 			if (t == 'E') {
 				for (size_t k = 0; v[k];) {
 					if (v[k] == '\\')
-						decode_escape(v, strlen(v), &k, &r, 0);
+						sh_decode_escape(v, strlen(v), &k, &r, 0);
 					else
-						sb_putc(&r, v[k++]);
+						shb_putc(&r, v[k++]);
 				}
-				owned = sb_take(&r);
+				owned = shb_take(&r);
 			} else {
 				owned = xstrdup(v);
 				for (size_t k = 0; owned[k]; k++) {
@@ -1370,14 +1158,14 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 			continue;
 		}
 		if (c == '`') {
-			struct sbuf in = {0};
+			struct shbuf in = {0};
 			char *o;
 
 			e = skip_bt(s, len, i + 1);
 			for (size_t k = i + 1; k < e; k++) {
 				if (s[k] == '\\' && k + 1 < e && strchr("$`\\", s[k + 1]))
 					k++;
-				sb_putc(&in, s[k]);
+				shb_putc(&in, s[k]);
 			}
 			if (fb->cmdpos)
 				fb->obf |= SH_OB_CMDSUB_CMD;
@@ -1396,15 +1184,15 @@ static void expand_into(struct fieldb *fb, const char *s, size_t len, int quoted
 			char d = s[i + 1];
 
 			if (d == '\'' && !quoted) {
-				struct sbuf b = {0};
+				struct shbuf b = {0};
 
 				e = skip_ansic(s, len, i + 2);
 				for (size_t k = i + 2; k < e;) {
 					if (s[k] == '\\') {
-						if (decode_escape(s, e, &k, &b, 0) > 0)
+						if (sh_decode_escape(s, e, &k, &b, 0) > 0)
 							fb->obf |= SH_OB_ANSIC;
 					} else {
-						sb_putc(&b, s[k++]);
+						shb_putc(&b, s[k++]);
 					}
 				}
 				if (e == i + 2 && (i > 0 || e + 1 < len))
@@ -1567,7 +1355,7 @@ static void brace_expand(struct pstate *ps, const char *w, size_t len, char ***o
 	{
 		size_t close = i, start = open + 1;
 		int d = 0, comma = 0;
-		struct sbuf b = {0};
+		struct shbuf b = {0};
 
 		for (size_t j = open + 1; j < close; j++)
 			if (w[j] == ',' && !d)
@@ -1598,9 +1386,9 @@ static void brace_expand(struct pstate *ps, const char *w, size_t len, char ***o
 
 				for (int ch = lo[0];; ch += step) {
 					b.n = 0;
-					sb_putn(&b, w, open);
-					sb_putc(&b, (char)ch);
-					sb_putn(&b, w + close + 1, len - close - 1);
+					shb_putn(&b, w, open);
+					shb_putc(&b, (char)ch);
+					shb_putn(&b, w + close + 1, len - close - 1);
 					brace_expand(ps, b.p, b.n, out, n, depth + 1);
 					if (ch == hi[0] || *n >= SH_MAX_BRACE)
 						break;
@@ -1620,9 +1408,9 @@ static void brace_expand(struct pstate *ps, const char *w, size_t len, char ***o
 
 					snprintf(num, sizeof(num), "%ld", v);
 					b.n = 0;
-					sb_putn(&b, w, open);
-					sb_puts(&b, num);
-					sb_putn(&b, w + close + 1, len - close - 1);
+					shb_putn(&b, w, open);
+					shb_puts(&b, num);
+					shb_putn(&b, w + close + 1, len - close - 1);
 					brace_expand(ps, b.p, b.n, out, n, depth + 1);
 					if (v == z || *n >= SH_MAX_BRACE)
 						break;
@@ -1655,9 +1443,9 @@ static void brace_expand(struct pstate *ps, const char *w, size_t len, char ***o
 				d--;
 			else if (j == close || (w[j] == ',' && d == 0)) {
 				b.n = 0;
-				sb_putn(&b, w, open);
-				sb_putn(&b, w + start, j - start);
-				sb_putn(&b, w + close + 1, len - close - 1);
+				shb_putn(&b, w, open);
+				shb_putn(&b, w + start, j - start);
+				shb_putn(&b, w + close + 1, len - close - 1);
 				brace_expand(ps, b.p ? b.p : "", b.n, out, n, depth + 1);
 				start = j + 1;
 			}
@@ -1880,7 +1668,7 @@ static void vfile_put(struct pstate *ps, const char *name, const char *text, int
 		      int decoded)
 {
 	struct vfile *f = vfile_get(ps, name);
-	struct sbuf b = {0};
+	struct shbuf b = {0};
 
 	while (name[0] == '.' && name[1] == '/')
 		name += 2;
@@ -1892,458 +1680,18 @@ static void vfile_put(struct pstate *ps, const char *name, const char *text, int
 		f->text = NULL;
 	}
 	if (append && f->text)
-		sb_puts(&b, f->text);
-	sb_puts(&b, text);
+		shb_puts(&b, f->text);
+	shb_puts(&b, text);
 	free(f->text);
-	f->text = sb_take(&b);
+	f->text = shb_take(&b);
 	f->decoded |= decoded;
 }
 
-/* ---- text-transforming commands, emulated ---- */
-
-static const signed char b64v[256] = {
-    ['A'] = 1,	['B'] = 2,  ['C'] = 3,	['D'] = 4,  ['E'] = 5,	['F'] = 6,  ['G'] = 7,	['H'] = 8,
-    ['I'] = 9,	['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
-    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
-    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
-    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
-    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
-    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
-    ['-'] = 63, ['_'] = 64,
-};
-
-static char *b64_decode(const char *in, size_t *olen)
+static const char *vfile_text(void *ctx, const char *name)
 {
-	struct sbuf b = {0};
-	unsigned acc = 0;
-	int bits = 0;
+	const struct vfile *f = vfile_get(ctx, name);
 
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		int v = b64v[*p];
-
-		if (*p == '=')
-			break;
-		if (!v) {
-			if (isspace(*p))
-				continue;
-			free(b.p);
-			return NULL; /* base64 -d stops with an error on garbage */
-		}
-		acc = (acc << 6) | (unsigned)(v - 1);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			sb_putc(&b, (char)((acc >> bits) & 0xff));
-		}
-	}
-	*olen = b.n;
-	return sb_take(&b);
-}
-
-static char *b64_encode(const char *in)
-{
-	static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	struct sbuf b = {0};
-	size_t n = strlen(in);
-
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned char)in[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		sb_putc(&b, al[(v >> 18) & 63]);
-		sb_putc(&b, al[(v >> 12) & 63]);
-		sb_putc(&b, i + 1 < n ? al[(v >> 6) & 63] : '=');
-		sb_putc(&b, i + 2 < n ? al[v & 63] : '=');
-	}
-	sb_putc(&b, '\n');
-	return sb_take(&b);
-}
-
-static char *b32_decode(const char *in, size_t *olen)
-{
-	struct sbuf b = {0};
-	unsigned long acc = 0;
-	int bits = 0;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		int v;
-
-		if (*p == '=')
-			break;
-		if (isspace(*p))
-			continue;
-		if (*p >= 'A' && *p <= 'Z')
-			v = *p - 'A';
-		else if (*p >= '2' && *p <= '7')
-			v = *p - '2' + 26;
-		else {
-			free(b.p);
-			return NULL;
-		}
-		acc = (acc << 5) | (unsigned long)v;
-		bits += 5;
-		if (bits >= 8) {
-			bits -= 8;
-			sb_putc(&b, (char)((acc >> bits) & 0xff));
-		}
-	}
-	*olen = b.n;
-	return sb_take(&b);
-}
-
-static char *hex_decode(const char *in, size_t *olen)
-{
-	struct sbuf b = {0};
-	int hi = -1;
-
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		int v = hexval(*p);
-
-		if (v < 0)
-			continue; /* xxd -r -p skips what is not hex */
-		if (hi < 0) {
-			hi = v;
-		} else {
-			sb_putc(&b, (char)(hi * 16 + v));
-			hi = -1;
-		}
-	}
-	*olen = b.n;
-	return sb_take(&b);
-}
-
-static char *inflate_text(const char *in, size_t n, size_t *olen)
-{
-	z_stream z;
-	struct sbuf b = {0};
-	char buf[4096];
-	int rc;
-
-	memset(&z, 0, sizeof(z));
-	if (inflateInit2(&z, 15 + 32) != Z_OK)
-		return NULL;
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)n;
-	do {
-		z.next_out = (Bytef *)buf;
-		z.avail_out = sizeof(buf);
-		rc = inflate(&z, Z_NO_FLUSH);
-		if (rc != Z_OK && rc != Z_STREAM_END)
-			break;
-		sb_putn(&b, buf, sizeof(buf) - z.avail_out);
-	} while (rc == Z_OK && b.n < SH_MAX_TEXT && z.avail_in > 0);
-	inflateEnd(&z);
-	if (rc != Z_STREAM_END && rc != Z_OK) {
-		free(b.p);
-		return NULL;
-	}
-	*olen = b.n;
-	return sb_take(&b);
-}
-
-/* tr set: ranges, escapes, a few classes. */
-static size_t tr_set(const char *s, unsigned char *out, size_t max)
-{
-	size_t n = 0, len = strlen(s);
-
-	for (size_t i = 0; i < len && n < max;) {
-		unsigned char c;
-
-		if (s[i] == '[' && s[i + 1] == ':') {
-			const char *e = strstr(s + i, ":]");
-			char cls[16] = {0};
-
-			if (e && (size_t)(e - s - i - 2) < sizeof(cls)) {
-				memcpy(cls, s + i + 2, (size_t)(e - s - i - 2));
-				for (int ch = 0; ch < 256 && n < max; ch++)
-					if ((!strcmp(cls, "upper") && isupper(ch)) ||
-					    (!strcmp(cls, "lower") && islower(ch)) ||
-					    (!strcmp(cls, "digit") && isdigit(ch)) ||
-					    (!strcmp(cls, "alpha") && isalpha(ch)) ||
-					    (!strcmp(cls, "space") && isspace(ch)) ||
-					    (!strcmp(cls, "alnum") && isalnum(ch)))
-						out[n++] = (unsigned char)ch;
-				i = (size_t)(e - s) + 2;
-				continue;
-			}
-		}
-		if (s[i] == '\\' && i + 1 < len) {
-			struct sbuf b = {0};
-
-			decode_escape(s, len, &i, &b, 0);
-			c = b.n ? (unsigned char)b.p[0] : '\\';
-			free(b.p);
-		} else {
-			c = (unsigned char)s[i++];
-		}
-		if (i + 1 < len && s[i] == '-') {
-			unsigned char hi = (unsigned char)s[i + 1];
-
-			i += 2;
-			for (unsigned v = c; v <= hi && n < max; v++)
-				out[n++] = (unsigned char)v;
-			continue;
-		}
-		out[n++] = c;
-	}
-	return n;
-}
-
-static char *emu_tr(const struct sh_cmd *c, size_t a, const char *in)
-{
-	unsigned char s1[512], s2[512], map[256];
-	int del = 0;
-	size_t n1, n2 = 0;
-	struct sbuf b = {0};
-
-	if (a < c->argc && strcmp(c->argv[a], "-d") == 0) {
-		del = 1;
-		a++;
-	} else if (a < c->argc && c->argv[a][0] == '-' && c->argv[a][1]) {
-		return NULL;
-	}
-	if (a >= c->argc)
-		return NULL;
-	n1 = tr_set(c->argv[a], s1, sizeof(s1));
-	if (!del) {
-		if (a + 1 >= c->argc)
-			return NULL;
-		n2 = tr_set(c->argv[a + 1], s2, sizeof(s2));
-		if (!n2)
-			return NULL;
-	}
-	for (int i = 0; i < 256; i++)
-		map[i] = (unsigned char)i;
-	if (!del)
-		for (size_t i = 0; i < n1; i++)
-			map[s1[i]] = s2[i < n2 ? i : n2 - 1];
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		if (del && memchr(s1, *p, n1))
-			continue;
-		sb_putc(&b, (char)map[*p]);
-	}
-	return sb_take(&b);
-}
-
-static char *emu_printf(const struct sh_cmd *c, size_t a, int *numeric)
-{
-	struct sbuf b = {0};
-	const char *fmt;
-	size_t flen, ai;
-	int rounds = 0;
-
-	if (a < c->argc && strcmp(c->argv[a], "--") == 0)
-		a++;
-	if (a >= c->argc)
-		return NULL;
-	fmt = c->argv[a];
-	flen = strlen(fmt);
-	ai = a + 1;
-	do {
-		for (size_t i = 0; i < flen;) {
-			if (fmt[i] == '\\') {
-				if (decode_escape(fmt, flen, &i, &b, 0) > 0)
-					*numeric = 1;
-				continue;
-			}
-			if (fmt[i] != '%') {
-				sb_putc(&b, fmt[i++]);
-				continue;
-			}
-			i++;
-			if (i < flen && fmt[i] == '%') {
-				sb_putc(&b, '%');
-				i++;
-				continue;
-			}
-			while (i < flen && strchr("-+ #0123456789.", fmt[i]))
-				i++;
-			if (i >= flen)
-				break;
-			{
-				const char *arg = ai < c->argc ? c->argv[ai++] : "";
-				char num[32];
-
-				switch (fmt[i]) {
-				case 'b':
-					for (size_t k = 0, al = strlen(arg); k < al;) {
-						if (arg[k] == '\\') {
-							if (decode_escape(arg, al, &k, &b, 1) > 0)
-								*numeric = 1;
-						} else {
-							sb_putc(&b, arg[k++]);
-						}
-					}
-					break;
-				case 'c':
-					if (*arg)
-						sb_putc(&b, arg[0]);
-					break;
-				case 'd':
-				case 'i':
-				case 'u':
-					snprintf(num, sizeof(num), "%lld", ar_num(arg));
-					sb_puts(&b, num);
-					break;
-				case 'x':
-				case 'X':
-				case 'o':
-					snprintf(num, sizeof(num),
-						 fmt[i] == 'o'	 ? "%llo"
-						 : fmt[i] == 'x' ? "%llx"
-								 : "%llX",
-						 (unsigned long long)ar_num(arg));
-					sb_puts(&b, num);
-					break;
-				default:
-					sb_puts(&b, arg);
-				}
-				i++;
-			}
-		}
-	} while (ai < c->argc && ai > a + 1 && ++rounds < 256 && strchr(fmt, '%'));
-	return sb_take(&b);
-}
-
-static char *emu_echo(const struct sh_cmd *c, size_t a, int *numeric)
-{
-	struct sbuf b = {0};
-	int nl = 1, esc = 0;
-
-	for (; a < c->argc; a++) {
-		const char *o = c->argv[a];
-
-		if (o[0] != '-' || !o[1] || strspn(o + 1, "neE") != strlen(o + 1))
-			break;
-		for (const char *p = o + 1; *p; p++) {
-			if (*p == 'n')
-				nl = 0;
-			else if (*p == 'e')
-				esc = 1;
-			else
-				esc = 0;
-		}
-	}
-	for (size_t first = a; a < c->argc; a++) {
-		const char *w = c->argv[a];
-		size_t wl = strlen(w);
-
-		if (a > first)
-			sb_putc(&b, ' ');
-		for (size_t k = 0; k < wl;) {
-			if (esc && w[k] == '\\') {
-				int r = decode_escape(w, wl, &k, &b, 1);
-
-				if (r > 0)
-					*numeric = 1;
-				if (r < 0)
-					return sb_take(&b);
-			} else {
-				sb_putc(&b, w[k++]);
-			}
-		}
-	}
-	if (nl)
-		sb_putc(&b, '\n');
-	return sb_take(&b);
-}
-
-static int has_opt(const struct sh_cmd *c, size_t a, const char *shortc, const char *longo)
-{
-	for (; a < c->argc; a++) {
-		const char *o = c->argv[a];
-
-		if (longo && strcmp(o, longo) == 0)
-			return 1;
-		if (o[0] == '-' && o[1] != '-' && shortc && strpbrk(o + 1, shortc))
-			return 1;
-	}
-	return 0;
-}
-
-/* The stdout of c given its stdin, for commands that only transform text; NULL if unknown. */
-static char *emulate(struct pstate *ps, const struct sh_cmd *c, const char *in, size_t inlen,
-		     size_t *olen, int *numeric)
-{
-	size_t a;
-	const char *n;
-
-	if (c->argc == 0)
-		return NULL;
-	a = sh_cmd_start(c);
-	if (a >= c->argc)
-		return NULL;
-	n = sh_basename(c->argv[a]);
-	a++;
-	if (!strcmp(n, "echo"))
-		return emu_echo(c, a, numeric);
-	if (!strcmp(n, "printf"))
-		return a < c->argc && !strcmp(c->argv[a], "-v") ? xstrdup("")
-								: emu_printf(c, a, numeric);
-	if (!strcmp(n, "cat") || !strcmp(n, "tee")) {
-		if (a < c->argc && strcmp(c->argv[a], "-") != 0 && !strcmp(n, "cat")) {
-			const struct vfile *f = vfile_get(ps, c->argv[a]);
-
-			return f ? xstrdup(f->text) : NULL;
-		}
-		return in ? xstrdup(in) : NULL;
-	}
-	if (!in)
-		return NULL;
-	if (!strcmp(n, "base64") || !strcmp(n, "base32") || !strcmp(n, "basenc")) {
-		int dec = has_opt(c, a, "dD", "--decode");
-
-		*numeric = 1;
-		if (!strcmp(n, "base32"))
-			return dec ? b32_decode(in, olen) : NULL;
-		return dec ? b64_decode(in, olen) : b64_encode(in);
-	}
-	if (!strcmp(n, "openssl")) {
-		if (has_opt(c, a, NULL, "base64") || has_opt(c, a, NULL, "-base64") ||
-		    has_opt(c, a, NULL, "-a")) {
-			*numeric = 1;
-			return has_opt(c, a, NULL, "-d") ? b64_decode(in, olen) : NULL;
-		}
-		return NULL;
-	}
-	if (!strcmp(n, "xxd")) {
-		int r = has_opt(c, a, "r", "--revert"),
-		    p = has_opt(c, a, "p", "-ps") || has_opt(c, a, NULL, "-plain");
-
-		*numeric = 1;
-		return r && p ? hex_decode(in, olen) : NULL;
-	}
-	if (!strcmp(n, "rev")) {
-		struct sbuf b = {0};
-		size_t len = strlen(in);
-
-		*numeric = 1;
-		for (size_t s = 0; s < len;) {
-			const char *nlp = memchr(in + s, '\n', len - s);
-			size_t e = nlp ? (size_t)(nlp - in) : len;
-
-			for (size_t k = e; k > s; k--)
-				sb_putc(&b, in[k - 1]);
-			if (nlp)
-				sb_putc(&b, '\n');
-			s = e + 1;
-		}
-		return sb_take(&b);
-	}
-	if (!strcmp(n, "tr")) {
-		*numeric = 1;
-		return emu_tr(c, a, in);
-	}
-	if (!strcmp(n, "gunzip") || !strcmp(n, "zcat") ||
-	    (!strcmp(n, "gzip") && has_opt(c, a, "d", "--decompress"))) {
-		*numeric = 1;
-		return inflate_text(in, inlen, olen);
-	}
-	return NULL;
+	return f ? f->text : NULL;
 }
 
 /* ---- what a finished command does to the parse ---- */
@@ -2391,13 +1739,13 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 		return;
 	}
 	if (!strcmp(n, "eval")) {
-		struct sbuf t = {0};
+		struct shbuf t = {0};
 		int exp = 0;
 
 		for (size_t i = a + 1; i < c->argc; i++) {
 			if (i > a + 1)
-				sb_putc(&t, ' ');
-			sb_puts(&t, c->argv[i]);
+				shb_putc(&t, ' ');
+			shb_puts(&t, c->argv[i]);
 			exp |= c->wflags[i] & SH_W_EXPANDED;
 		}
 		if (exp && t.n)
@@ -2514,7 +1862,7 @@ static void run_semantics(struct pstate *ps, const struct frame *fr, int k, stru
 		c->argv[a + 2] = pf;
 		tmp.argv = &c->argv[a + 2];
 		tmp.argc = c->argc - a - 2;
-		o = emulate(ps, &tmp, NULL, 0, &ol, &num);
+		o = sh_emulate(&tmp, NULL, 0, &ol, &num, vfile_text, ps);
 		c->argv[a + 2] = save;
 		free(pf);
 		if (o) {
@@ -2566,7 +1914,7 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 		if (in && !c->input)
 			c->input = xstrdup(in);
 		if (in && c->argc && !strcmp(sh_basename(c->argv[0]), "xargs") &&
-		    !has_opt(c, 1, "I", NULL) && !has_opt(c, 1, "i", "--replace")) {
+		    !sh_has_opt(c, 1, "I", NULL) && !sh_has_opt(c, 1, "i", "--replace")) {
 			/* xargs CMD: the words it reads become arguments */
 			struct cmdb xb = {
 			    .argv = c->argv, .wf = c->wflags, .argc = c->argc, .cap = c->argc + 1};
@@ -2609,8 +1957,8 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 			}
 		}
 		ol = SIZE_MAX;
-		o = emulate(ps, c, in, in ? (inlen != SIZE_MAX ? inlen : strlen(in)) : 0, &ol,
-			    &num);
+		o = sh_emulate(c, in, in ? (inlen != SIZE_MAX ? inlen : strlen(in)) : 0, &ol, &num,
+			       vfile_text, ps);
 		if (o && ps->outbytes + strlen(o) > SH_MAX_OUTBYTES) {
 			free(o);
 			o = NULL;
@@ -2637,7 +1985,7 @@ static void pipeline_end(struct pstate *ps, const struct frame *fr, int last)
 				for (size_t i = a + 1; i < c->argc; i++)
 					if (c->argv[i][0] != '-')
 						vfile_put(ps, c->argv[i], o,
-							  has_opt(c, a + 1, "a", NULL), dec);
+							  sh_has_opt(c, a + 1, "a", NULL), dec);
 		}
 		free(in);
 		in = o;
@@ -2723,7 +2071,7 @@ static void read_heredocs(struct pstate *ps, const struct frame *fr, struct src 
 	ps->nhd = ps->hd_base;
 	for (size_t h = 0; h < np; h++) {
 		struct heredoc *hd = &pend[h];
-		struct sbuf body = {0};
+		struct shbuf body = {0};
 		char *text;
 		int found = 0;
 
@@ -2743,13 +2091,13 @@ static void read_heredocs(struct pstate *ps, const struct frame *fr, struct src 
 				found = 1;
 				break;
 			}
-			sb_putn(&body, t, tl);
-			sb_putc(&body, '\n');
+			shb_putn(&body, t, tl);
+			shb_putc(&body, '\n');
 		}
 		if (!found)
 			set_error(ps, "here-document not terminated");
 		if (hd->quoted) {
-			text = sb_take(&body);
+			text = shb_take(&body);
 		} else {
 			struct fieldb fb = {.ps = ps, .fr = fr, .nosplit = 1, .cmd = hd->cmd};
 
@@ -3295,26 +2643,26 @@ void sh_parse_free(struct sh_parse *p)
 
 /* ---- output ---- */
 
-static void put_word(struct sbuf *b, const char *w)
+static void put_word(struct shbuf *b, const char *w)
 {
 	if (!*w) {
-		sb_puts(b, "''");
+		shb_puts(b, "''");
 		return;
 	}
 	if (strpbrk(w, " \t\n;&|<>()'\"")) {
-		sb_putc(b, '\'');
+		shb_putc(b, '\'');
 		for (; *w; w++) {
 			if (*w == '\'')
-				sb_puts(b, "'\\''");
+				shb_puts(b, "'\\''");
 			else if (*w == '\n')
-				sb_puts(b, "\\n");
+				shb_puts(b, "\\n");
 			else
-				sb_putc(b, *w);
+				shb_putc(b, *w);
 		}
-		sb_putc(b, '\'');
+		shb_putc(b, '\'');
 		return;
 	}
-	sb_puts(b, w);
+	shb_puts(b, w);
 }
 
 size_t sh_render(const struct sh_parse *p, size_t first, size_t last, char *buf, size_t buflen)
@@ -3325,7 +2673,7 @@ size_t sh_render(const struct sh_parse *p, size_t first, size_t last, char *buf,
 size_t sh_render_sel(const struct sh_parse *p, size_t first, size_t last, const unsigned char *sel,
 		     char *buf, size_t buflen)
 {
-	struct sbuf b = {0};
+	struct shbuf b = {0};
 	size_t n;
 
 	for (size_t i = first; i < last && i < p->ncmd; i++) {
@@ -3337,48 +2685,48 @@ size_t sh_render_sel(const struct sh_parse *p, size_t first, size_t last, const 
 		if (!c->argc && !c->nredir && !c->nassign)
 			continue;
 		if (b.n)
-			sb_putc(&b, ' ');
+			shb_putc(&b, ' ');
 		for (size_t j = 0; j < c->nassign; j++) {
 			if (any++)
-				sb_putc(&b, ' ');
-			sb_puts(&b, c->assign[j]);
+				shb_putc(&b, ' ');
+			shb_puts(&b, c->assign[j]);
 		}
 		for (size_t j = 0; j < c->argc; j++) {
 			if (any++)
-				sb_putc(&b, ' ');
+				shb_putc(&b, ' ');
 			put_word(&b, c->argv[j]);
 		}
 		for (size_t j = 0; j < c->nredir; j++) {
 			if (any++)
-				sb_putc(&b, ' ');
+				shb_putc(&b, ' ');
 			if (c->redir[j].fd >= 0) {
 				char fd[16];
 
 				snprintf(fd, sizeof(fd), "%d", c->redir[j].fd);
-				sb_puts(&b, fd);
+				shb_puts(&b, fd);
 			}
-			sb_puts(&b, c->redir[j].op);
+			shb_puts(&b, c->redir[j].op);
 			if (!strcmp(c->redir[j].op, "<<"))
-				sb_puts(&b, "EOF");
+				shb_puts(&b, "EOF");
 			else
 				put_word(&b, c->redir[j].text);
 		}
 		switch (c->sep) {
 		case SH_SEP_PIPE:
-			sb_puts(&b, " |");
+			shb_puts(&b, " |");
 			break;
 		case SH_SEP_AND:
-			sb_puts(&b, " &&");
+			shb_puts(&b, " &&");
 			break;
 		case SH_SEP_OR:
-			sb_puts(&b, " ||");
+			shb_puts(&b, " ||");
 			break;
 		case SH_SEP_BG:
-			sb_puts(&b, " &");
+			shb_puts(&b, " &");
 			break;
 		default:
 			if (i + 1 < last && i + 1 < p->ncmd)
-				sb_putc(&b, ';');
+				shb_putc(&b, ';');
 		}
 	}
 	n = b.n;
