@@ -249,6 +249,8 @@ static int secret_name(const char *name, size_t n)
 	for (size_t i = 0; i < n; i++)
 		up[i] = (char)toupper((unsigned char)name[i]);
 	up[n] = '\0';
+	if (strstr(up, "SOCK")) /* SSH_AUTH_SOCK is a socket path */
+		return 0;
 	for (const char *const *m = marks; *m; m++)
 		if (strstr(up, *m))
 			return 1;
