@@ -74,7 +74,7 @@ static int refused(int r)
 
 static int t_cgroup_root(void)
 {
-	char path[PATH_MAX], cg[PATH_MAX] = "";
+	char path[PATH_MAX + 32], cg[PATH_MAX] = "";
 	FILE *f = fopen("/proc/self/mountinfo", "r");
 	char line[1024];
 	int fd;
