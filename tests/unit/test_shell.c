@@ -114,6 +114,8 @@ TEST(shell_benign_lookalikes_stay_quiet)
 	    "openssl x509 -in cert.pem -noout -subject 2>/dev/null | head -1",
 	    "echo '{\"a\":1}' | curl -s -d @- https://api.example.com/v1",
 	    "git diff | less",
+	    "set -a; . ./.env; set +a; npm start",
+	    "source .env && python manage.py migrate",
 	    "curl -s https://api.example.com/v1/x?since=$(date +%s)",
 	    "curl -H \"Authorization: Bearer $(gh auth token)\" https://api.github.com/user",
 	    "for f in $(ls *.txt); do wc -l \"$f\"; done",

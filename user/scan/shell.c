@@ -342,16 +342,16 @@ static int in_list(const char *n, const char *const *l)
 }
 
 static const char *const readers[] = {
-    "cat",	"tac",	   "less",    "more",	 "head",     "tail",   "nl",	 "od",	    "xxd",
-    "hexdump",	"strings", "base64",  "base32",	 "basenc",   "cp",     "mv",	 "scp",	    "rsync",
-    "tar",	"zip",	   "gzip",    "bzip2",	 "xz",	     "7z",     "dd",	 "grep",    "egrep",
-    "fgrep",	"rg",	   "ag",      "sed",	 "awk",	     "gawk",   "cut",	 "sort",    "uniq",
-    "paste",	"vi",	   "vim",     "view",	 "nano",     "emacs",  "ed",	 "openssl", "gpg",
-    "curl",	"wget",	   "python",  "python3", "perl",     "ruby",   "node",	 "php",	    "jq",
-    "yq",	"sqlite3", "install", "diff",	 "cmp",	     "comm",   "source", ".",	    "iconv",
-    "uuencode", "xclip",   "pbcopy",  "nc",	 "ncat",     "netcat", "socat",	 "tee",	    "split",
-    "look",	"fold",	   "fmt",     "pr",	 "column",   "rev",    "tr",	 "wc",	    "bat",
-    "batcat",	"zcat",	   "zless",   "mail",	 "sendmail", NULL};
+    "cat",     "tac",	  "less",     "more",	 "head",   "tail",  "nl",    "od",	 "xxd",
+    "hexdump", "strings", "base64",   "base32",	 "basenc", "cp",    "mv",    "scp",	 "rsync",
+    "tar",     "zip",	  "gzip",     "bzip2",	 "xz",	   "7z",    "dd",    "grep",	 "egrep",
+    "fgrep",   "rg",	  "ag",	      "sed",	 "awk",	   "gawk",  "cut",   "sort",	 "uniq",
+    "paste",   "vi",	  "vim",      "view",	 "nano",   "emacs", "ed",    "openssl",	 "gpg",
+    "curl",    "wget",	  "python",   "python3", "perl",   "ruby",  "node",  "php",	 "jq",
+    "yq",      "sqlite3", "install",  "diff",	 "cmp",	   "comm",  "iconv", "uuencode", "xclip",
+    "pbcopy",  "nc",	  "ncat",     "netcat",	 "socat",  "tee",   "split", "look",	 "fold",
+    "fmt",     "pr",	  "column",   "rev",	 "tr",	   "wc",    "bat",   "batcat",	 "zcat",
+    "zless",   "mail",	  "sendmail", NULL};
 
 static const char *const net_senders[] = {
     "curl", "wget",  "nc",	  "ncat",   "netcat",	"socat",   "telnet", "scp",
