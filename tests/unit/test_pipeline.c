@@ -356,3 +356,27 @@ TEST(pipeline_scan_blocks_secret_argument_and_answers_with_the_rule)
 	pipeline_free(&p);
 	rm_tree(dir);
 }
+
+/* Findings past the array were never judged: the message is blocked, not waved through. */
+TEST(pipeline_findings_overflow_fails_closed)
+{
+	struct pipeline p;
+	struct findings fs;
+	const struct finding *worst = NULL;
+	struct msgctx c = {"client->server", "request", "tools/call", "1", "t"};
+
+	setup(&p);
+	memset(&fs, 0, sizeof(fs));
+	for (int i = 0; i < MG_MAX_FINDINGS + 5; i++)
+		findings_add(&fs, "ssrf", "private-address", CONF_LOW, "params.arguments.h",
+			     "decoy %d", i);
+	ASSERT_EQ(fs.n, MG_MAX_FINDINGS);
+	ASSERT_EQ(fs.dropped, 5);
+	ASSERT_EQ(judge(&p, &c, &fs, 0, &worst), PA_BLOCK);
+	ASSERT_TRUE(worst != NULL);
+	ASSERT_STREQ(worst->rule, "too-many-findings");
+	/* Without the overflow the same heuristic findings only warn. */
+	fs.dropped = 0;
+	ASSERT_EQ(judge(&p, &c, &fs, 0, &worst), PA_WARN);
+	pipeline_free(&p);
+}

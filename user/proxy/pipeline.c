@@ -193,10 +193,24 @@ static enum pol_action judge(struct pipeline *p, const struct msgctx *c, struct 
 	if (best == PA_BLOCK)
 		session_verdict(p, c, fs, from);
 	if (fs->dropped && from == 0) {
+		/* Findings past the array were never judged: one of them could be the real
+		 * secret behind a screen of decoys. Fail closed. */
+		static struct finding overflow;
 		char d[64];
 
 		snprintf(d, sizeof(d), "%zu further findings not recorded", fs->dropped);
-		findlog_event(p->log, c, "findings-dropped", best, d);
+		findlog_event(p->log, c, "findings-dropped", PA_BLOCK, d);
+		memset(&overflow, 0, sizeof(overflow));
+		overflow.scanner = "pipeline";
+		mg_strlcpy(overflow.rule, "too-many-findings", sizeof(overflow.rule));
+		overflow.confidence = CONF_HIGH;
+		overflow.action = PA_BLOCK;
+		snprintf(overflow.detail, sizeof(overflow.detail),
+			 "more than %d findings in one message; %zu not judged", MG_MAX_FINDINGS,
+			 fs->dropped);
+		best = PA_BLOCK;
+		if (worst)
+			*worst = &overflow;
 	}
 	return best;
 }
