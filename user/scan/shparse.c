@@ -4,7 +4,7 @@
  * expansion, then parameter/command/arithmetic expansion with quote removal,
  * then field splitting on IFS. Command substitutions and fed-to-a-shell texts
  * are parsed recursively; their output is computed only for the few commands
- * that merely transform text (echo, printf, base64 -d, ...). Everything is
+ * that merely transform text (echo, printf, base64 -d, ...: shemu.c). Everything is
  * addressed by index because recursion grows the command array.
  */
 #include <ctype.h>

@@ -4,7 +4,7 @@
  * brace expansion, command and process substitution, IFS, eval, sh -c,
  * here-strings, here-documents, pipelines) and emulates the handful of commands
  * attackers use to build text (echo, printf, base64 -d, xxd -r -p, rev, tr,
- * gunzip...) so that what a command line would really run is visible. Nothing
+ * gunzip...; see shemu.h) so that what a command line would really run is visible. Nothing
  * is ever executed and every dimension is bounded.
  */
 #ifndef MG_SHPARSE_H
