@@ -60,6 +60,11 @@ static __always_inline int mg_name_key_fill(struct mg_name_key *k, __u32 kind, c
 	return bpf_probe_read_kernel(k->name, n, src);
 }
 
+static __always_inline int mg_bit(const __u8 *set, __u8 c)
+{
+	return set[(c >> 3) & 31] & (1 << (c & 7));
+}
+
 /* The basename rule matching name[0..len), or NULL. name is kernel memory. */
 static __always_inline struct mg_file_rule *mg_match_name(const char *name, __u32 len)
 {
@@ -67,36 +72,45 @@ static __always_inline struct mg_file_rule *mg_match_name(const char *name, __u3
 	struct mg_files_conf *fc;
 	struct mg_file_rule *r;
 	__u32 zero = 0, i, n;
+	__u8 first = 0, last = 0;
 
 	if (len == 0)
 		return 0;
-	if (len < MG_NAME_LEN && !mg_name_key_fill(&k, MG_NAME_EXACT, name, len)) {
-		r = bpf_map_lookup_elem(&mg_file_names, &k);
-		if (r)
-			return r;
-	}
 	fc = bpf_map_lookup_elem(&mg_file_conf, &zero);
 	if (!fc)
 		return 0;
-	for (i = 0; i < MG_MAX_AFFIX_LENS; i++) {
-		if (i >= fc->nprefix)
-			break;
-		n = fc->prefix_lens[i];
-		if (n > len || mg_name_key_fill(&k, MG_NAME_PREFIX, name, n))
-			continue;
+	if (bpf_probe_read_kernel(&first, 1, name) ||
+	    bpf_probe_read_kernel(&last, 1, name + len - 1))
+		return 0;
+	if (len < MG_NAME_LEN && mg_bit(fc->exact_first, first) &&
+	    !mg_name_key_fill(&k, MG_NAME_EXACT, name, len)) {
 		r = bpf_map_lookup_elem(&mg_file_names, &k);
 		if (r)
 			return r;
 	}
-	for (i = 0; i < MG_MAX_AFFIX_LENS; i++) {
-		if (i >= fc->nsuffix)
-			break;
-		n = fc->suffix_lens[i];
-		if (n > len || mg_name_key_fill(&k, MG_NAME_SUFFIX, name + (len - n), n))
-			continue;
-		r = bpf_map_lookup_elem(&mg_file_names, &k);
-		if (r)
-			return r;
+	if (mg_bit(fc->prefix_first, first)) {
+		for (i = 0; i < MG_MAX_AFFIX_LENS; i++) {
+			if (i >= fc->nprefix)
+				break;
+			n = fc->prefix_lens[i];
+			if (n > len || mg_name_key_fill(&k, MG_NAME_PREFIX, name, n))
+				continue;
+			r = bpf_map_lookup_elem(&mg_file_names, &k);
+			if (r)
+				return r;
+		}
+	}
+	if (mg_bit(fc->suffix_last, last)) {
+		for (i = 0; i < MG_MAX_AFFIX_LENS; i++) {
+			if (i >= fc->nsuffix)
+				break;
+			n = fc->suffix_lens[i];
+			if (n > len || mg_name_key_fill(&k, MG_NAME_SUFFIX, name + (len - n), n))
+				continue;
+			r = bpf_map_lookup_elem(&mg_file_names, &k);
+			if (r)
+				return r;
+		}
 	}
 	return 0;
 }

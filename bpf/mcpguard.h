@@ -165,6 +165,13 @@ struct mg_files_conf {
 	__u32 pad;
 	__u32 prefix_lens[MG_MAX_AFFIX_LENS];
 	__u32 suffix_lens[MG_MAX_AFFIX_LENS];
+	/*
+	 * Bit c set: some exact name / prefix starts with byte c, some suffix ends
+	 * with it. Most names then cost no hash lookup at all.
+	 */
+	__u8 exact_first[32];
+	__u8 prefix_first[32];
+	__u8 suffix_last[32];
 };
 
 #endif

@@ -509,16 +509,69 @@ void files_stop(struct daemon *d)
 	d->files = NULL;
 }
 
+/* The program a pinned link runs, or 0. */
+static __u32 pinned_link_prog(const char *pin_root, const char *name)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	pin_path(path, sizeof(path), pin_root, name);
+	if ((fd = bpf_obj_get(path)) < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.prog_id = 0;
+	close(fd);
+	return info.prog_id;
+}
+
+/*
+ * The kernel frees an unpinned link from a workqueue, a moment after the unlink:
+ * wait until its program is gone (released after the detach), so that "uninstall
+ * returned" means "no longer enforced". A running daemon still holds the programs.
+ */
+static void wait_progs_gone(const __u32 *ids, size_t n)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	size_t i, left;
+	int tries, fd;
+
+	for (tries = 0; tries < 200; tries++) {
+		for (i = 0, left = 0; i < n; i++) {
+			if (!ids[i])
+				continue;
+			if ((fd = bpf_prog_get_fd_by_id(ids[i])) >= 0) {
+				close(fd);
+				left++;
+			}
+		}
+		if (!left)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	warnx("files: programs still loaded 2 s after their links were unpinned (a daemon "
+	      "still running?)");
+}
+
 int files_uninstall(const char *pin_root)
 {
-	size_t i;
+	const char *links[sizeof(lsm_pins) / sizeof(lsm_pins[0]) + 2];
+	__u32 progs[sizeof(links) / sizeof(links[0])];
+	size_t i, n = 0;
 	int rc = 0;
 
 	for (i = 0; i < sizeof(lsm_pins) / sizeof(lsm_pins[0]); i++)
-		rc |= unpin(pin_root, lsm_pins[i]);
-	rc |= unpin(pin_root, kill_pin);
-	rc |= unpin(pin_root, kill_exit_pin);
+		links[n++] = lsm_pins[i];
+	links[n++] = kill_pin;
+	links[n++] = kill_exit_pin;
+	for (i = 0; i < n; i++) {
+		progs[i] = pinned_link_prog(pin_root, links[i]);
+		rc |= unpin(pin_root, links[i]);
+	}
 	for (i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++)
 		rc |= unpin(pin_root, map_pins[i]);
+	wait_progs_gone(progs, n);
 	return rc ? -1 : 0;
 }

@@ -27,6 +27,12 @@ static uint32_t action_of(const struct daemon *d, enum pol_action a)
 	return d->audit ? MG_ACT_AUDIT : MG_ACT_BLOCK;
 }
 
+/* Prefilter bits the kernel tests before any lookup (mg_files_conf). */
+static void set_bit(uint8_t *set, unsigned char c)
+{
+	set[c >> 3] |= (uint8_t)(1u << (c & 7));
+}
+
 static int add_len(uint32_t *lens, uint32_t *n, uint32_t len)
 {
 	uint32_t i;
@@ -112,6 +118,11 @@ int files_rules_compile(struct daemon *d, struct files_rules *fr, char *err, siz
 					 MG_MAX_AFFIX_LENS);
 				return -1;
 			}
+			set_bit(kind == FILEPAT_PREFIX	 ? fr->conf.prefix_first
+				: kind == FILEPAT_SUFFIX ? fr->conf.suffix_last
+							 : fr->conf.exact_first,
+				(unsigned char)(kind == FILEPAT_SUFFIX ? text[strlen(text) - 1]
+								       : text[0]));
 			fr->names[fr->nnames++] = n;
 		}
 	}
