@@ -207,7 +207,18 @@ TEST(evidence_proxy_metric_deltas_reach_a_daemon_registry)
 				"direction=\"server_to_client\"} 1\n") != NULL);
 	cJSON_Delete(req);
 
-	/* Deltas: counted once. Nothing new, nothing sent at free. */
+	/* A daemon that refuses (an older one: unknown op) is not asked again. */
+	pmetrics_message(pm, 0, 10, 0.0001);
+	ok = "{\"ok\":false,\"error\":\"unknown op 'metrics'\"}";
+	ASSERT_EQ(send(sv[1], ok, strlen(ok), 0), (ssize_t)strlen(ok));
+	pmetrics_flush(pm, 1);
+	ASSERT_TRUE(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) > 0);
+	pmetrics_message(pm, 0, 10, 0.0001);
+	ASSERT_EQ(pmetrics_due_ms(pm), -1);
+	pmetrics_flush(pm, 1);
+	ASSERT_EQ(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), -1);
+
+	/* Nothing new, nothing sent at free. */
 	pmetrics_free(pm);
 	ASSERT_EQ(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), -1);
 	metrics_free(daemon);

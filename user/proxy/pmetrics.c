@@ -19,6 +19,7 @@ struct pmetrics {
 	struct metrics *m;
 	struct guard *g;
 	int pending;	   /* counted since the last send */
+	int off;	   /* the daemon refused once (e.g. an older one): counting stops */
 	long long sent_ms; /* CLOCK_MONOTONIC of the last send */
 };
 
@@ -48,7 +49,7 @@ struct pmetrics *pmetrics_new(struct guard *g)
 
 void pmetrics_message(struct pmetrics *pm, int dir, size_t bytes, double secs)
 {
-	if (!pm || dir < 0 || dir > 1)
+	if (!pm || pm->off || dir < 0 || dir > 1)
 		return;
 	metrics_counter_add(pm->m, MX_MESSAGES, NULL, dir_label[dir], 1);
 	metrics_counter_add(pm->m, MX_BYTES, NULL, dir_label[dir], bytes);
@@ -60,7 +61,7 @@ void pmetrics_finding(struct pmetrics *pm, const struct finding *f)
 {
 	char labels[256];
 
-	if (!pm)
+	if (!pm || pm->off)
 		return;
 	if (metrics_labels(labels, sizeof(labels), "scanner", f->scanner ? f->scanner : "?",
 			   "action", pol_action_name(f->action), NULL) < 0)
@@ -74,7 +75,7 @@ void pmetrics_flush(struct pmetrics *pm, int force)
 	char err[256];
 	cJSON *deltas;
 
-	if (!pm || !pm->pending || pm->g->ctl < 0)
+	if (!pm || pm->off || !pm->pending || pm->g->ctl < 0)
 		return;
 	if (!force && pmetrics_due_ms(pm) > 0)
 		return;
@@ -82,8 +83,10 @@ void pmetrics_flush(struct pmetrics *pm, int force)
 	pm->pending = 0;
 	pm->sent_ms = now_ms();
 	/* Counts are lost if the daemon refuses them; enforcement is not affected. */
-	if (ctl_metrics(pm->g->ctl, pm->g->session, deltas, err, sizeof(err)) < 0)
-		warnx("metrics not delivered to mcpguardd: %s", err);
+	if (ctl_metrics(pm->g->ctl, pm->g->session, deltas, err, sizeof(err)) < 0) {
+		warnx("metrics not delivered to mcpguardd (%s): not sending more", err);
+		pm->off = 1;
+	}
 	cJSON_Delete(deltas);
 }
 
