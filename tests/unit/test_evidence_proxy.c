@@ -193,12 +193,12 @@ TEST(evidence_proxy_metric_deltas_reach_a_daemon_registry)
 	daemon = metrics_new();
 	metrics_declare_mcpguard(daemon);
 	ASSERT_EQ(metrics_merge_json(daemon, deltas, "server=\"npx srv\""), 0);
-	ASSERT_EQ(metrics_value(daemon, MX_MESSAGES,
-				"server=\"npx srv\",direction=\"client_to_server\""),
-		  1);
-	ASSERT_EQ(metrics_value(daemon, MX_BYTES,
-				"server=\"npx srv\",direction=\"server_to_client\""),
-		  80);
+	ASSERT_EQ(
+	    metrics_value(daemon, MX_MESSAGES, "server=\"npx srv\",direction=\"client_to_server\""),
+	    1);
+	ASSERT_EQ(
+	    metrics_value(daemon, MX_BYTES, "server=\"npx srv\",direction=\"server_to_client\""),
+	    80);
 	ASSERT_EQ(metrics_value(daemon, MX_FINDINGS,
 				"server=\"npx srv\",scanner=\"dlp\",action=\"block\""),
 		  1);
