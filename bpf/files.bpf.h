@@ -123,32 +123,53 @@ struct verdict {
 	__u64 ino;
 };
 
-/* Rule protecting this dentry's inode, or (for non-directories) its name. */
-static __always_inline struct mg_file_rule *match_dentry(struct dentry *de, struct verdict *v)
+/* What a dentry tells about a file: read directly (BTF pointers) or by probe reads. */
+struct mg_facts {
+	__u64 dev; /* inode->i_sb->s_dev */
+	__u64 ino;
+	const char *name;
+	__u32 len;
+	__u16 mode;
+	__u16 has_inode;
+};
+
+/* Rule protecting this inode, or (for non-directories) this name. */
+static __always_inline struct mg_file_rule *mg_match_facts(const struct mg_facts *f,
+							   struct verdict *v)
 {
-	struct inode *ino = BPF_CORE_READ(de, d_inode);
 	struct mg_inode_key key = {};
 	struct mg_file_rule *r;
-	const unsigned char *name;
-	__u32 len;
-	__u16 mode = 0;
 
-	if (ino) {
-		key.dev = BPF_CORE_READ(ino, i_sb, s_dev);
-		key.ino = BPF_CORE_READ(ino, i_ino);
-		mode = BPF_CORE_READ(ino, i_mode);
-		v->dev = key.dev;
-		v->ino = key.ino;
+	if (f->has_inode) {
+		key.dev = f->dev;
+		key.ino = f->ino;
+		v->dev = f->dev;
+		v->ino = f->ino;
 		r = bpf_map_lookup_elem(&mg_file_inodes, &key);
 		if (r)
 			return r;
 	}
 	/* A directory called ".env" is a virtualenv, not a secret: names match files only. */
-	if ((mode & MG_S_IFMT) == MG_S_IFDIR)
+	if ((f->mode & MG_S_IFMT) == MG_S_IFDIR)
 		return 0;
-	name = BPF_CORE_READ(de, d_name.name);
-	len = BPF_CORE_READ(de, d_name.len);
-	return mg_match_name((const char *)name, len);
+	return mg_match_name(f->name, f->len);
+}
+
+/* For a dentry pointer the verifier does not know as a BTF pointer (probe reads). */
+static __always_inline struct mg_file_rule *match_dentry(struct dentry *de, struct verdict *v)
+{
+	struct inode *ino = BPF_CORE_READ(de, d_inode);
+	struct mg_facts f = {};
+
+	if (ino) {
+		f.has_inode = 1;
+		f.dev = BPF_CORE_READ(ino, i_sb, s_dev);
+		f.ino = BPF_CORE_READ(ino, i_ino);
+		f.mode = BPF_CORE_READ(ino, i_mode);
+	}
+	f.name = (const char *)BPF_CORE_READ(de, d_name.name);
+	f.len = BPF_CORE_READ(de, d_name.len);
+	return mg_match_facts(&f, v);
 }
 
 /* The action a rule gets under the global audit switch. */

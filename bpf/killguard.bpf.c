@@ -150,7 +150,7 @@ static __always_inline int is_compat(void)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 
-	return (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT) != 0;
+	return (t->thread_info.status & TS_COMPAT) != 0;
 }
 
 static __always_inline unsigned long syscall_arg(struct pt_regs *regs, int i, int compat)
@@ -264,9 +264,9 @@ static long scan_slash(__u32 i, void *ctx)
 static __always_inline struct file *fd_file(int fd)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct fdtable *fdt = t->files->fdt; /* trusted task: plain loads */
+	unsigned int max = fdt->max_fds;
+	struct file **fds = fdt->fd;
 	struct file *f = 0;
 
 	if (fd < 0 || (unsigned int)fd >= max)
@@ -283,7 +283,7 @@ static __always_inline const unsigned char *dir_name(int dirfd)
 	struct file *f;
 
 	if (dirfd == AT_FDCWD)
-		return BPF_CORE_READ(t, fs, pwd.dentry, d_name.name);
+		return t->fs->pwd.dentry->d_name.name;
 	f = fd_file(dirfd);
 	if (!f)
 		return 0;
