@@ -163,10 +163,19 @@ echo "# events: $(wc -l <"$EV") lines"
 # --- indicative cost of the LSM hooks on open() (TCG: only the ratio means anything) ---
 if [ -x /opt/mg/bench-kernel ]; then
 	mkdir -p /sys/fs/cgroup/bench-base $CG/bench
+	pid=$(bpftool -j link show pinned /sys/fs/bpf/mcpguard/link_file_open 2>/dev/null |
+		sed -n 's/.*"prog_id":\([0-9]*\).*/\1/p')
+	stats() { bpftool -j prog show id "$pid" 2>/dev/null |
+		sed -n 's/.*"run_time_ns":\([0-9]*\),"run_cnt":\([0-9]*\).*/\1 \2/p'; }
+	sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
+	before=$(stats)
 	bench-kernel pair /sys/fs/cgroup/bench-base $CG/bench $H/proj/notes.txt 127.0.0.1 1 \
 		40000 0 20 2>/dev/null | awk '$1 == "open_close" { v[$2] = $3 }
 		END { if (v["base"] > 0) printf "# bench (TCG): open+close unguarded %.0f ns, guarded %.0f ns, ratio %.3f\n", v["base"], v["guarded"], v["guarded"] / v["base"] }'
-	echo $$ >/sys/fs/cgroup/cgroup.procs
+	after=$(stats)
+	sysctl -qw kernel.bpf_stats_enabled=0 2>/dev/null
+	echo "$before $after" | awk 'NF == 4 && $4 > $2 {
+		printf "# bench (TCG): lsm/file_open program %.0f ns per call over %d calls\n", ($3 - $1) / ($4 - $2), $4 - $2 }'
 fi
 
 # --- restart over the pins, then audit rules taint the session ---
