@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "decode.h"
+#include "jsonpath.h"
 #include "dlp.h"
 #include "dlp_rules.h"
 #include "mpm.h"
@@ -1116,40 +1117,7 @@ static void scan_string(struct walk *w, const char *key, const char *s, const ch
 
 #define PATH_CAP 256
 
-/* Append "[i]" to the JSON path; returns the new length (the path is cut, never overrun). */
-static size_t path_index(char *path, size_t plen, size_t i)
-{
-	char d[24];
-	size_t n = 0;
 
-	do {
-		d[n++] = (char)('0' + i % 10);
-		i /= 10;
-	} while (i && n < sizeof(d));
-	if (plen + n + 3 > PATH_CAP)
-		return plen;
-	path[plen++] = '[';
-	while (n)
-		path[plen++] = d[--n];
-	path[plen++] = ']';
-	path[plen] = '\0';
-	return plen;
-}
-
-/* Append ".key" (or "key" at the root). */
-static size_t path_key(char *path, size_t plen, const char *k)
-{
-	size_t kl = strlen(k), dot = plen ? 1 : 0;
-
-	if (plen + dot + kl + 1 > PATH_CAP)
-		kl = PATH_CAP - 1 - plen - dot > PATH_CAP ? 0 : PATH_CAP - 1 - plen - dot;
-	if (dot && plen + 1 < PATH_CAP)
-		path[plen++] = '.';
-	memcpy(path + plen, k, kl);
-	plen += kl;
-	path[plen] = '\0';
-	return plen;
-}
 
 /* path holds plen bytes and room for PATH_CAP; children extend it in place. */
 static void walk(struct walk *w, const cJSON *v, const char *key, char *path, size_t plen,
@@ -1173,7 +1141,7 @@ static void walk(struct walk *w, const cJSON *v, const char *key, char *path, si
 
 		cJSON_ArrayForEach(e, v)
 		{
-			walk(w, e, key, path, path_index(path, plen, i++), depth + 1);
+			walk(w, e, key, path, jpath_index(path, plen, PATH_CAP, i++), depth + 1);
 			path[plen] = '\0';
 		}
 		return;
@@ -1183,7 +1151,7 @@ static void walk(struct walk *w, const cJSON *v, const char *key, char *path, si
 		{
 			const char *k = e->string ? e->string : "";
 
-			walk(w, e, k, path, path_key(path, plen, k), depth + 1);
+			walk(w, e, k, path, jpath_key(path, plen, PATH_CAP, k), depth + 1);
 			path[plen] = '\0';
 		}
 	}

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonpath.h"
 #include "shell.h"
 #include "shparse.h"
 #include "toolrules.h"
@@ -1657,34 +1658,6 @@ static int all_strings(const cJSON *arr)
 	return n > 0;
 }
 
-/*
- * Append ".key" or "[i]" to the JSON path. A path too long for the buffer is
- * cut (ending in "...") rather than skipped, so a long key cannot take a value
- * out of the scan. Returns the new length.
- */
-static size_t path_cut(char *path, size_t plen, size_t cap, int w)
-{
-	if (w < 0) {
-		path[plen] = '\0';
-		return plen;
-	}
-	if ((size_t)w >= cap - plen) {
-		memcpy(path + cap - 4, "...", 4);
-		return cap - 1;
-	}
-	return plen + (size_t)w;
-}
-
-static size_t path_key(char *path, size_t plen, size_t cap, const char *key)
-{
-	return path_cut(path, plen, cap,
-			snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", key));
-}
-
-static size_t path_index(char *path, size_t plen, size_t cap, size_t i)
-{
-	return path_cut(path, plen, cap, snprintf(path + plen, cap - plen, "[%zu]", i));
-}
 
 static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth, int cmdkey,
 		 int strong, struct texts *t, struct findings *out)
@@ -1745,7 +1718,7 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 		}
 		cJSON_ArrayForEach(e, v)
 		{
-			walk(e, path, path_index(path, plen, cap, i++), cap, depth + 1, 0, 0, t,
+			walk(e, path, jpath_index(path, plen, cap, i++), cap, depth + 1, 0, 0, t,
 			     out);
 			path[plen] = '\0';
 		}
@@ -1774,7 +1747,7 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 			char *line = cJSON_IsString(args) ? xstrdup(args->valuestring)
 							  : quote_argv(args, NULL),
 			     *full;
-			path_key(path, plen, cap, cmd->string);
+			jpath_key(path, plen, cap, cmd->string);
 			xasprintf(&full, "%s %s", cmd->valuestring, line);
 			scan_text(full, strlen(full), path, 1, t, out);
 			path[plen] = '\0';
@@ -1788,7 +1761,7 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth,
 
 			if (!e->string || (cmd && args && (e == cmd || e == args)))
 				continue;
-			w = path_key(path, plen, cap, e->string);
+			w = jpath_key(path, plen, cap, e->string);
 			ck = key_is_command(e->string, &strong2);
 			walk(e, path, w, cap, depth + 1, ck, strong2, t, out);
 			path[plen] = '\0';

@@ -11,6 +11,7 @@
 #include <utf8proc.h>
 
 #include "decode.h"
+#include "jsonpath.h"
 #include "ssrf.h"
 #include "xmalloc.h"
 
@@ -884,40 +885,7 @@ static void scan_string(struct sctx *x, const char *key, const char *s, const ch
 
 #define PATH_CAP 256
 
-/* Append "[i]" to the JSON path; returns the new length (the path is cut, never overrun). */
-static size_t path_index(char *path, size_t plen, size_t i)
-{
-	char d[24];
-	size_t n = 0;
 
-	do {
-		d[n++] = (char)('0' + i % 10);
-		i /= 10;
-	} while (i && n < sizeof(d));
-	if (plen + n + 3 > PATH_CAP)
-		return plen;
-	path[plen++] = '[';
-	while (n)
-		path[plen++] = d[--n];
-	path[plen++] = ']';
-	path[plen] = '\0';
-	return plen;
-}
-
-/* Append ".key" (or "key" at the root). */
-static size_t path_key(char *path, size_t plen, const char *k)
-{
-	size_t kl = strlen(k), dot = plen ? 1 : 0;
-
-	if (plen + dot + kl + 1 > PATH_CAP)
-		kl = PATH_CAP - 1 - plen - dot > PATH_CAP ? 0 : PATH_CAP - 1 - plen - dot;
-	if (dot && plen + 1 < PATH_CAP)
-		path[plen++] = '.';
-	memcpy(path + plen, k, kl);
-	plen += kl;
-	path[plen] = '\0';
-	return plen;
-}
 
 /* path holds plen bytes and room for PATH_CAP; children extend it in place. */
 static void walk(struct sctx *x, const cJSON *v, const char *key, char *path, size_t plen,
@@ -936,7 +904,7 @@ static void walk(struct sctx *x, const cJSON *v, const char *key, char *path, si
 
 		cJSON_ArrayForEach(e, v)
 		{
-			walk(x, e, key, path, path_index(path, plen, i++), depth + 1);
+			walk(x, e, key, path, jpath_index(path, plen, PATH_CAP, i++), depth + 1);
 			path[plen] = '\0';
 		}
 		return;
@@ -946,7 +914,7 @@ static void walk(struct sctx *x, const cJSON *v, const char *key, char *path, si
 		{
 			const char *k = e->string ? e->string : "";
 
-			walk(x, e, k, path, path_key(path, plen, k), depth + 1);
+			walk(x, e, k, path, jpath_key(path, plen, PATH_CAP, k), depth + 1);
 			path[plen] = '\0';
 		}
 	}
