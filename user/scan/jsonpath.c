@@ -20,7 +20,8 @@ size_t jpath_key(char *path, size_t plen, size_t cap, const char *key)
 {
 	if (plen >= cap - 1)
 		return plen;
-	return cut(path, plen, cap, snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", key));
+	return cut(path, plen, cap,
+		   snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "", key));
 }
 
 size_t jpath_index(char *path, size_t plen, size_t cap, size_t i)
