@@ -55,12 +55,12 @@ static void write_all(int fd, const char *p, size_t n)
 static char *prose(size_t size)
 {
 	static const char *words[] = {
-		"the",	   "build",  "system", "reads",	  "configuration", "from",  "a",
-		"file",	   "and",    "writes", "objects", "into",	   "the",   "output",
-		"folder.", "Each",   "module", "has",	  "tests",	   "that",  "run",
-		"quickly", "on",     "every",  "commit;", "results",	   "go",    "to",
-		"a",	   "report", "(HTML)", "with",	  "charts",	   "for",   "2024-05-01",
-		"latency", "p50",    "=",      "12ms,",	  "p99",	   "=",	    "48ms.\\n",
+	    "the",     "build",	 "system", "reads",   "configuration", "from", "a",
+	    "file",    "and",	 "writes", "objects", "into",	       "the",  "output",
+	    "folder.", "Each",	 "module", "has",     "tests",	       "that", "run",
+	    "quickly", "on",	 "every",  "commit;", "results",       "go",   "to",
+	    "a",       "report", "(HTML)", "with",    "charts",	       "for",  "2024-05-01",
+	    "latency", "p50",	 "=",	   "12ms,",   "p99",	       "=",    "48ms.\\n",
 	};
 	size_t nw = sizeof(words) / sizeof(words[0]), i = 0, n = 0;
 	char *s = malloc(size + 64);
@@ -106,12 +106,14 @@ static int server(void)
 
 			if (strstr(buf, "\"initialize\"")) {
 				int h = snprintf(head, sizeof(head),
-						 "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"result\":{\"protocolVersion\":"
+						 "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"result\":{"
+						 "\"protocolVersion\":"
 						 "\"2025-06-18\",\"capabilities\":{},",
 						 idn);
 				write_all(1, head, (size_t)h);
 				{
-					const char *t = "\"serverInfo\":{\"name\":\"bench\",\"version\":\"1\"}}}\n";
+					const char *t = "\"serverInfo\":{\"name\":\"bench\","
+							"\"version\":\"1\"}}}\n";
 
 					write_all(1, t, strlen(t));
 				}
@@ -127,10 +129,11 @@ static int server(void)
 					}
 					body = cache[slot];
 				}
-				int h = snprintf(head, sizeof(head),
-						 "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"result\":{\"content\":[{"
-						 "\"type\":\"text\",\"text\":\"",
-						 idn);
+				int h = snprintf(
+				    head, sizeof(head),
+				    "{\"jsonrpc\":\"2.0\",\"id\":%ld,\"result\":{\"content\":[{"
+				    "\"type\":\"text\",\"text\":\"",
+				    idn);
 				/* One write per response, as a real server would. */
 				size_t bl = strlen(body), tot = (size_t)h + bl + 6;
 				char *out = malloc(tot);
@@ -260,10 +263,11 @@ static size_t read_line(struct conn *c)
 static size_t call(struct conn *c, long size)
 {
 	char req[192];
-	int n = snprintf(req, sizeof(req),
-			 "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"bench\","
-			 "\"arguments\":{\"size\":%ld}},\"id\":%ld}\n",
-			 size, ++c->id);
+	int n = snprintf(
+	    req, sizeof(req),
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"bench\","
+	    "\"arguments\":{\"size\":%ld}},\"id\":%ld}\n",
+	    size, ++c->id);
 
 	write_all(c->to, req, (size_t)n);
 	return read_line(c);
@@ -316,10 +320,10 @@ static const int reps[NSIZES] = {400, 31, 7};
 struct result {
 	const char *name;
 	double p50_us, p99_us;
-	double mbps[NSIZES];	    /* wall-clock, end to end (median call) */
-	double cpu_gbps[NSIZES];    /* bytes per CPU-second of the middle process (median call) */
-	long hwm_kb, rss_small_kb;  /* peak RSS; RSS after the small round trips */
-	long anon_small_kb;	    /* of which private (not shared library pages) */
+	double mbps[NSIZES];	   /* wall-clock, end to end (median call) */
+	double cpu_gbps[NSIZES];   /* bytes per CPU-second of the middle process (median call) */
+	long hwm_kb, rss_small_kb; /* peak RSS; RSS after the small round trips */
+	long anon_small_kb;	   /* of which private (not shared library pages) */
 };
 
 static void run_config(const char *name, char *const argv[], int has_middle, int rtts,

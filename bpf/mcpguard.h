@@ -49,9 +49,9 @@ enum mg_reason {
 
 /* Global configuration, one element of an array map, written by the daemon. */
 struct mg_config {
-	__u64 guard_cgid;  /* id of the guarded cgroup (/mcp) */
-	__u32 guard_level; /* its level in the hierarchy, for ancestor lookups */
-	__u32 audit_only;  /* --audit: every block becomes an audit */
+	__u64 guard_cgid;     /* id of the guarded cgroup (/mcp) */
+	__u32 guard_level;    /* its level in the hierarchy, for ancestor lookups */
+	__u32 audit_only;     /* --audit: every block becomes an audit */
 	__u32 egress_default; /* enum mg_action for destinations no rule names */
 	__u32 egress_enabled;
 	__u32 files_enabled;
@@ -87,8 +87,9 @@ struct mg_net_rule {
 	__u32 rule_id;
 	__u32 action; /* enum mg_action */
 	__u16 ports[MG_MAX_PORTS];
-	__u32 nports; /* 0: every port */
-	__u32 prefixlen; /* of the trie entry holding it: lets a port miss fall back to a wider prefix */
+	__u32 nports;	 /* 0: every port */
+	__u32 prefixlen; /* of the trie entry holding it: lets a port miss fall back to a wider
+			    prefix */
 };
 
 /* Protected file identity, resolved by the daemon from path globs. */
@@ -104,8 +105,8 @@ struct mg_file_rule {
 /* Basename patterns: matched in the kernel so files created later are covered. */
 enum mg_name_kind {
 	MG_NAME_EXACT = 0,
-	MG_NAME_PREFIX,	  /* "id_rsa*" */
-	MG_NAME_SUFFIX,	  /* "*.pem" */
+	MG_NAME_PREFIX, /* "id_rsa*" */
+	MG_NAME_SUFFIX, /* "*.pem" */
 };
 struct mg_name_rule {
 	char name[MG_NAME_LEN];
@@ -122,12 +123,12 @@ struct mg_event {
 	__u32 tgid;
 	__u32 uid;
 	__u32 rule_id;
-	__u16 hook;   /* enum mg_hook */
-	__u8 action;  /* enum mg_action actually taken */
-	__u8 family;  /* AF_INET / AF_INET6, 0 for files */
-	__u8 proto;   /* IPPROTO_TCP / IPPROTO_UDP */
+	__u16 hook;  /* enum mg_hook */
+	__u8 action; /* enum mg_action actually taken */
+	__u8 family; /* AF_INET / AF_INET6, 0 for files */
+	__u8 proto;  /* IPPROTO_TCP / IPPROTO_UDP */
 	__u8 pad[1];
-	__u16 dport;  /* host byte order */
+	__u16 dport; /* host byte order */
 	__u8 daddr[16];
 	__u64 dev;
 	__u64 ino;

@@ -9,12 +9,13 @@ TEST(events_render_kernel_deny)
 {
 	char out[512];
 
-	ASSERT_EQ(evcmd_render("{\"time\":\"2026-11-25T10:00:00Z\",\"pid\":42,\"comm\":\"node\","
-			       "\"hook\":\"connect4\",\"target\":\"169.254.169.254:80\","
-			       "\"rule\":\"cloud-metadata\",\"action\":\"block\",\"exe\":\"/usr/bin/"
-			       "node\",\"cgroup\":\"/mcp/s1\"}",
-			       0, out, sizeof(out)),
-		  0);
+	ASSERT_EQ(
+	    evcmd_render("{\"time\":\"2026-11-25T10:00:00Z\",\"pid\":42,\"comm\":\"node\","
+			 "\"hook\":\"connect4\",\"target\":\"169.254.169.254:80\","
+			 "\"rule\":\"cloud-metadata\",\"action\":\"block\",\"exe\":\"/usr/bin/"
+			 "node\",\"cgroup\":\"/mcp/s1\"}",
+			 0, out, sizeof(out)),
+	    0);
 	ASSERT_TRUE(strstr(out, "block") != NULL);
 	ASSERT_TRUE(strstr(out, "node[42] connect -> 169.254.169.254:80 (rule cloud-metadata)") !=
 		    NULL);

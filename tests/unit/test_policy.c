@@ -122,8 +122,8 @@ TEST(policy_seed_config_loads)
 TEST(policy_unknown_key_names_file_line_key)
 {
 	char err[512] = "";
-	struct policy *p = load_text("mcp_tool_scanning:\n  enabled: true\n  actoin: block\n", err,
-				     sizeof(err));
+	struct policy *p =
+	    load_text("mcp_tool_scanning:\n  enabled: true\n  actoin: block\n", err, sizeof(err));
 
 	ASSERT_TRUE(p == NULL);
 	ASSERT_TRUE(strstr(err, "/tmp/mg-policy-") != NULL);

@@ -30,7 +30,8 @@ struct cJSON;
 /* Connect; path NULL means MG_CTL_SOCK (or $MCPGUARD_CTL_SOCK, for tests). -1 if no daemon. */
 int ctl_connect(const char *path);
 /* Send req (with fd attached when fd >= 0) and wait for the reply. Caller frees *reply. */
-int ctl_call(int s, const struct cJSON *req, int fd, struct cJSON **reply, char *err, size_t errlen);
+int ctl_call(int s, const struct cJSON *req, int fd, struct cJSON **reply, char *err,
+	     size_t errlen);
 
 /* Ask the daemon to move the waiting child into a new session cgroup. */
 int ctl_place(int s, pid_t child, char *const argv[], char *session, size_t sesslen, uint64_t *cgid,

@@ -98,16 +98,15 @@ int guard_child(const struct policy *pol, const struct guard *g, struct sandbox_
 {
 	/* Landlock's file layer is for when BPF-LSM is not what enforces the files. */
 	struct sandbox_opts o = {
-		.fs = g->session[0] == '\0' || strcmp(g->files_mode, "lsm") != 0,
-		.protect = g->proxy,
-		.home_override = NULL,
+	    .fs = g->session[0] == '\0' || strcmp(g->files_mode, "lsm") != 0,
+	    .protect = g->proxy,
+	    .home_override = NULL,
 	};
 
 	return sandbox_apply(pol, &o, rep);
 }
 
-int guard_verdict(struct guard *g, const char *action, const char *reason, char *err,
-		  size_t errlen)
+int guard_verdict(struct guard *g, const char *action, const char *reason, char *err, size_t errlen)
 {
 	if (g->ctl < 0 || !g->session[0]) {
 		snprintf(err, errlen, "no daemon: %s not applied in the kernel", action);

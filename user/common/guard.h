@@ -16,9 +16,9 @@
 #include "sandbox.h"
 
 struct guard {
-	int ctl;	     /* control connection, open for the session's life; -1: no daemon */
-	int go[2];	     /* the child waits on go[0] until placed */
-	char session[40];    /* empty without a daemon */
+	int ctl;	  /* control connection, open for the session's life; -1: no daemon */
+	int go[2];	  /* the child waits on go[0] until placed */
+	char session[40]; /* empty without a daemon */
 	uint64_t cgid;
 	char files_mode[16]; /* the daemon's file enforcement: "lsm", "fallback", ... */
 	pid_t proxy;

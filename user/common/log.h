@@ -7,7 +7,8 @@
 
 void log_init(const char *progname, int verbose);
 int log_verbose(void);
-noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* with strerror(errno) */
+noreturn void fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2))); /* with strerror(errno) */
 noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* without */
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

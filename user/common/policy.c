@@ -32,7 +32,7 @@ struct ld {
 };
 
 static int fail(struct ld *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(struct ld *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
 {
@@ -108,7 +108,7 @@ static int get_action(struct ld *l, yaml_node_t *n, const char *key, unsigned al
 	static const struct {
 		const char *name;
 		enum pol_action a;
-	} names[] = {{"allow", PA_ALLOW}, {"warn", PA_WARN}, {"audit", PA_WARN},
+	} names[] = {{"allow", PA_ALLOW}, {"warn", PA_WARN},	{"audit", PA_WARN},
 		     {"strip", PA_STRIP}, {"redact", PA_STRIP}, {"block", PA_BLOCK},
 		     {"deny", PA_BLOCK}};
 	const char *s = scalar(n);
@@ -498,8 +498,7 @@ static int check_chain(struct ld *l, yaml_node_t *e, const char *path, void *el)
 	return 0;
 }
 
-static int chain_sect_pair(struct ld *l, const char *path, const char *k, yaml_node_t *v,
-			   void *arg)
+static int chain_sect_pair(struct ld *l, const char *path, const char *k, yaml_node_t *v, void *arg)
 {
 	struct policy *p = arg;
 	char full[160];
@@ -514,8 +513,8 @@ static int chain_sect_pair(struct ld *l, const char *path, const char *k, yaml_n
 		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
 			return 0;
 		return each_item(l, v, full, sizeof(struct pol_chain),
-				 (void **)&p->tool_chain.chains, &p->tool_chain.nchains,
-				 init_chain, chain_pair, check_chain);
+				 (void **)&p->tool_chain.chains, &p->tool_chain.nchains, init_chain,
+				 chain_pair, check_chain);
 	}
 	return unknown(l, v, path, k);
 }
@@ -570,9 +569,9 @@ static int egress_rule_pair(struct ld *l, const char *path, const char *k, yaml_
 		for (size_t i = 0; i < r->nhosts; i++) {
 			size_t n = strlen(r->hosts[i]);
 
-			if (n == 0 || n > 253 || strspn(r->hosts[i],
-							"abcdefghijklmnopqrstuvwxyz"
-							"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != n)
+			if (n == 0 || n > 253 ||
+			    strspn(r->hosts[i], "abcdefghijklmnopqrstuvwxyz"
+						"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != n)
 				return fail(l, v, full, "'%s' is not a host name", r->hosts[i]);
 		}
 		return 0;
@@ -745,9 +744,8 @@ static int files_pair(struct ld *l, const char *path, const char *k, yaml_node_t
 		free_file_rules(p);
 		if (v->type == YAML_SCALAR_NODE && v->data.scalar.length == 0)
 			return 0;
-		return each_item(l, v, full, sizeof(struct pol_file_rule),
-				 (void **)&p->files.rules, &p->files.nrules, init_file_rule,
-				 file_rule_pair, check_file_rule);
+		return each_item(l, v, full, sizeof(struct pol_file_rule), (void **)&p->files.rules,
+				 &p->files.nrules, init_file_rule, file_rule_pair, check_file_rule);
 	}
 	return unknown(l, v, path, k);
 }
@@ -762,8 +760,13 @@ static int top_pair(struct ld *l, const char *path, const char *k, yaml_node_t *
 
 	memset(&s, 0, sizeof(s));
 	if (strcmp(k, "mcp_tool_scanning") == 0) {
-		s = (struct sect){&p->tool_scanning.enabled, &p->tool_scanning.action, ACT_ANY,
-				  &p->tool_scanning.detect_drift, "detect_drift", NULL, NULL};
+		s = (struct sect){&p->tool_scanning.enabled,
+				  &p->tool_scanning.action,
+				  ACT_ANY,
+				  &p->tool_scanning.detect_drift,
+				  "detect_drift",
+				  NULL,
+				  NULL};
 		return each_pair(l, v, k, sect_pair, &s);
 	}
 	if (strcmp(k, "mcp_input_scanning") == 0) {
@@ -785,13 +788,18 @@ static int top_pair(struct ld *l, const char *path, const char *k, yaml_node_t *
 		return each_pair(l, v, k, sect_pair, &s);
 	}
 	if (strcmp(k, "sandbox") == 0) {
-		s = (struct sect){&p->sandbox.enabled, NULL, 0, &p->sandbox.strict, "strict",
-				  NULL, NULL};
+		s = (struct sect){
+		    &p->sandbox.enabled, NULL, 0, &p->sandbox.strict, "strict", NULL, NULL};
 		return each_pair(l, v, k, sect_pair, &s);
 	}
 	if (strcmp(k, "mcp_response_scanning") == 0) {
-		s = (struct sect){&p->response_scanning.enabled, &p->response_scanning.action,
-				  ACT_ANY, NULL, NULL, NULL, NULL};
+		s = (struct sect){&p->response_scanning.enabled,
+				  &p->response_scanning.action,
+				  ACT_ANY,
+				  NULL,
+				  NULL,
+				  NULL,
+				  NULL};
 		return each_pair(l, v, k, sect_pair, &s);
 	}
 	if (strcmp(k, "mcp_ssrf") == 0)

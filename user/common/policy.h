@@ -20,7 +20,7 @@ enum pol_action {
 struct pol_tool_rule {
 	char *name;
 	char *tool_pattern; /* PCRE2 regex on the tool name */
-	char *arg_pattern;  /* PCRE2 regex on the normalized argument text (shell: resolved words) */
+	char *arg_pattern; /* PCRE2 regex on the normalized argument text (shell: resolved words) */
 	enum pol_action action;
 	int line;
 };
@@ -103,12 +103,13 @@ struct policy {
 		bool enabled;
 		enum pol_action action;
 		bool resolve; /* resolve host names and judge their addresses */
-	} ssrf; /* mcp_ssrf */
+	} ssrf;		      /* mcp_ssrf */
 	size_t max_message_bytes;
 	/* What the kernel does to a session whose proxy blocked a credential leak or a
 	 * high-confidence injection: "quarantine" (egress denied), "freeze", "kill", "none". */
 	char *session_verdict;
-	char *baseline_dir; /* drift baselines; NULL: $XDG_STATE_HOME/mcpguard or ~/.local/state/mcpguard */
+	char *baseline_dir; /* drift baselines; NULL: $XDG_STATE_HOME/mcpguard or
+			       ~/.local/state/mcpguard */
 
 	/* Kernel (mcpguardd). */
 	bool audit; /* global: every block becomes an audit (also --audit) */

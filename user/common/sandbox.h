@@ -22,8 +22,8 @@ struct sandbox_report {
 };
 
 struct sandbox_opts {
-	bool fs;		   /* Landlock carve-out of protected paths (no BPF-LSM enforcing) */
-	pid_t protect;		   /* the proxy: the server may not signal or pidfd_open it */
+	bool fs;       /* Landlock carve-out of protected paths (no BPF-LSM enforcing) */
+	pid_t protect; /* the proxy: the server may not signal or pidfd_open it */
 	const char *home_override; /* replaces the homes "~/" expands to (tests) */
 };
 

@@ -80,8 +80,8 @@ int control_start(struct daemon *d, const char *sock_path)
 	memcpy(sun.sun_path, sock_path, strlen(sock_path) + 1);
 	unlink(sock_path);
 	if ((c->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
-	    bind(c->lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(sock_path, 0666) < 0 || listen(c->lfd, 64) < 0) {
+	    bind(c->lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(sock_path, 0666) < 0 ||
+	    listen(c->lfd, 64) < 0) {
 		warn("control socket %s", sock_path);
 		goto fail;
 	}
@@ -343,7 +343,8 @@ static void op_metrics(struct daemon *d, struct conn *k, const cJSON *req)
 			return;
 		}
 		if (metrics_merge_json(m, deltas, labels) < 0) {
-			reply_err(k, "some metrics were refused (unknown family, bounds or counts)");
+			reply_err(k,
+				  "some metrics were refused (unknown family, bounds or counts)");
 			return;
 		}
 	}

@@ -13,10 +13,10 @@
 #include "policy.h"
 
 enum files_mode {
-	FILES_OFF = 0,	    /* disabled by policy */
-	FILES_LSM,	    /* BPF-LSM enforcement (deny with EPERM) */
-	FILES_FALLBACK,	    /* no BPF-LSM: tp_btf syscall entry, SIGKILL on protected names */
-	FILES_UNAVAILABLE,  /* neither could be loaded: reported loudly */
+	FILES_OFF = 0,	   /* disabled by policy */
+	FILES_LSM,	   /* BPF-LSM enforcement (deny with EPERM) */
+	FILES_FALLBACK,	   /* no BPF-LSM: tp_btf syscall entry, SIGKILL on protected names */
+	FILES_UNAVAILABLE, /* neither could be loaded: reported loudly */
 };
 
 struct daemon {
@@ -42,10 +42,10 @@ struct daemon {
 	const char *rule_names[MG_MAX_RULES];
 	uint32_t nrules;
 
-	void *egress; /* module state, owned by egress.c */
-	void *files;  /* owned by files.c */
-	void *events; /* owned by events.c */
-	void *control; /* owned by control.c: sessions and the control socket */
+	void *egress;	/* module state, owned by egress.c */
+	void *files;	/* owned by files.c */
+	void *events;	/* owned by events.c */
+	void *control;	/* owned by control.c: sessions and the control socket */
 	void *evidence; /* owned by evidence.c: flight recorder and metrics */
 };
 
@@ -54,9 +54,9 @@ uint32_t daemon_rule_id(struct daemon *d, const char *name);
 const char *daemon_rule_name(const struct daemon *d, uint32_t id);
 
 /* Module interface implemented by files.c (LSM + fallback). */
-int files_start(struct daemon *d);  /* load, fill maps, attach/adopt, set files_mode; -1 = fatal */
-void files_tick(struct daemon *d);  /* periodic: re-resolve path globs into inode keys */
-void files_stop(struct daemon *d);  /* free userspace state; pinned enforcement stays */
+int files_start(struct daemon *d); /* load, fill maps, attach/adopt, set files_mode; -1 = fatal */
+void files_tick(struct daemon *d); /* periodic: re-resolve path globs into inode keys */
+void files_stop(struct daemon *d); /* free userspace state; pinned enforcement stays */
 int files_uninstall(const char *pin_root); /* remove this module's pins */
 
 /*

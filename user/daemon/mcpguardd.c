@@ -44,12 +44,11 @@
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: mcpguardd --cgroup PATH [--policy FILE] [--audit] [--require-lsm]\n"
-		"                 [--pin-root DIR] [--events FILE] [--socket PATH]\n"
-		"                 [--record FILE|none] [--record-rotate SIZE]\n"
-		"                 [--metrics ADDR|unix:PATH|none] [-v]\n"
-		"       mcpguardd --uninstall [--pin-root DIR]\n");
+	fprintf(stderr, "usage: mcpguardd --cgroup PATH [--policy FILE] [--audit] [--require-lsm]\n"
+			"                 [--pin-root DIR] [--events FILE] [--socket PATH]\n"
+			"                 [--record FILE|none] [--record-rotate SIZE]\n"
+			"                 [--metrics ADDR|unix:PATH|none] [-v]\n"
+			"       mcpguardd --uninstall [--pin-root DIR]\n");
 	exit(2);
 }
 
@@ -175,8 +174,9 @@ int main(int argc, char **argv)
 			break;
 		case 'O':
 			if (evidence_parse_size(optarg, &rotate) < 0)
-				fatalx("--record-rotate: '%s' is not a size (e.g. 64M, 1G; 0: never)",
-				       optarg);
+				fatalx(
+				    "--record-rotate: '%s' is not a size (e.g. 64M, 1G; 0: never)",
+				    optarg);
 			break;
 		case 'v':
 			verbose++;

@@ -45,17 +45,17 @@ int evcmd_render(const char *line, int colour, char *out, size_t cap)
 			     jstr(e, "session") ? jstr(e, "session") : "-",
 			     jstr(e, "action") ? jstr(e, "action") : "-");
 	else
-		n = snprintf(out, cap, "%s %s%-6s%s %-9s %s[%d] %s -> %s (rule %s) exe=%s cgroup=%s",
-			     time ? time : "-", c0, action ? action : "?", c1,
-			     jstr(e, "hook") ? jstr(e, "hook") : "-",
-			     jstr(e, "comm") ? jstr(e, "comm") : "?",
-			     cJSON_IsNumber(pid) ? pid->valueint : -1,
-			     jstr(e, "hook") && strncmp(jstr(e, "hook"), "file", 4) == 0 ? "open"
-											 : "connect",
-			     jstr(e, "target") ? jstr(e, "target") : "?",
-			     jstr(e, "rule") ? jstr(e, "rule") : "-",
-			     jstr(e, "exe") ? jstr(e, "exe") : "-",
-			     jstr(e, "cgroup") ? jstr(e, "cgroup") : "-");
+		n = snprintf(
+		    out, cap, "%s %s%-6s%s %-9s %s[%d] %s -> %s (rule %s) exe=%s cgroup=%s",
+		    time ? time : "-", c0, action ? action : "?", c1,
+		    jstr(e, "hook") ? jstr(e, "hook") : "-",
+		    jstr(e, "comm") ? jstr(e, "comm") : "?",
+		    cJSON_IsNumber(pid) ? pid->valueint : -1,
+		    jstr(e, "hook") && strncmp(jstr(e, "hook"), "file", 4) == 0 ? "open"
+										: "connect",
+		    jstr(e, "target") ? jstr(e, "target") : "?",
+		    jstr(e, "rule") ? jstr(e, "rule") : "-", jstr(e, "exe") ? jstr(e, "exe") : "-",
+		    jstr(e, "cgroup") ? jstr(e, "cgroup") : "-");
 	cJSON_Delete(e);
 	return n < 0 ? -1 : 0;
 }

@@ -58,8 +58,8 @@ int cmd_sessions(int argc, char **argv)
 			puts(t);
 		free(t);
 	} else {
-		printf("%-18s %-8s %-6s %-12s %-7s %s\n", "SESSION", "PID", "UID", "STATE", "DENIES",
-		       "COMMAND");
+		printf("%-18s %-8s %-6s %-12s %-7s %s\n", "SESSION", "PID", "UID", "STATE",
+		       "DENIES", "COMMAND");
 		cJSON_ArrayForEach(s, arr)
 		{
 			int q = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "quarantined"));
@@ -67,8 +67,10 @@ int cmd_sessions(int argc, char **argv)
 
 			printf("%-18s %-8.0f %-6.0f %-12s %-7.0f %s\n", jstr(s, "session"),
 			       jnum(s, "pid"), jnum(s, "uid"),
-			       q ? "quarantined" : t ? "tainted" : "guarded", jnum(s, "kernel_denies"),
-			       jstr(s, "command"));
+			       q   ? "quarantined"
+			       : t ? "tainted"
+				   : "guarded",
+			       jnum(s, "kernel_denies"), jstr(s, "command"));
 		}
 	}
 	rc = 0;

@@ -1117,8 +1117,6 @@ static void scan_string(struct walk *w, const char *key, const char *s, const ch
 
 #define PATH_CAP 256
 
-
-
 /* path holds plen bytes and room for PATH_CAP; children extend it in place. */
 static void walk(struct walk *w, const cJSON *v, const char *key, char *path, size_t plen,
 		 int depth)

@@ -122,7 +122,8 @@ static void cache_key(const struct mpm *m, char hex[65])
 	memset(&plat, 0, sizeof(plat));
 	hs_populate_platform(&plat);
 	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, (const unsigned char *)hs_version(), strlen(hs_version()) + 1);
+	crypto_hash_sha256_update(&h, (const unsigned char *)hs_version(),
+				  strlen(hs_version()) + 1);
 	crypto_hash_sha256_update(&h, (const unsigned char *)&plat, sizeof(plat));
 	for (size_t i = 0; i < m->n; i++) {
 		unsigned meta[2] = {m->ids[i], m->flags[i]};

@@ -9,7 +9,7 @@
 
 #define MPM_CASELESS (1u << 0)
 #define MPM_DOTALL (1u << 1)
-#define MPM_SOM (1u << 2)	 /* report start of match (costs speed; only where needed) */
+#define MPM_SOM (1u << 2)	  /* report start of match (costs speed; only where needed) */
 #define MPM_SINGLEMATCH (1u << 3) /* report each id once per scan */
 #define MPM_UTF8 (1u << 4)
 

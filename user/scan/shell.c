@@ -1658,7 +1658,6 @@ static int all_strings(const cJSON *arr)
 	return n > 0;
 }
 
-
 static void walk(const cJSON *v, char *path, size_t plen, size_t cap, int depth, int cmdkey,
 		 int strong, struct texts *t, struct findings *out)
 {

@@ -885,8 +885,6 @@ static void scan_string(struct sctx *x, const char *key, const char *s, const ch
 
 #define PATH_CAP 256
 
-
-
 /* path holds plen bytes and room for PATH_CAP; children extend it in place. */
 static void walk(struct sctx *x, const cJSON *v, const char *key, char *path, size_t plen,
 		 int depth)
