@@ -96,9 +96,13 @@ void guard_release(struct guard *g, bool ok)
 
 int guard_child(const struct policy *pol, const struct guard *g, struct sandbox_report *rep)
 {
-	/* Landlock's file layer is for when BPF-LSM is not what enforces the files. */
+	/*
+	 * Landlock's file layer is for when BPF-LSM is not what enforces the files.
+	 * Decided from the daemon's status, known before fork ("" without a daemon):
+	 * the session id is filled in by the parent after fork, never seen here.
+	 */
 	struct sandbox_opts o = {
-	    .fs = g->session[0] == '\0' || strcmp(g->files_mode, "lsm") != 0,
+	    .fs = strcmp(g->files_mode, "lsm") != 0,
 	    .protect = g->proxy,
 	    .home_override = NULL,
 	};
