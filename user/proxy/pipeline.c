@@ -192,9 +192,11 @@ static enum pol_action judge(struct pipeline *p, const struct msgctx *c, struct 
 	}
 	if (best == PA_BLOCK)
 		session_verdict(p, c, fs, from);
-	if (fs->dropped && from == 0) {
+	if (fs->dropped) {
 		/* Findings past the array were never judged: one of them could be the real
-		 * secret behind a screen of decoys. Fail closed. */
+		 * secret behind a screen of decoys. Fail closed, also for a later part of a
+		 * message judged on its own (a tool of a tools/list): its findings may be
+		 * the ones that were only counted. */
 		static struct finding overflow;
 		char d[64];
 
