@@ -340,6 +340,21 @@ struct xst {
 
 static void expand(struct xst *x, const char *s, size_t n, int depth, const char *chain);
 
+/* n less a multi-byte character cut off at the end (the probe stops at a byte count). */
+static size_t whole_chars(const unsigned char *s, size_t n)
+{
+	for (size_t k = 1; k <= 3 && k <= n; k++) {
+		unsigned char c = s[n - k];
+
+		if ((c & 0xc0) == 0x80)
+			continue;
+		if (c >= 0xc0 && (size_t)(c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2) > k)
+			return n - k;
+		break;
+	}
+	return n;
+}
+
 /* Decode p[0..len) with kind; visit and recurse when it is text. Returns 1 if visited. */
 static int layer(struct xst *x, const char *kind, const char *p, size_t len, int depth,
 		 const char *chain)
@@ -362,7 +377,7 @@ static int layer(struct xst *x, const char *kind, const char *p, size_t len, int
 			pn = dec_hex(p, 16, probe, sizeof(probe));
 		else
 			pn = dec_base32(p, 16, probe, sizeof(probe));
-		if (pn == DEC_ERR || !dec_is_text(probe, pn))
+		if (pn == DEC_ERR || !dec_is_text(probe, whole_chars(probe, pn)))
 			return 0;
 	}
 	buf = cap <= sizeof(stackbuf) ? stackbuf : xmalloc(cap);
