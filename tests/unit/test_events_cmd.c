@@ -41,3 +41,25 @@ TEST(events_render_rejects_non_events)
 	ASSERT_EQ(evcmd_render(big, 0, out, sizeof(out)), 0);
 	ASSERT_TRUE(strlen(out) < sizeof(out));
 }
+
+/* The guarded process names itself and its targets: its escapes never reach the terminal. */
+TEST(events_render_strips_terminal_escapes_from_event_fields)
+{
+	char out[512];
+
+	ASSERT_EQ(evcmd_render("{\"action\":\"block\",\"hook\":\"file_open\",\"comm\":"
+			       "\"x\\u001b[2K\\r\",\"target\":\"/home/u/.ssh/id_rsa\\u001b[1A\","
+			       "\"exe\":\"/tmp/a\\u009b2J\\u0007\"}",
+			       0, out, sizeof(out)),
+		  0);
+	ASSERT_TRUE(strchr(out, '\033') == NULL);
+	ASSERT_TRUE(strchr(out, '\r') == NULL);
+	ASSERT_TRUE(strchr(out, '\a') == NULL);
+	ASSERT_TRUE(strstr(out, "\xc2\x9b") == NULL);
+	ASSERT_TRUE(strstr(out, "open -> /home/u/.ssh/id_rsa?[1A") != NULL);
+	/* Colour asked for: only the listing's own escapes are there. */
+	ASSERT_EQ(evcmd_render("{\"action\":\"block\",\"comm\":\"\\u001b[0m\"}", 1, out,
+			       sizeof(out)),
+		  0);
+	ASSERT_TRUE(strstr(out, "?[0m") != NULL);
+}

@@ -16,6 +16,30 @@ static const char *jstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/*
+ * comm, target and exe come from the guarded process (its name, the paths it
+ * opens): control characters in them would be terminal escapes that can hide
+ * or forge lines of this very listing.
+ */
+static void defang(cJSON *e)
+{
+	cJSON *c;
+
+	cJSON_ArrayForEach(c, e)
+	{
+		unsigned char *p;
+
+		if (!cJSON_IsString(c))
+			continue;
+		for (p = (unsigned char *)c->valuestring; *p; p++) {
+			if (*p < 0x20 || *p == 0x7f)
+				*p = '?';
+			else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+				p[0] = p[1] = '?'; /* C1 controls (U+0080..U+009F), e.g. CSI */
+		}
+	}
+}
+
 int evcmd_render(const char *line, int colour, char *out, size_t cap)
 {
 	cJSON *e = cJSON_Parse(line);
@@ -27,6 +51,7 @@ int evcmd_render(const char *line, int colour, char *out, size_t cap)
 		cJSON_Delete(e);
 		return -1;
 	}
+	defang(e);
 	action = jstr(e, "action");
 	kind = jstr(e, "kind");
 	time = jstr(e, "time");
