@@ -49,6 +49,12 @@ struct ll_net_port_attr {
 	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                              \
 	 LANDLOCK_ACCESS_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
 #define MAX_SANDBOX_PATHS 4096
+/*
+ * int arguments (pids, socket family) are compared on their low 32 bits: the kernel
+ * truncates the register to int, so upper bits set by a raw syscall must not slip
+ * past an equality test on all 64.
+ */
+#define LOW32 0xffffffffULL
 
 struct strset {
 	char **v;
@@ -390,7 +396,7 @@ static int seccomp_apply(const struct sandbox_opts *o, struct sandbox_report *re
 		goto out;
 	/* Raw and packet sockets bypass every port and address rule. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-			     SCMP_A0(SCMP_CMP_EQ, AF_PACKET)) < 0 ||
+			     SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, AF_PACKET)) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
 			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW)) < 0)
 		goto out;
@@ -398,19 +404,19 @@ static int seccomp_apply(const struct sandbox_opts *o, struct sandbox_report *re
 	 * kill(-1) reach it through the process group and "everyone". */
 	if (o->protect > 0 &&
 	    (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
-			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->protect)) < 0 ||
+			      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (uint32_t)o->protect)) < 0 ||
 	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
-			      SCMP_A0(SCMP_CMP_EQ, 0)) < 0 ||
+			      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, 0)) < 0 ||
 	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
-			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uint32_t)-1)) < 0 ||
+			      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (uint32_t)-1)) < 0 ||
 	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1,
-			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uint32_t)-o->protect)) < 0 ||
+			      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (uint32_t)-o->protect)) < 0 ||
 	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tgkill), 1,
-			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->protect)) < 0 ||
+			      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (uint32_t)o->protect)) < 0 ||
 	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tkill), 1,
-			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->protect)) < 0 ||
+			      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (uint32_t)o->protect)) < 0 ||
 	     seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(pidfd_open), 1,
-			      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)o->protect)) < 0))
+			      SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (uint32_t)o->protect)) < 0))
 		goto out;
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1) < 0 || seccomp_load(ctx) < 0)
 		goto out;
