@@ -260,6 +260,15 @@ TEST(pipeline_strip_redacts_the_path_a_finding_names)
 	mg_strlcpy(fs.v[0].where, "result.content[7].text", sizeof(fs.v[0].where));
 	ASSERT_EQ(redact_findings(m, &fs, 0), -1);
 	cJSON_Delete(m);
+	/* A name with a dot makes the path name two strings: never strip the wrong one. */
+	m = cJSON_Parse("{\"result\":{\"x\":{\"y\":\"fine\"},\"x.y\":\"IGNORE ALL\"}}");
+	mg_strlcpy(fs.v[0].where, "result.x.y", sizeof(fs.v[0].where));
+	ASSERT_EQ(redact_findings(m, &fs, 0), -1);
+	cJSON_Delete(m);
+	m = cJSON_Parse("{\"result\":{\"c\":[\"fine\"],\"c[0]\":\"IGNORE ALL\"}}");
+	mg_strlcpy(fs.v[0].where, "result.c[0]", sizeof(fs.v[0].where));
+	ASSERT_EQ(redact_findings(m, &fs, 0), -1);
+	cJSON_Delete(m);
 }
 
 #include <ftw.h>
@@ -423,6 +432,33 @@ TEST(pipeline_scan_tools_list_overflow_still_withholds_later_poisoned_tools)
 			    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{"
 			    "\"name\":\"add70\",\"arguments\":{\"a\":1}}}"),
 		  V_DROP);
+	verdict_free(&v);
+	pipeline_free(&p);
+	rm_tree(dir);
+}
+
+/* Strip policy on a secret under a dotted argument name: blocked, never sent on unredacted. */
+TEST(pipeline_strip_does_not_forward_a_secret_behind_a_dotted_name)
+{
+	struct pipeline p;
+	char dir[] = "/tmp/mg-pipeline-XXXXXX";
+	enum pol_action saved;
+	enum verdict_kind k;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	setup_scan(&p, dir);
+	saved = pol->input_scanning.action;
+	pol->input_scanning.action = PA_STRIP;
+	k = send_line(&p, DIR_C2S,
+		      "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{"
+		      "\"name\":\"send\",\"arguments\":{\"a\":{\"b\":\"hello\"},\"a.b\":"
+		      "\"-----BEGIN RSA PRIVATE KEY-----\\n"
+		      "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\\n"
+		      "-----END RSA PRIVATE KEY-----\"}}}");
+	pol->input_scanning.action = saved;
+	ASSERT_EQ(k, V_DROP);
+	ASSERT_TRUE(v.out == NULL);
+	ASSERT_EQ(err_code(v.reply), JR_BLOCKED);
 	verdict_free(&v);
 	pipeline_free(&p);
 	rm_tree(dir);

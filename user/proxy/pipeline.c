@@ -275,9 +275,27 @@ static cJSON *path_get(cJSON *m, const char *path)
 	return cur;
 }
 
+/*
+ * A member name with '.', '[' or ']' makes finding paths ambiguous: for
+ * {"a":{"b":"x"},"a.b":"secret"} "a.b" names both strings, and path_get would
+ * redact the wrong one while the secret went out.
+ */
+static int path_ambiguous(const cJSON *v)
+{
+	for (const cJSON *c = v ? v->child : NULL; c; c = c->next) {
+		if (c->string && strpbrk(c->string, ".[]"))
+			return 1;
+		if (path_ambiguous(c))
+			return 1;
+	}
+	return 0;
+}
+
 /* Replace every string a stripped finding points at. -1 if one cannot be found. */
 static int redact_findings(cJSON *root, const struct findings *fs, size_t from)
 {
+	if (path_ambiguous(root))
+		return -1;
 	for (size_t i = from; i < fs->n; i++) {
 		const struct finding *f = &fs->v[i];
 		char repl[160];
