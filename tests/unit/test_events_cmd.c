@@ -58,8 +58,7 @@ TEST(events_render_strips_terminal_escapes_from_event_fields)
 	ASSERT_TRUE(strstr(out, "\xc2\x9b") == NULL);
 	ASSERT_TRUE(strstr(out, "open -> /home/u/.ssh/id_rsa?[1A") != NULL);
 	/* Colour asked for: only the listing's own escapes are there. */
-	ASSERT_EQ(evcmd_render("{\"action\":\"block\",\"comm\":\"\\u001b[0m\"}", 1, out,
-			       sizeof(out)),
-		  0);
+	ASSERT_EQ(
+	    evcmd_render("{\"action\":\"block\",\"comm\":\"\\u001b[0m\"}", 1, out, sizeof(out)), 0);
 	ASSERT_TRUE(strstr(out, "?[0m") != NULL);
 }
