@@ -939,3 +939,24 @@ TEST(dlp_low_findings_cannot_crowd_out_high)
 	ASSERT_TRUE(low > 0 && low <= 16);
 	ASSERT_EQ(f.dropped, 0);
 }
+
+TEST(dlp_secret_in_an_object_key)
+{
+	char tok[64], json[256];
+	cJSON *j;
+	struct findings f;
+	const struct finding *x;
+
+	init(NULL);
+	checksummed("ghp_", tok, 1);
+	/* the token as a property name: it reaches the server all the same */
+	snprintf(json, sizeof(json), "{\"arguments\":{\"notes\":{\"%s\":true}}}", tok);
+	j = cJSON_Parse(json);
+	ASSERT_TRUE(j != NULL);
+	f.n = f.dropped = 0;
+	dlp_scan_json(j, "params", &f);
+	cJSON_Delete(j);
+	x = find(&f, "github-pat");
+	ASSERT_TRUE(x != NULL);
+	ASSERT_TRUE(strncmp(x->where, "params.arguments.notes.", 23) == 0);
+}

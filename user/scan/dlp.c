@@ -1148,8 +1148,14 @@ static void walk(struct walk *w, const cJSON *v, const char *key, char *path, si
 		cJSON_ArrayForEach(e, v)
 		{
 			const char *k = e->string ? e->string : "";
+			size_t kl = jpath_key(path, plen, PATH_CAP, k);
 
-			walk(w, e, k, path, jpath_key(path, plen, PATH_CAP, k), depth + 1);
+			/* The key goes to the server as much as the value does. */
+			if (*k) {
+				w->c->where = path;
+				scan_all_layers(w->c, k, strlen(k));
+			}
+			walk(w, e, k, path, kl, depth + 1);
 			path[plen] = '\0';
 		}
 	}
