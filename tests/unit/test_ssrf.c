@@ -322,3 +322,23 @@ TEST(ssrf_resolve_names)
 	ASSERT_EQ(ssrf_check_host(name, 1, why, sizeof(why)), SSRF_LOOPBACK);
 	ASSERT_TRUE(strstr(why, "resolves to 127.") != NULL);
 }
+
+TEST(ssrf_deep_nesting_is_not_silent)
+{
+	char json[1024];
+	size_t n = 0;
+	struct findings f;
+
+	/* 80 levels of arrays around a metadata URL: past the walk's depth limit */
+	for (int i = 0; i < 80; i++)
+		json[n++] = '[';
+	n += (size_t)snprintf(json + n, sizeof(json) - n, "\"http://169.254.169.254/\"");
+	for (int i = 0; i < 80; i++)
+		json[n++] = ']';
+	json[n] = '\0';
+	ASSERT_EQ(scan(json, &f), 0);
+	ASSERT_TRUE(findings_has(&f, "ssrf", "too-deep"));
+	ASSERT_EQ(first(&f)->confidence, CONF_HIGH);
+	/* reported once, not once per skipped subtree */
+	ASSERT_EQ(f.n, 1);
+}

@@ -891,8 +891,15 @@ static void walk(struct sctx *x, const cJSON *v, const char *key, char *path, si
 {
 	const cJSON *e;
 
-	if (!v || depth > JSON_DEPTH)
+	if (!v)
 		return;
+	if (depth > JSON_DEPTH) {
+		/* not silently: a URL nested this deep was not looked at */
+		if (!findings_has(x->out, SCANNER, "too-deep"))
+			findings_add(x->out, SCANNER, "too-deep", CONF_HIGH, path,
+				     "JSON nested deeper than %d levels was not scanned", JSON_DEPTH);
+		return;
+	}
 	if (cJSON_IsString(v) && v->valuestring) {
 		scan_string(x, key, v->valuestring, path);
 		return;
