@@ -196,6 +196,19 @@ else
 	nok "bad policy refused with file:line and key" "rc=$rc: $(cat "$TMP/bad.err")"
 fi
 
+# --- a cgroup path ending in "/." names the same directory one level up: the level
+# the hooks compare would be wrong and nothing guarded. Refused (bounded: a daemon
+# that accepted it would serve in the foreground).
+timeout 10 $D --cgroup "$CGREL/." --pin-root "$PIN" --policy "$POL" --socket "$SOCK" \
+	>/dev/null 2>"$TMP/dot.err"
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'want an absolute cgroup path' "$TMP/dot.err" &&
+	[ ! -e "$PIN/egress_connect4" ]; then
+	ok "--cgroup with a trailing /. refused"
+else
+	nok "--cgroup with a trailing /. refused" "rc=$rc: $(cat "$TMP/dot.err")"
+fi
+
 # --- enforcing daemon
 if ! start_daemon --policy "$POL"; then
 	nok "daemon starts"

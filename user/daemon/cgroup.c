@@ -117,8 +117,10 @@ int cgroup_setup(struct daemon *d, const char *rel, char *err, size_t errlen)
 	char root[PATH_MAX], path[PATH_MAX];
 	size_t mlen;
 
+	/* A "." or ".." component would make the level below wrong: nothing guarded. */
 	if (rel[0] != '/' || strstr(rel, "/../") || strstr(rel, "/./") ||
 	    (strlen(rel) >= 3 && strcmp(rel + strlen(rel) - 3, "/..") == 0) ||
+	    (strlen(rel) >= 2 && strcmp(rel + strlen(rel) - 2, "/.") == 0) ||
 	    components(rel) == 0) {
 		snprintf(err, errlen,
 			 "--cgroup %s: want an absolute cgroup path below the root, "
