@@ -399,3 +399,33 @@ TEST(chain_from_loaded_policy_yaml)
 	chain_free(c);
 	policy_free(pol);
 }
+
+TEST(chain_sensitive_path_with_many_components)
+{
+	struct chain *c = chain_new(NULL);
+	char json[512];
+	size_t n;
+
+	/* 70 "./" components in front of the file name: still the same key file */
+	n = (size_t)snprintf(json, sizeof(json), "{\"path\":\"/home/u/");
+	for (int i = 0; i < 70; i++)
+		n += (size_t)snprintf(json + n, sizeof(json) - n, "./");
+	snprintf(json + n, sizeof(json) - n, ".ssh/id_rsa\"}");
+	ASSERT_TRUE(cls_is(c, "read_file", json, CC_READ_SENSITIVE, 0));
+	/* longer than the path buffer: the end of the path still counts */
+	{
+		char big[1400];
+
+		n = (size_t)snprintf(big, sizeof(big), "{\"path\":\"/home/u/");
+		for (int i = 0; i < 600; i++)
+			n += (size_t)snprintf(big + n, sizeof(big) - n, "./");
+		snprintf(big + n, sizeof(big) - n, ".aws/credentials\"}");
+		ASSERT_TRUE(cls_is(c, "read_file", big, CC_READ_SENSITIVE, 0));
+		n = (size_t)snprintf(big, sizeof(big), "{\"path\":\"/home/u/");
+		for (int i = 0; i < 600; i++)
+			n += (size_t)snprintf(big + n, sizeof(big) - n, "./");
+		snprintf(big + n, sizeof(big) - n, "notes.txt\"}");
+		ASSERT_TRUE(cls_is(c, "read_file", big, CC_READ_FILE, CC_READ_SENSITIVE));
+	}
+	chain_free(c);
+}

@@ -416,11 +416,23 @@ static int ceq(const char *c, size_t n, const char *w)
 static int sensitive_token(const char *tok, size_t len)
 {
 	char b[512];
-	const char *comp[64];
-	size_t clen[64], n = 0, i;
+	/* room for every component of b: a path cannot hide its file name behind "./" */
+	const char *comp[sizeof(b) / 2];
+	size_t clen[sizeof(b) / 2], n = 0, i;
 
-	if (len == 0 || len >= sizeof(b))
+	if (len == 0)
 		return 0;
+	if (len >= sizeof(b)) {
+		/* A long path: its last whole components name the file. */
+		size_t k = len - (sizeof(b) - 1);
+
+		while (k < len && tok[k] != '/' && tok[k] != '\\')
+			k++;
+		if (k == len)
+			return 0;
+		tok += k;
+		len -= k;
+	}
 	/* Most words of a command or text are no path: only a few bare names then qualify. */
 	if (!memchr(tok, '.', len) && !memchr(tok, '/', len) && !memchr(tok, '\\', len)) {
 		static const char *const bare[] = {"id_rsa",	 "id_dsa",	"id_ecdsa",
@@ -437,7 +449,7 @@ static int sensitive_token(const char *tok, size_t len)
 	for (i = 0; i < len; i++)
 		b[i] = (char)tolower((unsigned char)tok[i]);
 	b[len] = '\0';
-	for (char *p = b; *p && n < 64;) {
+	for (char *p = b; *p && n < sizeof(comp) / sizeof(comp[0]);) {
 		size_t l = strcspn(p, "/\\");
 
 		if (l) {
