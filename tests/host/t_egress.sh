@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.."
 
 D=${MCPGUARDD:-build/mcpguardd}
 NP=build/tests/netprobe
+RP=build/tests/replace
 T=mcpguard-test-$$
 CGREL=/$T
 PIN=/sys/fs/bpf/$T
@@ -29,7 +30,7 @@ nok() {
 	fails=$((fails + 1))
 }
 
-for f in $D $NP; do
+for f in $D $NP $RP; do
 	if [ ! -x $f ]; then
 		echo "not ok - egress: $f not built (run make)"
 		exit 1
@@ -235,6 +236,14 @@ if ! $D --uninstall --pin-root "$PIN" >/dev/null 2>&1 && [ -e "$PIN/egress_conne
 else
 	nok "uninstall refused while the daemon runs"
 fi
+# A process already in a session cannot be placed into a new one (that would lift
+# its session's quarantine and taint), even by its own unguarded parent.
+out=$(MCPGUARD_CTL_SOCK=$SOCK $RP 2>&1)
+case "$out" in
+*"first OK"*"second REFUSED"*"already inside the guarded cgroup"*)
+	ok "a process in a session is not placed into a second one" ;;
+*) nok "a process in a session is not placed into a second one" "$out" ;;
+esac
 capeff=$(awk '/^CapEff/ { print $2 }' /proc/$DPID/status)
 [ "$capeff" != "000001ffffffffff" ] && [ "$capeff" != "000000ffffffffff" ] &&
 	ok "capabilities dropped after attach ($capeff)" || nok "capabilities dropped" "CapEff $capeff"

@@ -143,6 +143,11 @@ struct session *session_place(struct daemon *d, int pidfd, pid_t peer_pid, uid_t
 			 (int)pid);
 		return NULL;
 	}
+	/* Already guarded: a new session would lift its session's quarantine and taint. */
+	if (session_pid_guarded(d, pid)) {
+		snprintf(err, errlen, "pid %d is already inside the guarded cgroup", (int)pid);
+		return NULL;
+	}
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 		return NULL;
