@@ -76,6 +76,22 @@ for (const [sig, code] of [["SIGTERM", 7], ["SIGINT", 8], ["SIGHUP", 9]]) {
 	});
 }
 
+await check("relay: a signal after the server exited ends the proxy (a grandchild still writes)", async () => {
+	// The server leaves a grandchild writing to its stdout every 50 ms, so the relay never
+	// goes quiet; once the server itself is reaped a SIGTERM is for the proxy.
+	const t0 = Date.now();
+	let sent = 0;
+	const r = await proxy(["sh", "-c", "(while :; do echo x || exit; sleep 0.05; done) & echo started >&2; exit 6"], {
+		timeout: 15000,
+		onSpawn: (p) => p.stderr.on("data", (d) => {
+			if (!sent && String(d).includes("started")) { sent = Date.now(); setTimeout(() => p.kill("SIGTERM"), 700); }
+		}),
+	});
+	assert.ok(sent, r.err);
+	assert.equal(r.code, 6);
+	assert.ok(Date.now() - t0 < 12000);
+});
+
 await check("relay: client EOF closes the server's stdin and the server is reaped", async () => {
 	const r = await proxy(["sh", "-c", "cat >/dev/null; echo saw-eof >&2; exit 5"]);
 	assert.equal(r.code, 5);

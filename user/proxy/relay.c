@@ -401,9 +401,15 @@ static void q_free(struct outq *q)
 		q_pop(q);
 }
 
-static void handle_signals(int sigfd, pid_t pid, int *reaped, int *status)
+/*
+ * Returns 1 if a signal came for a server already reaped: then it is the
+ * proxy's own, and the relay stops (a grandchild still writing, or a client no
+ * longer reading, would otherwise keep it running with the signal swallowed).
+ */
+static int handle_signals(int sigfd, pid_t pid, int *reaped, int *status)
 {
 	struct signalfd_siginfo si;
+	int stop = 0;
 
 	while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
@@ -411,6 +417,8 @@ static void handle_signals(int sigfd, pid_t pid, int *reaped, int *status)
 		/* Forwarded as is: the server decides what a signal means. */
 		if (!*reaped)
 			kill(pid, (int)si.ssi_signo);
+		else
+			stop = 1;
 	}
 	if (!*reaped) {
 		pid_t w = waitpid(pid, status, WNOHANG);
@@ -418,6 +426,7 @@ static void handle_signals(int sigfd, pid_t pid, int *reaped, int *status)
 		if (w == pid)
 			*reaped = 1;
 	}
+	return stop;
 }
 
 int relay_run(struct pipeline *p, int cin, int cout, struct child *c, int sigfd,
@@ -522,8 +531,8 @@ int relay_run(struct pipeline *p, int cin, int cout, struct child *c, int sigfd,
 			ss->eof = 1;
 			continue;
 		}
-		if (pf[0].revents & POLLIN)
-			handle_signals(sigfd, c->pid, &reaped, &status);
+		if ((pf[0].revents & POLLIN) && handle_signals(sigfd, c->pid, &reaped, &status))
+			break;
 		for (int d = 0; d < 2; d++) {
 			if (ip[d] >= 0 && pf[ip[d]].revents)
 				fill(&r->side[d]);
