@@ -342,3 +342,27 @@ TEST(ssrf_deep_nesting_is_not_silent)
 	/* reported once, not once per skipped subtree */
 	ASSERT_EQ(f.n, 1);
 }
+
+TEST(ssrf_url_with_backslashes_or_odd_slashes_after_the_scheme)
+{
+	/* a WHATWG parser (and curl) reads each of these as http://169.254.169.254/ */
+	static const char *const v[] = {
+	    "{\"url\":\"http:\\\\\\\\169.254.169.254\\\\latest\"}",
+	    "{\"url\":\"http:/169.254.169.254/latest\"}",
+	    "{\"url\":\"http:///169.254.169.254/latest\"}",
+	    "{\"url\":\"HTTPS:\\\\/169.254.169.254/\"}",
+	    "{\"text\":\"then fetch http:\\\\\\\\169.254.169.254\\\\x now\"}",
+	};
+	struct findings f;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		ASSERT_EQ(scan(v[i], &f), 0);
+		if (!findings_has(&f, "ssrf", "cloud-metadata")) {
+			T_FAIL("not found: %s", v[i]);
+			return;
+		}
+	}
+	/* a scheme name in prose without a slash is no URL */
+	ASSERT_EQ(scan("{\"text\":\"use http:8080 or https: 10.0.0.1 later\"}", &f), 0);
+	ASSERT_EQ(f.n, 0);
+}

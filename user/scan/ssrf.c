@@ -722,6 +722,17 @@ static int web_scheme(const char *s, size_t n)
 	return 0;
 }
 
+/* The schemes a WHATWG URL parser treats as special (file: aside). */
+static int special_scheme(const char *s, size_t n)
+{
+	static const char *const w[] = {"http", "https", "ws", "wss", "ftp"};
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (strlen(w[i]) == n && strncasecmp(s, w[i], n) == 0)
+			return 1;
+	return 0;
+}
+
 static void report(struct sctx *x, const char *where, const char *host, int c, int high_in,
 		   const char *why, const char *how)
 {
@@ -818,6 +829,32 @@ static int scan_urls(struct sctx *x, const char *where, const char *s, size_t n,
 		}
 		p = m + 2;
 	}
+	/*
+	 * After a special scheme a URL parser (WHATWG, curl) reads any run of '/' and
+	 * '\\' as the "//": http:\\host, http:/host and http:///host all name host.
+	 */
+	p = s;
+	for (int cnt = 0; cnt < MAX_URLS && p < end; p++) {
+		const char *q = memchr(p, ':', (size_t)(end - p)), *sch, *a;
+
+		if (!q)
+			break;
+		p = q;
+		sch = q;
+		while (sch > s && isalpha((unsigned char)sch[-1]))
+			sch--;
+		if ((sch > s && isalnum((unsigned char)sch[-1])) ||
+		    !special_scheme(sch, (size_t)(q - sch)))
+			continue;
+		for (a = q + 1; a < end && (*a == '/' || *a == '\\'); a++)
+			;
+		if (a == q + 1 || (a == q + 3 && q[1] == '/' && q[2] == '/'))
+			continue; /* no slash at all, or the usual "//" seen above */
+		cnt++;
+		check_authority(x, where, a, (size_t)(end - a),
+				keyurl || (one_word && sch == s + lead));
+		found = 1;
+	}
 	return found;
 }
 
@@ -897,7 +934,8 @@ static void walk(struct sctx *x, const cJSON *v, const char *key, char *path, si
 		/* not silently: a URL nested this deep was not looked at */
 		if (!findings_has(x->out, SCANNER, "too-deep"))
 			findings_add(x->out, SCANNER, "too-deep", CONF_HIGH, path,
-				     "JSON nested deeper than %d levels was not scanned", JSON_DEPTH);
+				     "JSON nested deeper than %d levels was not scanned",
+				     JSON_DEPTH);
 		return;
 	}
 	if (cJSON_IsString(v) && v->valuestring) {
