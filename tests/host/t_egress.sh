@@ -13,6 +13,7 @@ cd "$(dirname "$0")/../.."
 D=${MCPGUARDD:-build/mcpguardd}
 NP=build/tests/netprobe
 RP=build/tests/replace
+MS=build/tests/manysess
 T=mcpguard-test-$$
 CGREL=/$T
 PIN=/sys/fs/bpf/$T
@@ -30,7 +31,7 @@ nok() {
 	fails=$((fails + 1))
 }
 
-for f in $D $NP $RP; do
+for f in $D $NP $RP $MS; do
 	if [ ! -x $f ]; then
 		echo "not ok - egress: $f not built (run make)"
 		exit 1
@@ -243,6 +244,14 @@ case "$out" in
 *"first OK"*"second REFUSED"*"already inside the guarded cgroup"*)
 	ok "a process in a session is not placed into a second one" ;;
 *) nok "a process in a session is not placed into a second one" "$out" ;;
+esac
+# A session list too big for one message is refused in words, not left unanswered
+# (the caller would wait forever): 170 sessions with long command lines.
+out=$(MCPGUARD_CTL_SOCK=$SOCK timeout 60 $MS 170 2>&1)
+case "$out" in
+*"sessions: ok 170"* | *"sessions: refused: "*"too large"*)
+	ok "the session list always gets a reply (${out%% (*})" ;;
+*) nok "the session list always gets a reply" "$out" ;;
 esac
 capeff=$(awk '/^CapEff/ { print $2 }' /proc/$DPID/status)
 [ "$capeff" != "000001ffffffffff" ] && [ "$capeff" != "000000ffffffffff" ] &&

@@ -158,6 +158,15 @@ static void reply(struct conn *k, cJSON *r)
 {
 	char *text = cJSON_PrintUnformatted(r);
 
+	/* Never leave the caller waiting for a reply that cannot be sent (many sessions). */
+	if (!text || strlen(text) > MG_CTL_MAX) {
+		const char *e = text
+				    ? "{\"ok\":false,\"error\":\"reply too large for one message\"}"
+				    : "{\"ok\":false,\"error\":\"out of memory\"}";
+
+		free(text);
+		text = xstrdup(e);
+	}
 	if (text) {
 		if (ctl_send(k->fd, text, strlen(text), -1) < 0)
 			debug("control: reply: %s", strerror(errno));
