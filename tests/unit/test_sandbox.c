@@ -198,3 +198,71 @@ TEST(sandbox_filters_int_args_on_low_32_bits)
 	ASSERT_EQ(WEXITSTATUS(status), 0);
 	policy_free(pol);
 }
+
+#define MANY_KEYS 4200 /* more than the sandbox's path sets hold */
+
+/* Child: 0 when the sandbox refused to apply, else how many keys it left readable. */
+static int child_many(struct policy *pol, const char *home)
+{
+	struct sandbox_report rep;
+	struct sandbox_opts o = {.fs = true, .protect = getppid(), .home_override = home};
+	char name[64];
+	int readable = 0;
+
+	if (sandbox_apply(pol, &o, &rep) < 0)
+		return strstr(rep.why, "could not all be expanded") ? 0 : 100;
+	for (int i = 0; i < MANY_KEYS; i++) {
+		snprintf(name, sizeof(name), "keys/k%d", i);
+		readable += can_read(home, name) == 1;
+	}
+	return readable ? (readable > 99 ? 99 : readable) : 101;
+}
+
+/* More protected files than the carve-out can hold: refused, none left readable. */
+TEST(sandbox_refuses_protected_paths_past_its_limit)
+{
+	char home[] = "/tmp/mg-sbx-XXXXXX", p[512], name[64], err[256];
+	struct policy *pol;
+	int status;
+	FILE *f;
+	pid_t pid;
+
+	ASSERT_TRUE(mkdtemp(home) != NULL);
+	snprintf(p, sizeof(p), "%s/keys", home);
+	ASSERT_EQ(mkdir(p, 0700), 0);
+	for (int i = 0; i < MANY_KEYS; i++) {
+		snprintf(name, sizeof(name), "keys/k%d", i);
+		touch(home, name);
+	}
+	snprintf(p, sizeof(p), "%s/policy.yaml", home);
+	ASSERT_TRUE((f = fopen(p, "w")) != NULL);
+	fputs("files:\n  enabled: true\n  action: block\n  rules:\n    - name: many\n"
+	      "      paths: [\"~/keys/*\"]\n",
+	      f);
+	fclose(f);
+	pol = policy_load(p, err, sizeof(err));
+	if (!pol)
+		T_FAIL("policy: %s", err);
+	ASSERT_TRUE(pol != NULL);
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0)
+		_exit(child_many(pol, home));
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status))
+		T_FAIL("child: %d (100: refused for another reason; 101: applied with all keys "
+		       "denied; else keys left readable)",
+		       WEXITSTATUS(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+	for (int i = 0; i < MANY_KEYS; i++) {
+		snprintf(p, sizeof(p), "%s/keys/k%d", home, i);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/policy.yaml", home);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/keys", home);
+	rmdir(p);
+	rmdir(home);
+	policy_free(pol);
+}

@@ -59,6 +59,7 @@ struct ll_net_port_attr {
 struct strset {
 	char **v;
 	size_t n, cap;
+	bool full; /* an entry was dropped at MAX_SANDBOX_PATHS */
 };
 
 static int set_has(const struct strset *s, const char *p)
@@ -71,8 +72,12 @@ static int set_has(const struct strset *s, const char *p)
 
 static void set_add(struct strset *s, const char *p)
 {
-	if (set_has(s, p) || s->n >= MAX_SANDBOX_PATHS)
+	if (set_has(s, p))
 		return;
+	if (s->n >= MAX_SANDBOX_PATHS) {
+		s->full = true;
+		return;
+	}
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 32;
 		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
@@ -135,6 +140,8 @@ int sandbox_expand(const char *pattern, const char *home_override,
 		if (getenv("HOME") && getenv("HOME")[0] == '/')
 			set_add(&homes, getenv("HOME"));
 	}
+	if (homes.full)
+		rc = -1;
 	for (size_t i = 0; i < homes.n; i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", homes.v[i], pattern + 2) >=
 		    (int)sizeof(path))
@@ -248,8 +255,9 @@ static int landlock_apply(const struct policy *pol, const struct sandbox_opts *o
 		for (size_t i = 0; i < pol->files.nrules; i++)
 			if (pol->files.rules[i].action == PA_BLOCK)
 				for (size_t j = 0; j < pol->files.rules[i].npaths; j++)
-					sandbox_expand(pol->files.rules[i].paths[j],
-						       o->home_override, collect, &prot);
+					if (sandbox_expand(pol->files.rules[i].paths[j],
+							   o->home_override, collect, &prot) < 0)
+						prot.full = true;
 	rep->protected = (int)prot.n;
 
 	/* Ancestors of every protected path, "/" included. */
@@ -264,6 +272,17 @@ static int landlock_apply(const struct policy *pol, const struct sandbox_opts *o
 			*slash = '\0';
 			set_add(&anc, tmp);
 		}
+	}
+	/*
+	 * A protected path left out of the sets would be granted with its directory's
+	 * other entries: refuse rather than leave it readable.
+	 */
+	if (prot.full || anc.full) {
+		snprintf(rep->why, sizeof(rep->why),
+			 "Landlock: the protected paths could not all be expanded (at most %d "
+			 "paths and %d directories): some would be readable",
+			 MAX_SANDBOX_PATHS, MAX_SANDBOX_PATHS);
+		goto out;
 	}
 	for (size_t i = 0; i < anc.n; i++) {
 		struct dirent *de;
