@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonpath.h"
 #include "injection.h"
 #include "normalize.h"
 #include "textscan.h"
@@ -331,10 +332,7 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, struct fin
 		int i = 0;
 
 		for (const cJSON *c = v->child; c; c = c->next, i++) {
-			int k = snprintf(path + plen, cap - plen, "[%d]", i);
-			size_t nl = k < 0		     ? plen
-				    : (size_t)k < cap - plen ? plen + (size_t)k
-							     : cap - 1;
+			size_t nl = jpath_index(path, plen, cap, (size_t)i);
 
 			walk(c, path, nl, cap, out);
 			path[plen] = '\0';
@@ -343,11 +341,7 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, struct fin
 	}
 	if (cJSON_IsObject(v)) {
 		for (const cJSON *c = v->child; c; c = c->next) {
-			int k = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "",
-					 c->string ? c->string : "");
-			size_t nl = k < 0		     ? plen
-				    : (size_t)k < cap - plen ? plen + (size_t)k
-							     : cap - 1;
+			size_t nl = jpath_key(path, plen, cap, c->string ? c->string : "");
 
 			if (c->string)
 				inject_scan_text(c->string, strlen(c->string), path, out);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "normalize.h"
+#include "jsonpath.h"
 #include "poison.h"
 #include "textscan.h"
 
@@ -282,10 +283,7 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, struct pst
 		int i = 0;
 
 		for (const cJSON *c = v->child; c; c = c->next, i++) {
-			int k = snprintf(path + plen, cap - plen, "[%d]", i);
-			size_t nl = k < 0		     ? plen
-				    : (size_t)k < cap - plen ? plen + (size_t)k
-							     : cap - 1;
+			size_t nl = jpath_index(path, plen, cap, (size_t)i);
 
 			walk(c, path, nl, cap, st, out);
 			path[plen] = '\0';
@@ -294,11 +292,7 @@ static void walk(const cJSON *v, char *path, size_t plen, size_t cap, struct pst
 	}
 	if (cJSON_IsObject(v)) {
 		for (const cJSON *c = v->child; c; c = c->next) {
-			int k = snprintf(path + plen, cap - plen, "%s%s", plen ? "." : "",
-					 c->string ? c->string : "");
-			size_t nl = k < 0		     ? plen
-				    : (size_t)k < cap - plen ? plen + (size_t)k
-							     : cap - 1;
+			size_t nl = jpath_key(path, plen, cap, c->string ? c->string : "");
 
 			/* Property names are text the model reads too. */
 			if (c->string)
