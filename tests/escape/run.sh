@@ -10,10 +10,6 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "not ok - escape suite needs root (sudo make test)"
 	exit 1
 fi
-t=$$
-cg=/mcpguard-esc-$t
-pin=/sys/fs/bpf/mcpguard-esc-$t
-ctl=/run/mcpguard-esc-$t/control.sock
 dir=$(mktemp -d /tmp/mg-esc-XXXXXX)
 chmod 755 "$dir"
 mkdir -p "$dir/home/.ssh" "$dir/work"
@@ -31,27 +27,8 @@ files:
       paths: ["$dir/home/.ssh/id_rsa"]
       basenames: ["id_rsa*"]
 EOP
-cleanup() {
-	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	"$O/mcpguardd" --uninstall --pin-root "$pin" >/dev/null 2>&1
-	mnt=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
-	for d in "$mnt$cg"/*/ "$mnt$cg"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-	rm -rf "$dir" "$(dirname "$ctl")"
-}
-trap cleanup EXIT INT TERM
-"$O/mcpguardd" --cgroup "$cg" --policy "$dir/policy.yaml" --pin-root "$pin" \
-	--socket "$ctl" --events "$dir/events.jsonl" >"$dir/daemon.log" 2>&1 &
-dpid=$!
-for _ in $(seq 1 100); do
-	[ -S "$ctl" ] && break
-	kill -0 "$dpid" 2>/dev/null || break
-	sleep 0.1
-done
-if [ ! -S "$ctl" ]; then
-	echo "not ok - escape: daemon did not start"
-	sed 's/^/# /' "$dir/daemon.log"
-	exit 1
-fi
+. tests/lib/daemon.sh
+mg_daemon_start escape "$dir" || exit 1
 MG_ESCAPE_WORKDIR=$dir/work MCPGUARD_CTL_SOCK=$ctl "$O/tests/escape" --protected "$dir/home/.ssh/id_rsa" \
 	--daemon-pid "$dpid" --policy "$dir/policy.yaml"
 rc=$?

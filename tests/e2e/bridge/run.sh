@@ -21,10 +21,6 @@ if [ ! -d tests/e2e/node_modules/@modelcontextprotocol/sdk ]; then
 	(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) ||
 		{ echo "not ok - bridge: npm ci failed"; exit 1; }
 fi
-t=$$
-cg=/mcpguard-bridge-$t
-pin=/sys/fs/bpf/mcpguard-bridge-$t
-ctl=/run/mcpguard-bridge-$t/control.sock
 dir=$(mktemp -d /tmp/mg-bridge-XXXXXX)
 mkdir -p "$dir/watched"
 echo "[default]" > "$dir/watched/credentials"
@@ -51,28 +47,8 @@ shift
 exec "$(cd "$O" && pwd)/mcpguard" "\$cmd" --log "\$BRIDGE_PROXY_LOG" "\$@"
 EOW
 chmod 755 "$dir/mcpguard-log"
-cleanup() {
-	[ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-	"$O/mcpguardd" --uninstall --pin-root "$pin" >/dev/null 2>&1
-	mnt=$(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo)
-	for d in "$mnt$cg"/*/ "$mnt$cg"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-	rm -rf "$dir" "$(dirname "$ctl")"
-}
-trap cleanup EXIT INT TERM
-"$O/mcpguardd" --cgroup "$cg" --policy "$dir/policy.yaml" --pin-root "$pin" \
-	--socket "$ctl" --events "$dir/events.jsonl" --record "$dir/daemon-record.jsonl" \
-	--metrics none >"$dir/daemon.log" 2>&1 &
-dpid=$!
-for _ in $(seq 1 100); do
-	[ -S "$ctl" ] && break
-	kill -0 "$dpid" 2>/dev/null || break
-	sleep 0.1
-done
-if [ ! -S "$ctl" ]; then
-	echo "not ok - bridge: daemon did not start"
-	sed 's/^/# /' "$dir/daemon.log"
-	exit 1
-fi
+. tests/lib/daemon.sh
+mg_daemon_start bridge "$dir" --record "$dir/daemon-record.jsonl" || exit 1
 rc=0
 for scenario in quarantine:127.0.0.1 taint:10.77.0.1; do
 	name=${scenario%%:*} host=${scenario#*:}
