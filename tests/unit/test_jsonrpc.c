@@ -114,3 +114,22 @@ TEST(jsonrpc_error_line_is_one_valid_line)
 	free(l);
 	cJSON_Delete(data);
 }
+
+/* Ids beyond 2^53 (or not finite) are printed by cJSON, never converted to an integer. */
+TEST(jsonrpc_id_text_huge_numbers)
+{
+	cJSON *a = cJSON_CreateNumber(1e300), *b = cJSON_CreateNumber(-42),
+	      *c = cJSON_CreateNumber(7.5);
+	char *ta = jr_id_text(a), *tb = jr_id_text(b), *tc = jr_id_text(c);
+
+	ASSERT_TRUE(ta != NULL);
+	ASSERT_TRUE(strstr(ta, "e+300") != NULL || strstr(ta, "e300") != NULL);
+	ASSERT_STREQ(tb, "-42");
+	ASSERT_STREQ(tc, "7.5");
+	free(ta);
+	free(tb);
+	free(tc);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
+}

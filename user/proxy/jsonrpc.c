@@ -14,8 +14,9 @@ char *jr_id_text(const cJSON *id)
 {
 	double v = id->valuedouble;
 
-	if (cJSON_IsNumber(id) && v == (double)(long long)v && v > -9007199254740992.0 &&
-	    v < 9007199254740992.0) {
+	/* Range first: converting a double outside long long's range is undefined. */
+	if (cJSON_IsNumber(id) && v > -9007199254740992.0 && v < 9007199254740992.0 &&
+	    v == (double)(long long)v) {
 		char tmp[24], *s;
 		long long n = (long long)v;
 		unsigned long long u = n < 0 ? 0ull - (unsigned long long)n : (unsigned long long)n;
