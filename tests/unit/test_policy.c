@@ -213,3 +213,28 @@ TEST(policy_yaml_syntax_error_has_line)
 	ASSERT_TRUE(policy_load("/nonexistent/policy.yaml", err, sizeof(err)) == NULL);
 	ASSERT_TRUE(strstr(err, "/nonexistent/policy.yaml: No such file") != NULL);
 }
+
+/* The kernel keeps one value per prefix: a second rule for the same prefix is refused. */
+TEST(policy_same_prefix_in_two_rules_refused)
+{
+	char err[512] = "";
+	struct policy *p =
+	    load_text("egress:\n  rules:\n"
+		      "    - name: api\n      cidr: [10.1.0.0/16]\n      ports: [443]\n"
+		      "      action: allow\n"
+		      "    - name: lan\n      cidr: [192.168.0.0/16, 10.1.0.0/16]\n"
+		      "      action: block\n",
+		      err, sizeof(err));
+
+	ASSERT_TRUE(p == NULL);
+	ASSERT_TRUE(strstr(err, ":8: key 'egress.rules[1].cidr': 10.1.0.0/16 is already named by "
+				"rule 'api' (line 4)") != NULL);
+	/* Different prefix lengths are different prefixes. */
+	p = load_text("egress:\n  rules:\n    - name: a\n      cidr: [10.0.0.0/8]\n      action: "
+		      "block\n    - name: b\n      cidr: [10.1.0.0/16]\n      action: allow\n",
+		      err, sizeof(err));
+	if (!p)
+		T_FAIL("%s", err);
+	ASSERT_TRUE(p != NULL);
+	policy_free(p);
+}

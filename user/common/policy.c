@@ -276,6 +276,7 @@ static int get_cidrs(struct ld *l, yaml_node_t *n, const char *key, struct pol_c
 			free(v);
 			return -1;
 		}
+		v[i].line = (int)n->start_mark.line + 1;
 	}
 	for (size_t j = 0; j < ns; j++)
 		free(strs[j]);
@@ -920,6 +921,46 @@ static void resolve_rule_actions(struct policy *p)
 			p->files.rules[i].action = p->files.action;
 }
 
+/*
+ * One prefix, one rule: the kernel's tries hold one value per prefix, so a second
+ * rule naming the same prefix would lose silently. Refuse the policy instead.
+ */
+static int check_egress_prefixes(const struct policy *p, const char *file, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < p->egress.nrules; i++) {
+		const struct pol_egress_rule *r = &p->egress.rules[i];
+
+		for (size_t j = 0; j < r->ncidrs; j++) {
+			const struct pol_cidr *c = &r->cidrs[j];
+
+			for (size_t k = 0; k <= i; k++) {
+				const struct pol_egress_rule *o = &p->egress.rules[k];
+				size_t lim = k == i ? j : o->ncidrs;
+
+				for (size_t m = 0; m < lim; m++) {
+					const struct pol_cidr *d = &o->cidrs[m];
+					char txt[INET6_ADDRSTRLEN];
+
+					if (d->family != c->family ||
+					    d->prefixlen != c->prefixlen ||
+					    memcmp(d->addr, c->addr, sizeof(c->addr)) != 0)
+						continue;
+					if (!inet_ntop(c->family, c->addr, txt, sizeof(txt)))
+						mg_strlcpy(txt, "?", sizeof(txt));
+					snprintf(
+					    err, errlen,
+					    "%s:%d: key 'egress.rules[%zu].cidr': %s/%d is already "
+					    "named by rule '%s' (line %d): one prefix, one rule",
+					    file, c->line ? c->line : r->line, i, txt, c->prefixlen,
+					    o->name, d->line ? d->line : o->line);
+					return -1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 struct policy *policy_load(const char *path, char *err, size_t errlen)
 {
 	struct policy *p = xcalloc(1, sizeof(*p));
@@ -942,6 +983,10 @@ struct policy *policy_load(const char *path, char *err, size_t errlen)
 		p->path = xstrdup(path);
 	}
 	resolve_rule_actions(p);
+	if (check_egress_prefixes(p, path ? path : "(built-in default policy)", err, errlen) < 0) {
+		policy_free(p);
+		return NULL;
+	}
 	return p;
 }
 

@@ -37,6 +37,7 @@ struct pol_cidr {
 	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	int prefixlen;
+	int line; /* policy line of the list that named it; 0 when not from a file */
 };
 
 #define POL_MAX_PORTS 8
