@@ -57,6 +57,7 @@ struct {
 struct scratch {
 	char path[MG_PATH_LEN] __attribute__((aligned(8))); /* 8-byte stores for the memset */
 	char pair[MG_PAIR_LEN] __attribute__((aligned(8)));
+	struct mg_file_rule rule; /* what match_user_path found */
 };
 
 struct {
@@ -333,31 +334,47 @@ static __always_inline struct mg_file_rule *match_pair(struct scratch *s, const 
 	return bpf_map_lookup_elem(&mg_file_pairs, s->pair);
 }
 
-/* Check one user path (relative to dirfd); returns the matching rule or NULL. */
-static __noinline struct mg_file_rule *match_user_path(struct scratch *s, unsigned long uptr,
-						       int dirfd)
+/*
+ * Check one user path (relative to dirfd); 1 with the path and the rule left in
+ * this CPU's scratch. A global function: the verifier checks it once, not once
+ * per call site and caller state (as a static one, the four calls below took
+ * some kernels past the verifier's million-instruction limit). It takes only
+ * scalars and looks the scratch up itself: older kernels refuse a pointer
+ * argument (PTR_TO_MEM) as a map key.
+ */
+__noinline int match_user_path(unsigned long uptr, int dirfd)
 {
-	struct scan sc = {.path = s->path};
 	struct mg_file_rule *r;
+	struct scratch *s;
+	__u32 zero = 0;
 	long n;
+
+	s = bpf_map_lookup_elem(&kg_scratch, &zero);
+	if (!s)
+		return 0;
+
+	struct scan sc = {.path = s->path};
 
 	__builtin_memset(s->path, 0, sizeof(s->path));
 	n = bpf_probe_read_user_str(s->path, sizeof(s->path), (const void *)uptr);
 	if (n <= 1)
 		return 0;
 	sc.len = n - 1;
-	if (s->path[0] == '/') {
+	r = 0;
+	if (s->path[0] == '/')
 		r = bpf_map_lookup_elem(&mg_file_paths, s->path);
-		if (r)
-			return r;
+	if (!r) {
+		bpf_loop(MG_PATH_LEN, scan_slash, &sc, 0);
+		if (sc.base >= sc.len || sc.base >= MG_PATH_LEN)
+			return 0;
+		r = mg_match_name(s->path + sc.base, sc.len - sc.base);
 	}
-	bpf_loop(MG_PATH_LEN, scan_slash, &sc, 0);
-	if (sc.base >= sc.len || sc.base >= MG_PATH_LEN)
+	if (!r)
+		r = match_pair(s, &sc, dirfd);
+	if (!r)
 		return 0;
-	r = mg_match_name(s->path + sc.base, sc.len - sc.base);
-	if (r)
-		return r;
-	return match_pair(s, &sc, dirfd);
+	s->rule = *r;
+	return 1;
 }
 
 static __always_inline int on_sys_enter(struct pt_regs *regs, long id, const int blank)
@@ -393,9 +410,10 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id, const int
 			continue;
 		uptr = syscall_arg(regs, i, compat);
 		dirfd = (args & AT_REL) && i > 0 ? (int)syscall_arg(regs, i - 1, compat) : AT_FDCWD;
-		r = match_user_path(s, uptr, dirfd);
-		if (r)
+		if (match_user_path(uptr, dirfd)) {
+			r = &s->rule;
 			break;
+		}
 	}
 	if (!r)
 		return 0;

@@ -125,7 +125,14 @@ denied() {
 denied "guarded cat of a basename-protected key" cat "$H/.ssh/id_rsa"
 denied "guarded open of a glob-protected path" "$P" open "$H/.aws/credentials"
 denied "guarded openat2 of a protected key" "$P" openat2 "$H/.ssh/id_rsa"
-denied "guarded open through the 32-bit syscall ABI (int 0x80)" "$P" int80 "$H/.ssh/id_rsa"
+# Some kernels run without the 32-bit ABI (ia32_emulation off): int 0x80 then faults
+# for everyone, so there is no such way around the guard to test.
+"$P" int80 /etc/hostname >/dev/null 2>&1
+case $? in
+0) denied "guarded open through the 32-bit syscall ABI (int 0x80)" "$P" int80 "$H/.ssh/id_rsa" ;;
+139) echo "skip - files: 32-bit syscall ABI: this kernel has none (int 0x80 faults outside the cgroup too)" ;;
+*) nok "files: int 0x80 open of an unprotected file failed outside the cgroup" ;;
+esac
 # The glob-protected file has no protected basename: these match its "parent/name".
 denied "relative path from the protected file's directory" sh -c "cd '$H/.aws' && exec cat credentials"
 denied "relative path ./name" sh -c "cd '$H/.aws' && exec cat ./credentials"
