@@ -185,12 +185,16 @@ TEST(idgrab_ignores_nested_ids_and_string_values)
 	ASSERT_FALSE(g.done);
 }
 
-/* A large message grows the buffer; once it is consumed the memory goes back. */
-TEST(framing_buffer_shrinks_after_a_large_message)
+/*
+ * A large message grows the buffer. The next large message reuses it (no
+ * regrowth per message); after a run of small messages the memory goes back.
+ */
+TEST(framing_buffer_kept_for_large_messages_then_given_back)
 {
 	struct framer f;
-	size_t n = 3 * 1024 * 1024, avail;
+	size_t n = 3 * 1024 * 1024, avail, cap;
 	char *big = malloc(n + 2);
+	char small[64];
 
 	framer_init(&f, 16 * 1024 * 1024);
 	memset(big, 'a', n);
@@ -201,6 +205,19 @@ TEST(framing_buffer_shrinks_after_a_large_message)
 	ASSERT_EQ(got[0].kind, FR_LINE);
 	ASSERT_EQ(got[0].len, n);
 	ASSERT_TRUE(f.cap > n);
+	cap = f.cap;
+	feed_chunks(&f, big, 1 << 20);
+	ASSERT_EQ(ngot, 1);
+	ASSERT_EQ(got[0].len, n);
+	ASSERT_EQ(f.cap, cap);
+	snprintf(small, sizeof(small), "{\"jsonrpc\":\"2.0\",\"id\":1}\n");
+	for (int i = 0; i < 15; i++) {
+		feed_chunks(&f, small, 4096);
+		ASSERT_EQ(ngot, 1);
+	}
+	framer_space(&f, &avail);
+	ASSERT_EQ(f.cap, cap);
+	feed_chunks(&f, small, 4096);
 	framer_space(&f, &avail);
 	ASSERT_TRUE(f.cap <= 64 * 1024);
 	free(big);

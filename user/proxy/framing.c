@@ -7,6 +7,12 @@
 
 #define FR_INITIAL (64 * 1024)
 #define FR_SHRINK (1024 * 1024)
+/*
+ * A large buffer is given back only after this many small messages in a row:
+ * a stream of large responses keeps its buffer instead of growing it again
+ * (realloc copies, fresh pages) for every message.
+ */
+#define FR_SHRINK_AFTER 16
 
 void idgrab_reset(struct idgrab *g)
 {
@@ -149,7 +155,7 @@ char *framer_space(struct framer *f, size_t *avail)
 		*avail = f->cap;
 		return f->buf;
 	}
-	if (f->start == f->len && f->cap > FR_SHRINK) {
+	if (f->start == f->len && f->cap > FR_SHRINK && f->small_run >= FR_SHRINK_AFTER) {
 		/* Idle after a large message: give the memory back. */
 		free(f->buf);
 		f->cap = f->max + 2 < FR_INITIAL ? f->max + 2 : FR_INITIAL;
@@ -247,6 +253,10 @@ int framer_next(struct framer *f, int eof, struct frame *out)
 		out->len = l;
 		out->off = f->pos;
 		out->total = l + 1;
+		if (l >= FR_INITIAL / 2)
+			f->small_run = 0;
+		else if (f->small_run < FR_SHRINK_AFTER)
+			f->small_run++;
 		f->start += l + 1;
 		f->pos += l + 1;
 		f->scanned = 0;

@@ -44,12 +44,13 @@ struct frame {
 
 struct framer {
 	char *buf;
-	size_t cap;	/* allocated */
-	size_t max;	/* largest message accepted, newline excluded */
-	size_t start;	/* first unconsumed byte */
-	size_t len;	/* bytes held */
-	size_t scanned; /* bytes after start already searched for '\n' */
-	uint64_t pos;	/* stream offset of buf[start] (or of the next byte while discarding) */
+	size_t cap;	    /* allocated */
+	size_t max;	    /* largest message accepted, newline excluded */
+	size_t start;	    /* first unconsumed byte */
+	size_t len;	    /* bytes held */
+	size_t scanned;	    /* bytes after start already searched for '\n' */
+	unsigned small_run; /* small messages since the last large one (shrink hysteresis) */
+	uint64_t pos;	    /* stream offset of buf[start] (or of the next byte while discarding) */
 
 	int discarding;
 	uint64_t disc_off;

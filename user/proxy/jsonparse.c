@@ -72,78 +72,81 @@ static size_t utf8_put(char *o, unsigned cp)
 }
 
 typedef unsigned char jp_v16 __attribute__((vector_size(16)));
+typedef uint64_t jp_u64x2 __attribute__((vector_size(16)));
 
-/* Any raw control character? Sixteen bytes at a time (GCC/clang vector extensions). */
-static int has_ctl(const char *s, size_t n)
+/*
+ * Offset of the first '"', '\\' or raw control byte in s[0..n), or n. Sixteen
+ * bytes at a time (GCC/clang vector extensions): one pass finds the end of a
+ * string and refuses control characters together.
+ */
+static size_t special(const char *s, size_t n)
 {
-	jp_v16 acc = {0};
-	unsigned char r = 0;
 	size_t i = 0;
 
 	for (; i + 16 <= n; i += 16) {
 		jp_v16 v;
+		jp_u64x2 w;
 
 		memcpy(&v, s + i, 16);
-		acc |= (jp_v16)(v < 0x20);
+		w = (jp_u64x2)((v == '"') | (v == '\\') | (v < 0x20));
+		if (w[0] | w[1])
+			break;
 	}
-	for (int k = 0; k < 16; k++)
-		r |= acc[k];
-	for (; i < n; i++)
-		r |= (unsigned char)s[i] < 0x20;
-	return r != 0;
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\' || c < 0x20)
+			return i;
+	}
+	return n;
 }
 
 /*
- * A string starting at the opening quote: malloc'd, NUL-terminated. Decoded
- * text is never longer than its source, so one allocation of the source
- * length suffices. Raw control characters are refused as JSON.parse does.
+ * A string starting at the opening quote: malloc'd, NUL-terminated. The first
+ * pass finds the closing quote (an escape's second byte is skipped) and refuses
+ * raw control characters as JSON.parse does; decoded text is never longer than
+ * its source, so one allocation of the source length suffices.
  */
 static char *string(struct jp *j)
 {
-	const char *s = j->p + 1, *q;
+	const char *s = j->p + 1, *q, *e = j->end;
 	char *out, *o;
+	int escaped = 0;
 
-	if (j->p >= j->end || *j->p != '"')
+	if (j->p >= e || *j->p != '"')
 		return NULL;
-	q = memchr(s, '"', (size_t)(j->end - s));
-	if (!q)
+	for (q = s;;) {
+		q += special(q, (size_t)(e - q));
+		if (q >= e || (unsigned char)*q < 0x20)
+			return NULL;
+		if (*q == '"')
+			break;
+		escaped = 1;
+		if (e - q < 2)
+			return NULL;
+		q += 2;
+	}
+	out = o = malloc((size_t)(q - s) + 1);
+	if (!out)
 		return NULL;
-	/* Fast path: no escape before the first quote, so that quote ends the string. */
-	if (!memchr(s, '\\', (size_t)(q - s))) {
-		if (has_ctl(s, (size_t)(q - s)))
-			return NULL;
-		out = malloc((size_t)(q - s) + 1);
-		if (!out)
-			return NULL;
+	if (!escaped) {
 		memcpy(out, s, (size_t)(q - s));
 		out[q - s] = '\0';
 		j->p = q + 1;
 		return out;
 	}
-	out = o = malloc((size_t)(j->end - s) + 1);
-	if (!out)
-		return NULL;
-	while (s < j->end) {
-		const char *bs = memchr(s, '\\', (size_t)(j->end - s));
+	/* Every escape lies wholly before q: its second byte is never the closing quote. */
+	while (s < q) {
+		const char *bs = memchr(s, '\\', (size_t)(q - s));
 
-		q = memchr(s, '"', (size_t)((bs ? bs : j->end) - s));
-		if (q || !bs) {
-			/* The string ends before any further escape. */
-			if (!q || has_ctl(s, (size_t)(q - s)))
-				break;
-			memcpy(o, s, (size_t)(q - s));
-			o += q - s;
-			*o = '\0';
-			j->p = q + 1;
-			return out;
-		}
-		if (has_ctl(s, (size_t)(bs - s)))
-			break;
+		if (!bs)
+			bs = q;
 		memcpy(o, s, (size_t)(bs - s));
 		o += bs - s;
-		s = bs + 1;
-		if (s >= j->end)
-			goto bad;
+		s = bs;
+		if (s == q)
+			break;
+		s++;
 		switch (*s) {
 		case '"':
 		case '\\':
@@ -173,13 +176,13 @@ static char *string(struct jp *j)
 		case 'u': {
 			unsigned cp, lo;
 
-			if (j->end - s < 5 || hex4(s + 1, &cp) < 0)
+			if (q - s < 5 || hex4(s + 1, &cp) < 0)
 				goto bad;
 			s += 5;
 			if (cp >= 0xdc00 && cp <= 0xdfff)
 				goto bad; /* a low surrogate alone */
 			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (j->end - s < 6 || s[0] != '\\' || s[1] != 'u' ||
+				if (q - s < 6 || s[0] != '\\' || s[1] != 'u' ||
 				    hex4(s + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
 					goto bad; /* a high surrogate without its pair */
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
@@ -192,6 +195,9 @@ static char *string(struct jp *j)
 			goto bad;
 		}
 	}
+	*o = '\0';
+	j->p = q + 1;
+	return out;
 bad:
 	free(out);
 	return NULL;

@@ -472,21 +472,31 @@ static inline int is_run_char(unsigned char c)
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
-static inline __m128i in_range(__m128i v, char lo, char hi)
+/*
+ * Bytes in [lo, hi] (unsigned): one add moves lo to -128, so one signed compare
+ * tests the range (two compares and an and would do what this does in two).
+ */
+static inline __m128i in_range(__m128i v, unsigned char lo, unsigned char hi)
 {
-	return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
-			     _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
+	return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - lo))),
+			      _mm_set1_epi8((char)(hi - lo - 0x7f)));
 }
 
-/* Bit i set when byte i of the 16 is a base64/hex character (bytes >= 0x80 are negative). */
-static inline unsigned run_mask16(__m128i v)
+/* ASCII letters folded to lower case (v | 0x20); nothing else lands on a..z. */
+static inline __m128i lower16(__m128i v)
 {
-	__m128i m = _mm_or_si128(in_range(v, 'A', 'Z'), in_range(v, 'a', 'z'));
+	return _mm_or_si128(v, _mm_set1_epi8(0x20));
+}
 
-	m = _mm_or_si128(m, in_range(v, '0', '9'));
-	m = _mm_or_si128(m, in_range(v, '+', '/')); /* + , - . / */
-	m = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), m);
-	m = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')), m);
+/* Bit i set when byte i of the 16 is a base64/hex character (bytes >= 0x80 never are). */
+static inline unsigned run_mask16(__m128i v, __m128i lv)
+{
+	__m128i m = in_range(lv, 'a', 'z');
+
+	m = _mm_or_si128(m, in_range(v, '+', '9')); /* + , - . / 0-9 */
+	m = _mm_andnot_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')),
+					  _mm_cmpeq_epi8(v, _mm_set1_epi8('.'))),
+			     m);
 	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
 	return (unsigned)_mm_movemask_epi8(m);
 }
@@ -539,8 +549,7 @@ static inline unsigned blank16(__m128i v)
 /* Bit i: byte i is a run character that is neither a hex digit nor '-'; bit 16+i: '-'. */
 static inline unsigned hex_mask16(__m128i v)
 {
-	__m128i lv = _mm_or_si128(v, _mm_set1_epi8(0x20));
-	__m128i hx = _mm_or_si128(in_range(v, '0', '9'), in_range(lv, 'a', 'f'));
+	__m128i hx = _mm_or_si128(in_range(v, '0', '9'), in_range(lower16(v), 'a', 'f'));
 	__m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
 
 	return ((unsigned)_mm_movemask_epi8(dash) << 16) |
@@ -550,16 +559,16 @@ static inline unsigned hex_mask16(__m128i v)
 /* Bit i: byte i is a leet digit (0 1 3 4 5 7). */
 static inline unsigned digit_mask16(__m128i v)
 {
-	__m128i d = _mm_or_si128(in_range(v, '0', '1'), in_range(v, '3', '5'));
+	__m128i not_leet = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')),
+					_mm_cmpeq_epi8(v, _mm_set1_epi8('6')));
 
-	return (unsigned)_mm_movemask_epi8(_mm_or_si128(d, _mm_cmpeq_epi8(v, _mm_set1_epi8('7'))));
+	return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(not_leet, in_range(v, '0', '7')));
 }
 
 /* Bit i: byte i is a letter g..z or G..Z. */
-static inline unsigned gz_mask16(__m128i v)
+static inline unsigned gz_mask16(__m128i lv)
 {
-	return (unsigned)_mm_movemask_epi8(
-	    in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'g', 'z'));
+	return (unsigned)_mm_movemask_epi8(in_range(lv, 'g', 'z'));
 }
 #endif
 
@@ -605,7 +614,8 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 #if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		unsigned m = run_mask16(v), d = digit_mask16(v), cand = 0;
+		__m128i lv = lower16(v);
+		unsigned m = run_mask16(v, lv), d = digit_mask16(v), cand = 0;
 		unsigned hi = (unsigned)_mm_movemask_epi8(v);
 
 		/* Non-ASCII bytes: look-alikes, invisibles, tags or bad UTF-8 near here. */
@@ -628,7 +638,7 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		}
 
 		if (d) {
-			cand = d & (gz_mask16(v) >> 1);
+			cand = d & (gz_mask16(lv) >> 1);
 			if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
 				cand |= 0x8000;
 		}
