@@ -1,4 +1,7 @@
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <string.h>
 
 #include "framing.h"
@@ -156,11 +159,14 @@ char *framer_space(struct framer *f, size_t *avail)
 		return f->buf;
 	}
 	if (f->start == f->len && f->cap > FR_SHRINK && f->small_run >= FR_SHRINK_AFTER) {
-		/* Idle after a large message: give the memory back. */
+		/* Quiet after large messages: give the memory back, the heap's too. */
 		free(f->buf);
 		f->cap = f->max + 2 < FR_INITIAL ? f->max + 2 : FR_INITIAL;
 		f->buf = xmalloc(f->cap);
 		f->start = f->len = f->scanned = 0;
+#if defined(__GLIBC__)
+		(void)malloc_trim(0);
+#endif
 	}
 	if (f->start > 0 && (f->start == f->len || f->len == f->cap || f->start > f->cap / 2)) {
 		/* Only the unfinished tail of a message moves. */

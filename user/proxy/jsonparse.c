@@ -7,6 +7,8 @@
 struct jp {
 	const char *p, *end;
 	int depth;
+	const char *base;
+	size_t nul_at; /* offset of the first \\u0000 escape, SIZE_MAX if none */
 };
 
 static cJSON *value(struct jp *j);
@@ -71,27 +73,49 @@ static size_t utf8_put(char *o, unsigned cp)
 	return 4;
 }
 
-typedef unsigned char jp_v16 __attribute__((vector_size(16)));
-typedef uint64_t jp_u64x2 __attribute__((vector_size(16)));
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+/* Bit i: byte i of the 16 at p is '"', '\\' or a control byte (< 0x20). */
+static inline unsigned special16(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+				 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
+	return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
 
 /*
- * Offset of the first '"', '\\' or raw control byte in s[0..n), or n. Sixteen
- * bytes at a time (GCC/clang vector extensions): one pass finds the end of a
- * string and refuses control characters together.
+ * Offset of the first '"', '\\' or raw control byte in s[0..n), or n: one pass
+ * finds the end of a string and refuses control characters together. SSE2
+ * (baseline on x86-64) 64 bytes per step where it is built for it.
  */
 static size_t special(const char *s, size_t n)
 {
 	size_t i = 0;
 
-	for (; i + 16 <= n; i += 16) {
-		jp_v16 v;
-		jp_u64x2 w;
+#if defined(__SSE2__)
+	for (; i + 64 <= n; i += 64) {
+		unsigned a = special16(s + i), b = special16(s + i + 16);
+		unsigned c = special16(s + i + 32), d = special16(s + i + 48);
 
-		memcpy(&v, s + i, 16);
-		w = (jp_u64x2)((v == '"') | (v == '\\') | (v < 0x20));
-		if (w[0] | w[1])
-			break;
+		if (a | b | c | d) {
+			uint64_t m =
+			    (uint64_t)a | (uint64_t)b << 16 | (uint64_t)c << 32 | (uint64_t)d << 48;
+
+			return i + (size_t)__builtin_ctzll(m);
+		}
 	}
+	for (; i + 16 <= n; i += 16) {
+		unsigned m = special16(s + i);
+
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
@@ -178,6 +202,8 @@ static char *string(struct jp *j)
 
 			if (q - s < 5 || hex4(s + 1, &cp) < 0)
 				goto bad;
+			if (cp == 0 && j->nul_at == SIZE_MAX)
+				j->nul_at = (size_t)(s - 1 - j->base);
 			s += 5;
 			if (cp >= 0xdc00 && cp <= 0xdfff)
 				goto bad; /* a low surrogate alone */
@@ -356,14 +382,21 @@ static cJSON *value(struct jp *j)
 	}
 }
 
-cJSON *jp_parse(const char *s, size_t n, const char **end)
+cJSON *jp_parse_nul(const char *s, size_t n, const char **end, size_t *nul_at)
 {
-	struct jp j = {s, s + n, 0};
+	struct jp j = {s, s + n, 0, s, SIZE_MAX};
 	cJSON *c;
 
 	ws(&j);
 	c = value(&j);
 	if (c && end)
 		*end = j.p;
+	if (c && nul_at)
+		*nul_at = j.nul_at;
 	return c;
+}
+
+cJSON *jp_parse(const char *s, size_t n, const char **end)
+{
+	return jp_parse_nul(s, n, end, NULL);
 }

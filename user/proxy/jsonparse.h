@@ -20,5 +20,11 @@
  * CJSON_NESTING_LIMIT.
  */
 cJSON *jp_parse(const char *s, size_t n, const char **end);
+/*
+ * The same, also giving the byte offset of the first \u0000 escape (SIZE_MAX if
+ * none): the one way a NUL gets into a decoded string, since raw control bytes
+ * are refused. Saves the caller a pass over the text (json_nul_free).
+ */
+cJSON *jp_parse_nul(const char *s, size_t n, const char **end, size_t *nul_at);
 
 #endif

@@ -907,6 +907,7 @@ static void judge_line(struct pipeline *p, enum direction dir, const char *line,
 		       struct verdict *v)
 {
 	const char *end = NULL, *method = NULL;
+	size_t nul_at = SIZE_MAX;
 	char *idtext = NULL, why[160];
 	enum jr_kind k;
 	cJSON *m;
@@ -917,7 +918,7 @@ static void judge_line(struct pipeline *p, enum direction dir, const char *line,
 		return;
 	}
 	p->nmsg[dir]++;
-	m = jp_parse(line, len, &end);
+	m = jp_parse_nul(line, len, &end, &nul_at);
 	if (!m) {
 		parse_error(p, dir, NULL, "not valid JSON", v);
 		return;
@@ -928,7 +929,7 @@ static void judge_line(struct pipeline *p, enum direction dir, const char *line,
 		return;
 	}
 	k = jr_classify(m, &idtext, &method);
-	if (k != JR_INVALID && json_ambiguous(line, len, m, why, sizeof(why))) {
+	if (k != JR_INVALID && json_ambiguous_parsed(m, nul_at, why, sizeof(why))) {
 		parse_error(p, dir, idtext, why, v);
 	} else if (k == JR_INVALID) {
 		parse_error(p, dir, idtext,

@@ -1,6 +1,9 @@
 /* mcpguard run: spawn the MCP server and relay its stdio through the scanning pipeline. */
 #include <errno.h>
 #include <getopt.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +112,16 @@ int cmd_run(int argc, char **argv)
 		warnx("policy: %s", err);
 		return 2;
 	}
+#if defined(__GLIBC__)
+	/*
+	 * A large message's buffers (decoded strings, folded text) come from the
+	 * heap and stay there until the framer sees the stream go quiet (it then
+	 * calls malloc_trim): mapping and unmapping them per message cost more
+	 * page faults than the scanners cost CPU.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+#endif
 	if (findlog_open(&flog, log_path) < 0) {
 		warn("cannot open log file %s", log_path);
 		policy_free(pol);
@@ -133,6 +146,9 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	free(id);
+#if defined(__GLIBC__)
+	(void)malloc_trim(0); /* what loading the pattern databases freed */
+#endif
 
 	p.guard = &g;
 	err[0] = '\0';

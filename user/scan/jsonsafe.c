@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,18 +77,20 @@ static const char *dup_key(const cJSON *v)
 	return found;
 }
 
-int json_ambiguous(const char *raw, size_t len, const cJSON *root, char *why, size_t whylen)
+static int nul_why(size_t at, char *why, size_t whylen)
+{
+	snprintf(why, whylen,
+		 "a NUL character (byte %zu) would hide the rest of a string from the scanners",
+		 at);
+	return 1;
+}
+
+int json_ambiguous_parsed(const cJSON *root, size_t nul_at, char *why, size_t whylen)
 {
 	const char *k;
-	size_t at;
 
-	if (nul_in_text(raw, len, &at)) {
-		snprintf(why, whylen,
-			 "a NUL character (byte %zu) would hide the rest of a string from the "
-			 "scanners",
-			 at);
-		return 1;
-	}
+	if (nul_at != SIZE_MAX)
+		return nul_why(nul_at, why, whylen);
 	if ((k = dup_key(root)) != NULL) {
 		char shown[48];
 		size_t j = 0;
@@ -100,4 +103,13 @@ int json_ambiguous(const char *raw, size_t len, const cJSON *root, char *why, si
 		return 1;
 	}
 	return 0;
+}
+
+int json_ambiguous(const char *raw, size_t len, const cJSON *root, char *why, size_t whylen)
+{
+	size_t at;
+
+	if (nul_in_text(raw, len, &at))
+		return nul_why(at, why, whylen);
+	return json_ambiguous_parsed(root, SIZE_MAX, why, whylen);
 }
