@@ -102,6 +102,12 @@ $(O)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+# The pipeline benchmark drives the proxy's own objects (all but its main).
+PROXY_PARTS := $(filter-out $(O)/user/proxy/mcpguard.o,$(PROXY_OBJS))
+$(O)/bench/pipeline_bench: bench/pipeline_bench.c $(PROXY_PARTS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PROXY_PARTS) $(LIB) $(LDLIBS)
+
 san:
 	$(MAKE) SAN=1 all
 

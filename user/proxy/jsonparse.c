@@ -76,51 +76,53 @@ static size_t utf8_put(char *o, unsigned cp)
 #if defined(__SSE2__)
 #include <emmintrin.h>
 
-/* Bit i: byte i of the 16 at p is '"', '\\' or a control byte (< 0x20). */
-static inline unsigned special16(const char *p)
+/* Bits of the 16 bytes at p: *quote_ctl '"' or control (< 0x20), return value '\\'. */
+static inline unsigned classes16(const char *p, unsigned *quote_ctl)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-	__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-				 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+	__m128i qc = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+				  _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
 
-	m = _mm_or_si128(m, _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v));
-	return (unsigned)_mm_movemask_epi8(m);
+	*quote_ctl = (unsigned)_mm_movemask_epi8(qc);
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
 }
 #endif
 
 /*
- * Offset of the first '"', '\\' or raw control byte in s[0..n), or n: one pass
- * finds the end of a string and refuses control characters together. SSE2
- * (baseline on x86-64) 64 bytes per step where it is built for it.
+ * Offset of the first '"' or raw control byte in s[0..n), or n; *bs is set if a
+ * backslash comes before it. Backslashes do not stop the scan (the caller tells
+ * an escaped quote by the backslashes before it), so text with an escape every
+ * line is still one pass. SSE2 (baseline on x86-64) 64 bytes per step.
  */
-static size_t special(const char *s, size_t n)
+static size_t quote_or_ctl(const char *s, size_t n, int *bs)
 {
 	size_t i = 0;
 
 #if defined(__SSE2__)
 	for (; i + 64 <= n; i += 64) {
-		unsigned a = special16(s + i), b = special16(s + i + 16);
-		unsigned c = special16(s + i + 32), d = special16(s + i + 48);
+		unsigned qa, qb, qc, qd;
+		uint64_t b = (uint64_t)classes16(s + i, &qa) |
+			     (uint64_t)classes16(s + i + 16, &qb) << 16 |
+			     (uint64_t)classes16(s + i + 32, &qc) << 32 |
+			     (uint64_t)classes16(s + i + 48, &qd) << 48;
+		uint64_t m =
+		    (uint64_t)qa | (uint64_t)qb << 16 | (uint64_t)qc << 32 | (uint64_t)qd << 48;
 
-		if (a | b | c | d) {
-			uint64_t m =
-			    (uint64_t)a | (uint64_t)b << 16 | (uint64_t)c << 32 | (uint64_t)d << 48;
+		if (m) {
+			unsigned k = (unsigned)__builtin_ctzll(m);
 
-			return i + (size_t)__builtin_ctzll(m);
+			*bs |= (b & ((1ull << k) - 1)) != 0;
+			return i + k;
 		}
-	}
-	for (; i + 16 <= n; i += 16) {
-		unsigned m = special16(s + i);
-
-		if (m)
-			return i + (size_t)__builtin_ctz(m);
+		*bs |= b != 0;
 	}
 #endif
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '"' || c == '\\' || c < 0x20)
+		if (c == '"' || c < 0x20)
 			return i;
+		*bs |= c == '\\';
 	}
 	return n;
 }
@@ -140,15 +142,17 @@ static char *string(struct jp *j)
 	if (j->p >= e || *j->p != '"')
 		return NULL;
 	for (q = s;;) {
-		q += special(q, (size_t)(e - q));
+		size_t run = 0;
+
+		q += quote_or_ctl(q, (size_t)(e - q), &escaped);
 		if (q >= e || (unsigned char)*q < 0x20)
 			return NULL;
-		if (*q == '"')
+		/* A quote after an odd run of backslashes is escaped: text, not the end. */
+		while (q - run > s && q[-1 - (ptrdiff_t)run] == '\\')
+			run++;
+		if (run % 2 == 0)
 			break;
-		escaped = 1;
-		if (e - q < 2)
-			return NULL;
-		q += 2;
+		q++;
 	}
 	out = o = malloc((size_t)(q - s) + 1);
 	if (!out)
@@ -159,15 +163,32 @@ static char *string(struct jp *j)
 		j->p = q + 1;
 		return out;
 	}
-	/* Every escape lies wholly before q: its second byte is never the closing quote. */
+	/*
+	 * Every escape lies wholly before q: its second byte is never the closing
+	 * quote. Decoded text is never longer than its source, so o stays at most
+	 * s - (j->p + 1) bytes into out and a 16-byte store below s + 16 <= q fits.
+	 */
 	while (s < q) {
-		const char *bs = memchr(s, '\\', (size_t)(q - s));
+#if defined(__SSE2__)
+		while (q - s >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+			unsigned m =
+			    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
 
-		if (!bs)
-			bs = q;
-		memcpy(o, s, (size_t)(bs - s));
-		o += bs - s;
-		s = bs;
+			_mm_storeu_si128((__m128i *)(void *)o, v);
+			if (m) {
+				unsigned k = (unsigned)__builtin_ctz(m);
+
+				o += k;
+				s += k;
+				break;
+			}
+			o += 16;
+			s += 16;
+		}
+#endif
+		while (s < q && *s != '\\')
+			*o++ = *s++;
 		if (s == q)
 			break;
 		s++;

@@ -519,9 +519,50 @@ static void add_window(struct wlist *l, size_t a, size_t b);
 #define LEET_WIN 160  /* bytes folded around a leet word */
 #define LEET_REACH 12 /* a leet digit this far into a word at most (not deep in base64) */
 
+static inline int is_alpha(unsigned char c)
+{
+	c |= 0x20;
+	return c >= 'a' && c <= 'z';
+}
+
+static inline int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int ts_leet_word(const char *s, size_t n, size_t p)
+{
+	size_t a = p, b = p, i, digits = 0;
+
+	while (a > 0 && p - a < 32 &&
+	       (is_alpha((unsigned char)s[a - 1]) || is_digit((unsigned char)s[a - 1])))
+		a--;
+	while (b < n && b - p < 32 &&
+	       (is_alpha((unsigned char)s[b]) || is_digit((unsigned char)s[b])))
+		b++;
+	/* A number with a short unit or ordinal: 31ms, 10px, 1st, 4k, 64bit. */
+	for (i = a; i < b && is_digit((unsigned char)s[i]); i++)
+		digits++;
+	if (digits && b - i <= 3) {
+		while (i < b && is_alpha((unsigned char)s[i]))
+			i++;
+		if (i == b)
+			return 0;
+	}
+	/* A hex literal: 0x1f, 0xdeadbeef. */
+	if (b - a > 2 && s[a] == '0' && (s[a + 1] | 0x20) == 'x') {
+		for (i = a + 2; i < b && hexval((unsigned char)s[i]) >= 0; i++)
+			;
+		if (i == b)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * A leet digit followed by a letter that is not a hex digit, near the start of
- * a word (hashes, UUIDs and base64 bodies do not count): fold around it.
+ * a word (hashes, UUIDs and base64 bodies do not count), in a word that reads
+ * as leetspeak rather than as a number with a unit: fold around it.
  */
 static void leet_candidate(const char *s, size_t n, size_t p, struct wlist *leet)
 {
@@ -529,7 +570,7 @@ static void leet_candidate(const char *s, size_t n, size_t p, struct wlist *leet
 
 	while (k <= LEET_REACH && p > k && is_run_char((unsigned char)s[p - k - 1]))
 		k++;
-	if (k > LEET_REACH)
+	if (k > LEET_REACH || !ts_leet_word(s, n, p))
 		return;
 	add_window(leet, p > LEET_WIN ? p - LEET_WIN : 0, p + LEET_WIN < n ? p + LEET_WIN : n);
 }

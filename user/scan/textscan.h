@@ -70,6 +70,12 @@ struct thits {
 
 /* Release what ts_scan allocated in h. */
 void ts_hits_free(struct thits *h);
+/*
+ * Does the word around s[p] (a digit) read as leetspeak ("1gn0r3", "pr3v10us")
+ * rather than as a number with a unit or ordinal ("31ms", "10px", "1st") or a
+ * hex literal ("0x1f")? Only the former has its neighbourhood folded.
+ */
+int ts_leet_word(const char *s, size_t n, size_t p);
 /* Compile the database once (idempotent). */
 int ts_init(char *err, size_t errlen);
 /*
