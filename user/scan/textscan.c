@@ -678,11 +678,10 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 			blank_blocks = 0;
 		}
 
-		if (d) {
-			cand = d & (gz_mask16(lv) >> 1);
-			if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
-				cand |= 0x8000;
-		}
+		/* Without a branch on d: digits come and go too irregularly to predict. */
+		cand = d & (gz_mask16(lv) >> 1);
+		if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
+			cand |= 0x8000;
 		/* Deep inside a long run (base64 body) leet digits mean nothing. */
 		if (cand && !(m == 0xFFFF && run > LEET_REACH + 16)) {
 			while (cand) {
