@@ -8,17 +8,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "findings.h"
 
 #include "dlp.h"
 
-/* CPU time of this thread: the machine is shared, wall time would measure the neighbours. */
 static double now(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return bench_cpu_seconds();
 }
 
 /* Tool output: paths, dates, URLs, JSON bits, and the words generic rules key on. */

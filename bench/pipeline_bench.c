@@ -14,28 +14,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "findlog.h"
 #include "pipeline.h"
 #include "policy.h"
 
 extern char **environ;
 
-static double cpu_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static uint32_t seed = 88172645u;
 
 static uint32_t next(void)
 {
-	seed ^= seed << 13;
-	seed ^= seed >> 17;
-	seed ^= seed << 5;
-	return seed;
+	return bench_rand(&seed);
 }
 
 /*
@@ -138,10 +128,10 @@ static double run(int scan, size_t len, int reps, char *buf)
 
 		judge(&p, DIR_C2S, req, (size_t)rl);
 		set_id(buf, r + 2);
-		c0 = cpu_now();
+		c0 = bench_cpu_seconds();
 		judge(&p, DIR_S2C, buf, len);
 		if (r >= 0) /* the first is a warm-up */
-			t[r] = cpu_now() - c0;
+			t[r] = bench_cpu_seconds() - c0;
 	}
 	qsort(t, (size_t)reps, sizeof(*t), cmp_d);
 	med = t[reps / 2];

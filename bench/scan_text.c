@@ -10,25 +10,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "injection.h"
 #include "normalize.h"
 #include "poison.h"
 
+static uint32_t rng = 2463534242u;
+
 static double now(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+	return bench_cpu_seconds();
 }
 
-static uint32_t rng = 2463534242u;
 static uint32_t next(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 17;
-	rng ^= rng << 5;
-	return rng;
+	return bench_rand(&rng);
 }
 
 /* Worst case: benign prose made of words the injection rules are built from. */
