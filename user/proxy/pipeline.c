@@ -554,7 +554,9 @@ static int withhold_items(struct pipeline *p, cJSON *result, const struct findin
 			const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, lists[l].id);
 
 			if (i < n[l] && drop[l][i]) {
-				if (cJSON_IsString(id)) {
+				/* Once per item: a client polling the list must not grow this. */
+				if (cJSON_IsString(id) &&
+				    !item_withheld(p, lists[l].kind, id->valuestring)) {
 					char *e;
 
 					xasprintf(&e, "%s:%s", lists[l].kind, id->valuestring);
