@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MCPGUARD = resolve(process.env.MCPGUARD || join(here, "../../build/mcpguard"));
@@ -437,11 +438,31 @@ await check("evil: rug-pull between two runs is caught from the persisted baseli
 	const pol = basePolicy("", dir);
 	const first = await evil({ policy: pol, env: { EVIL_VARIANT: "1" } }, async (c) =>
 		(await c.listTools()).tools.find((t) => t.name === "get_weather"));
+	let changed;
 	await evil({ policy: pol, env: { EVIL_VARIANT: "2" } }, async (c, s) => {
 		const second = (await c.listTools()).tools.find((t) => t.name === "get_weather");
 		assert.deepEqual(second, first, "the client got the changed definition");
 		assert.ok(finding(s, (f) => f.scanner === "drift" && f.action === "block"));
 	});
+	// assess names the server by the hash of its command line and counts the pending change.
+	const as = spawnSync(MCPGUARD, ["assess", "--policy", pol, "--json"], { encoding: "utf8" });
+	const srv = JSON.parse(as.stdout).servers.find((x) => x.tools.some((t) => t.name === "get_weather"));
+	assert.match(srv.server_id, /^sha256:[0-9a-f]{64}$/);
+	assert.equal(srv.pending_changes, 1);
+	// The operator reviews the change and accepts it (same server command line as run).
+	const accept = (...a) => spawnSync(MCPGUARD, ["accept", "--policy", pol, ...a, "--", ...[EVIL[0], ...EVIL[1]]], { encoding: "utf8" });
+	let r = accept("--list");
+	assert.equal(r.status, 0, r.stderr);
+	assert.match(r.stdout, /pending tool 'get_weather'/);
+	r = accept("--tool", "get_weather");
+	assert.equal(r.status, 0, r.stderr);
+	assert.match(r.stdout, /accepted tool 'get_weather'/);
+	await evil({ policy: pol, env: { EVIL_VARIANT: "2" } }, async (c, s) => {
+		changed = (await c.listTools()).tools.find((t) => t.name === "get_weather");
+		assert.notDeepEqual(changed, first, "the accepted definition is not served");
+		assert.ok(!finding(s, (f) => f.scanner === "drift"), "the accepted change is still reported");
+	});
+	assert.equal(accept("--list").status, 1, "a change is still pending after accept");
 });
 
 await check("evil: the seed article's configuration loads unchanged and does what it says", async () => {

@@ -552,3 +552,115 @@ TEST(drift_duplicate_key_rug_pull_seen)
 	ASSERT_TRUE(detail_has(&r.f, "tool-changed", "description changed"));
 	drift_close(d);
 }
+
+#define SEND_EMAIL_V2                                                                              \
+	"{\"name\":\"send_email\",\"description\":\"Send an email to a colleague, with a "         \
+	"subject.\",\"inputSchema\":{\"type\":\"object\",\"properties\":{"                         \
+	"\"to\":{\"type\":\"string\",\"description\":\"recipient\"},"                              \
+	"\"subject\":{\"type\":\"string\"},\"body\":{\"type\":\"string\"}},"                       \
+	"\"required\":[\"to\",\"body\"]}}"
+
+/* A change is kept as pending; only accepting it makes it the baseline. */
+TEST(drift_change_pending_until_accepted)
+{
+	const char *d0 = tmpdir();
+	char dirpath[64], why[256], *out = NULL, *names[] = {"nope"};
+	size_t outlen = 0;
+	const char *id = "npx -y @acme/mail-server";
+	struct drift *d = drift_open(id, d0);
+	struct run r;
+	FILE *fp;
+
+	ASSERT_TRUE(d);
+	mg_strlcpy(dirpath, d0, sizeof(dirpath));
+	check(d, "[" SEND_EMAIL "," ADD "]", &r);
+	drift_close(d);
+	/* Nothing pending yet. */
+	fp = open_memstream(&out, &outlen);
+	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 1, fp, why, sizeof(why)), 0);
+	fclose(fp);
+	free(out);
+
+	/* The server updates a tool: reported, not adopted, kept as pending. */
+	d = drift_open(id, dirpath);
+	ASSERT_EQ(check(d, "[" SEND_EMAIL_V2 "," ADD "]", &r), 1);
+	ASSERT_EQ(r.v[0], DRIFT_CHANGED_STRUCT);
+	drift_close(d);
+
+	/* --list shows it and changes nothing. */
+	fp = open_memstream(&out, &outlen);
+	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 0, fp, why, sizeof(why)), 1);
+	fclose(fp);
+	ASSERT_TRUE(strstr(out, "pending tool 'send_email' (structure)") != NULL);
+	ASSERT_TRUE(strstr(out, "subject") != NULL);
+	free(out);
+	d = drift_open(id, dirpath);
+	ASSERT_EQ(check(d, "[" SEND_EMAIL_V2 "," ADD "]", &r), 1);
+	ASSERT_EQ(r.v[0], DRIFT_CHANGED_STRUCT);
+	drift_close(d);
+
+	/* A tool with nothing pending is refused by name, and nothing is written. */
+	fp = open_memstream(&out, &outlen);
+	ASSERT_EQ(drift_accept(id, dirpath, names, 1, 1, fp, why, sizeof(why)), -1);
+	fclose(fp);
+	free(out);
+	ASSERT_TRUE(strstr(why, "'nope' has no pending change") != NULL);
+
+	/* Accepted: the new definition is the baseline, the old one is now a change. */
+	fp = open_memstream(&out, &outlen);
+	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 1, fp, why, sizeof(why)), 1);
+	fclose(fp);
+	ASSERT_TRUE(strstr(out, "accepted tool 'send_email'") != NULL);
+	free(out);
+	d = drift_open(id, dirpath);
+	ASSERT_EQ(check(d, "[" SEND_EMAIL_V2 "," ADD "]", &r), 0);
+	ASSERT_EQ(r.v[0], DRIFT_SAME);
+	ASSERT_EQ(r.v[1], DRIFT_SAME);
+	drift_close(d);
+	fp = open_memstream(&out, &outlen);
+	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 1, fp, why, sizeof(why)), 0);
+	fclose(fp);
+	free(out);
+	d = drift_open(id, dirpath);
+	ASSERT_EQ(check(d, "[" SEND_EMAIL "," ADD "]", &r), 1);
+	ASSERT_EQ(r.v[0], DRIFT_CHANGED_STRUCT);
+	drift_close(d);
+}
+
+/* A pending file edited by hand is refused: accepting it would adopt the edit. */
+TEST(drift_tampered_pending_refused)
+{
+	const char *d0 = tmpdir();
+	char dirpath[64], why[256], *out = NULL, *path, *pending, *text, *at;
+	size_t outlen = 0;
+	const char *id = "node mail.js";
+	struct drift *d = drift_open(id, d0);
+	struct run r;
+	FILE *fp;
+	int fd;
+
+	ASSERT_TRUE(d);
+	mg_strlcpy(dirpath, d0, sizeof(dirpath));
+	check(d, "[" SEND_EMAIL "]", &r);
+	drift_close(d);
+	d = drift_open(id, dirpath);
+	check(d, "[" SEND_EMAIL_V2 "]", &r);
+	path = drift_baseline_path(d);
+	drift_close(d);
+	xasprintf(&pending, "%.*s.pending.json", (int)(strlen(path) - 5), path);
+	text = read_text(pending);
+	ASSERT_TRUE(text && (at = strstr(text, "with a subject")) != NULL);
+	memcpy(at, "with a bcc!!!!", 14);
+	fd = open(pending, O_WRONLY | O_TRUNC);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	fp = open_memstream(&out, &outlen);
+	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 1, fp, why, sizeof(why)), -1);
+	fclose(fp);
+	free(out);
+	ASSERT_TRUE(strstr(why, "does not match its fingerprint") != NULL);
+	free(text);
+	free(pending);
+	free(path);
+}

@@ -148,16 +148,38 @@ static cJSON *servers_part(const char *dir)
 		char *path;
 		cJSON *j, *srv, *tools, *t, *out, *ta;
 
-		if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0)
+		cJSON *hash, *pj, *pt;
+		char *ppath;
+
+		/* Changed definitions awaiting `mcpguard accept` are counted with their server. */
+		if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0 ||
+		    (n > 13 && strcmp(e->d_name + n - 13, ".pending.json") == 0))
 			continue;
 		xasprintf(&path, "%s/%s", dir, e->d_name);
 		j = read_json_file(path);
 		srv = cJSON_GetObjectItemCaseSensitive(j, "server_id");
+		hash = cJSON_GetObjectItemCaseSensitive(j, "server_id_sha256");
 		tools = cJSON_GetObjectItemCaseSensitive(j, "tools");
 		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "server_id",
-					cJSON_IsString(srv) ? srv->valuestring : "(unreadable)");
+		/* The proxy stores only a hash of the command line (it may hold secrets). */
+		if (cJSON_IsString(srv))
+			cJSON_AddStringToObject(out, "server_id", srv->valuestring);
+		else if (cJSON_IsString(hash)) {
+			char *h;
+
+			xasprintf(&h, "sha256:%.64s", hash->valuestring);
+			cJSON_AddStringToObject(out, "server_id", h);
+			free(h);
+		} else
+			cJSON_AddStringToObject(out, "server_id", "(unreadable)");
 		cJSON_AddStringToObject(out, "baseline_file", path);
+		xasprintf(&ppath, "%.*s.pending.json", (int)(strlen(path) - 5), path);
+		pj = read_json_file(ppath);
+		pt = cJSON_GetObjectItemCaseSensitive(pj, "tools");
+		if (cJSON_IsArray(pt) && cJSON_GetArraySize(pt) > 0)
+			cJSON_AddNumberToObject(out, "pending_changes", cJSON_GetArraySize(pt));
+		cJSON_Delete(pj);
+		free(ppath);
 		if (!cJSON_IsArray(tools))
 			cJSON_AddStringToObject(out, "problem", "not a valid baseline file");
 		ta = cJSON_AddArrayToObject(out, "tools");
@@ -362,6 +384,12 @@ void assess_markdown(FILE *fp, const cJSON *r, const char *sigline)
 		fprintf(fp, "`\n\n");
 		if (jstr(c, "problem"))
 			fprintf(fp, "Baseline problem: %s.\n\n", jstr(c, "problem"));
+		if (cJSON_GetObjectItemCaseSensitive(c, "pending_changes"))
+			fprintf(fp,
+				"%d changed tool definition(s) pending review: `mcpguard accept "
+				"--list -- <server command>`.\n\n",
+				(int)cJSON_GetNumberValue(
+				    cJSON_GetObjectItemCaseSensitive(c, "pending_changes")));
 		fprintf(fp, "| tool | sha256 | structure sha256 |\n|---|---|---|\n");
 		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(c, "tools"))
 		{

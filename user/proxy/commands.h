@@ -3,5 +3,9 @@
 #define MG_COMMANDS_H
 
 int cmd_run(int argc, char **argv);
+int cmd_accept(int argc, char **argv);
+
+/* The identity baselines are kept under: the server's command line (malloc'd). */
+char *server_id(char **argv);
 
 #endif

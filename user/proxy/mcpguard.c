@@ -20,6 +20,7 @@ struct command {
 
 static const struct command commands[] = {
     {"run", cmd_run, "run [--policy FILE] [--log FILE] -- CMD [ARGS...]"},
+    {"accept", cmd_accept, "accept [--policy FILE] [--list] [--tool NAME]... -- CMD [ARGS...]"},
     {"verify", cmd_verify, "verify [--pubkey FILE] [--json] LOGFILE..."},
     {"doctor", cmd_doctor, "doctor [--json]"},
     {"assess", cmd_assess, "assess [--policy FILE] [--log FILE]... [--json] [--out PREFIX]"},

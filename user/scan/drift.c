@@ -37,6 +37,7 @@ struct drift {
 	char
 	    server_hash[65]; /* the id may hold secrets (a command line): only its hash is stored */
 	char *path;	     /* baseline file */
+	char *pending;	     /* changed definitions awaiting `mcpguard accept` */
 	struct btool *t;
 	size_t n, cap;
 	int corrupt; /* the file on disk failed validation: never overwritten */
@@ -609,19 +610,53 @@ static int atomic_write(const char *path, const char *text, char *why, size_t wh
 	return rc;
 }
 
-/*
- * Persist the baselines. Another session of the same server may have saved
- * since we loaded: under a lock, its tools are kept (first saved wins) and ours
- * are added, so no session erases another's baseline.
- */
-static int save(struct drift *d, char *why, size_t whylen)
+/* An empty baseline document for server_hash; tools go into the returned array. */
+static cJSON *set_doc(const char *server_hash, cJSON **arr)
 {
-	struct drift disk = {0};
-	char *lockpath, *text;
-	cJSON *root, *arr;
-	int lfd, rc = -1;
+	cJSON *root = cJSON_CreateObject();
 
-	xasprintf(&lockpath, "%s.lock", d->path);
+	cJSON_AddNumberToObject(root, "mcpguard_baseline", BASELINE_VERSION);
+	cJSON_AddStringToObject(root, "server_id_sha256", server_hash);
+	*arr = cJSON_AddArrayToObject(root, "tools");
+	return root;
+}
+
+/* Write a tool set as path (atomically); an empty set removes the file. */
+static int write_set(const char *path, const char *server_hash, const struct btool *t, size_t n,
+		     char *why, size_t whylen)
+{
+	cJSON *arr, *root;
+	char *text;
+	int rc;
+
+	if (n == 0) {
+		if (unlink(path) != 0 && errno != ENOENT) {
+			snprintf(why, whylen, "remove %s: %s", path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	root = set_doc(server_hash, &arr);
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, tool_entry(&t[i]));
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (!text) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	rc = atomic_write(path, text, why, whylen);
+	free(text);
+	return rc;
+}
+
+/* The baseline's lock, shared by sessions saving and `mcpguard accept`; -1 on failure. */
+static int lock_baseline(const char *path, char *why, size_t whylen)
+{
+	char *lockpath;
+	int lfd;
+
+	xasprintf(&lockpath, "%s.lock", path);
 	lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	free(lockpath);
 	if (lfd < 0 || flock(lfd, LOCK_EX) != 0) {
@@ -630,6 +665,80 @@ static int save(struct drift *d, char *why, size_t whylen)
 			close(lfd);
 		return -1;
 	}
+	return lfd;
+}
+
+static void unlock_baseline(int lfd)
+{
+	flock(lfd, LOCK_UN);
+	close(lfd);
+}
+
+/* Take b out of set d (its slot is filled by the last one). */
+static void drop(struct drift *d, struct btool *b)
+{
+	d->bytes -= b->clen;
+	free(b->name);
+	cJSON_Delete(b->def);
+	*b = d->t[--d->n];
+}
+
+/*
+ * Remember the changed definitions (tools, a detached array of them) as
+ * pending: the latest per tool, for the operator to review and accept.
+ * Nothing is written when the file already holds exactly these.
+ */
+static void save_pending(struct drift *d, cJSON *changed)
+{
+	struct drift pend = {0};
+	char why[256];
+	int lfd, dirty = 0;
+
+	if ((lfd = lock_baseline(d->path, why, sizeof(why))) < 0)
+		goto out;
+	if (load_file(d->pending, d->server_hash, &pend, why, sizeof(why)) != 0) {
+		warnx("drift: pending changes %s are invalid (%s); not updated", d->pending, why);
+		goto unlock;
+	}
+	for (cJSON *t = changed->child; t; t = t->next) {
+		const char *name = cJSON_GetObjectItemCaseSensitive(t, "name")->valuestring;
+		struct btool *b = find(&pend, name);
+		unsigned char fp[32], sfp[32];
+		size_t clen = 0;
+
+		if (fingerprint(t, fp, sfp, &clen) != 0)
+			continue;
+		if (b && sodium_memcmp(fp, b->fp, 32) == 0)
+			continue;
+		if (b)
+			drop(&pend, b);
+		if (pend.n >= BASELINE_MAX_TOOLS || pend.bytes + clen > BASELINE_MAX_DEFS)
+			continue;
+		add(&pend, name, cJSON_Duplicate(t, 1), fp, sfp, (long long)time(NULL), clen);
+		dirty = 1;
+	}
+	if (dirty && write_set(d->pending, d->server_hash, pend.t, pend.n, why, sizeof(why)) != 0)
+		warnx("drift: cannot save pending changes %s: %s", d->pending, why);
+unlock:
+	unlock_baseline(lfd);
+out:
+	free_tools(pend.t, pend.n);
+}
+
+/*
+ * Persist the baselines. Another session of the same server may have saved
+ * since we loaded: under a lock, its tools are kept (first saved wins) and ours
+ * are added, so no session erases another's baseline.
+ */
+static int save(struct drift *d, char *why, size_t whylen)
+{
+	struct drift disk = {0};
+	char *text;
+	cJSON *root, *arr;
+	int lfd, rc = -1;
+
+	if ((lfd = lock_baseline(d->path, why, whylen)) < 0)
+		return -1;
 	if (load_file(d->path, d->server_hash, &disk, d->why, sizeof(d->why)) != 0) {
 		/* Turned bad since we loaded it: keep it for inspection, report. */
 		d->corrupt = 1;
@@ -637,10 +746,7 @@ static int save(struct drift *d, char *why, size_t whylen)
 		snprintf(why, whylen, "baseline file became invalid: %s", d->why);
 		goto out;
 	}
-	root = cJSON_CreateObject();
-	cJSON_AddNumberToObject(root, "mcpguard_baseline", BASELINE_VERSION);
-	cJSON_AddStringToObject(root, "server_id_sha256", d->server_hash);
-	arr = cJSON_AddArrayToObject(root, "tools");
+	root = set_doc(d->server_hash, &arr);
 	for (size_t i = 0; i < disk.n; i++)
 		cJSON_AddItemToArray(arr, tool_entry(&disk.t[i]));
 	/* Within the same bound as in memory, so the file always loads again. */
@@ -662,12 +768,15 @@ static int save(struct drift *d, char *why, size_t whylen)
 	free(text);
 out:
 	free_tools(disk.t, disk.n);
-	flock(lfd, LOCK_UN);
-	close(lfd);
+	unlock_baseline(lfd);
 	return rc;
 }
 
-struct drift *drift_open(const char *server_id, const char *baseline_dir)
+/*
+ * The baseline directory (made 0700 if missing) and this server's file names,
+ * or NULL with a warning when the directory cannot be used safely.
+ */
+static struct drift *open_paths(const char *server_id, const char *baseline_dir)
 {
 	struct drift *d;
 	char *dir = baseline_dir ? xstrdup(baseline_dir) : default_dir();
@@ -701,7 +810,17 @@ struct drift *drift_open(const char *server_id, const char *baseline_dir)
 	crypto_hash_sha256(h, (const unsigned char *)server_id, strlen(server_id));
 	canonjson_hex(h, d->server_hash);
 	xasprintf(&d->path, "%s/%s.json", dir, d->server_hash);
+	xasprintf(&d->pending, "%s/%s.pending.json", dir, d->server_hash);
 	free(dir);
+	return d;
+}
+
+struct drift *drift_open(const char *server_id, const char *baseline_dir)
+{
+	struct drift *d = open_paths(server_id, baseline_dir);
+
+	if (!d)
+		return NULL;
 	if (load_file(d->path, d->server_hash, d, d->why, sizeof(d->why)) != 0) {
 		/* Start empty in memory; the file stays as found. */
 		free_tools(d->t, d->n);
@@ -727,6 +846,7 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 	size_t nbase = d->n; /* removals are judged against what existed before this list */
 	char *seen = xcalloc(nbase ? nbase : 1, 1);
 	int i = 0, added = 0;
+	cJSON *changed = NULL; /* definitions that differ from the baseline: kept as pending */
 
 	if (d->corrupt && !d->corrupt_reported) {
 		findings_add(out, "drift", "baseline-corrupt", CONF_HIGH, "result.tools",
@@ -786,6 +906,9 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 			continue;
 		}
 		diff_tool(&nt, b->def, t);
+		if (!changed)
+			changed = cJSON_CreateArray();
+		cJSON_AddItemToArray(changed, cJSON_Duplicate(t, 1));
 		if (sodium_memcmp(sfp, b->sfp, 32) != 0) {
 			verdict[i] = DRIFT_CHANGED_STRUCT;
 			findings_add(out, "drift", "tool-changed-structure", CONF_HIGH, where,
@@ -806,6 +929,9 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 			     "tool '%s' of the baseline is no longer offered", shown);
 	}
 	free(seen);
+	if (changed && !d->corrupt)
+		save_pending(d, changed);
+	cJSON_Delete(changed);
 	if (added && !d->corrupt) {
 		char why[256];
 
@@ -843,5 +969,86 @@ void drift_close(struct drift *d)
 		return;
 	free_tools(d->t, d->n);
 	free(d->path);
+	free(d->pending);
 	free(d);
+}
+
+/* Review and acceptance of pending changes (`mcpguard accept`). */
+int drift_accept(const char *server_id, const char *baseline_dir, char *const *names, size_t nnames,
+		 int apply, FILE *out, char *why, size_t whylen)
+{
+	struct drift *d = open_paths(server_id, baseline_dir), pend = {0};
+	int lfd, n = 0, rc = -1;
+	char *taken = NULL;
+
+	if (!d) {
+		snprintf(why, whylen, "no usable baseline directory");
+		return -1;
+	}
+	if ((lfd = lock_baseline(d->path, why, whylen)) < 0)
+		goto out;
+	if (load_file(d->path, d->server_hash, d, d->why, sizeof(d->why)) != 0) {
+		snprintf(why, whylen, "baseline %s is invalid (%s); not touched", d->path, d->why);
+		goto unlock;
+	}
+	if (load_file(d->pending, d->server_hash, &pend, d->why, sizeof(d->why)) != 0) {
+		snprintf(why, whylen, "pending changes %s are invalid (%s); not touched",
+			 d->pending, d->why);
+		goto unlock;
+	}
+	taken = xcalloc(pend.n ? pend.n : 1, 1);
+	for (size_t k = 0; k < nnames; k++) {
+		if (!find(&pend, names[k])) {
+			snprintf(why, whylen, "tool '%.64s' has no pending change", names[k]);
+			goto unlock;
+		}
+	}
+	for (size_t i = 0; i < pend.n; i++) {
+		struct btool *p = &pend.t[i], *b = find(d, p->name);
+		struct notes nt = {0};
+		char shown[72];
+		int want = nnames == 0;
+
+		for (size_t k = 0; k < nnames && !want; k++)
+			want = strcmp(names[k], p->name) == 0;
+		if (!want)
+			continue;
+		binding_display_name(p->name, shown, sizeof(shown));
+		if (b && sodium_memcmp(b->fp, p->fp, 32) == 0) {
+			taken[i] = 1; /* already the baseline (accepted elsewhere) */
+			continue;
+		}
+		if (b)
+			diff_tool(&nt, b->def, p->def);
+		fprintf(out, "%s tool '%s'%s: %s\n", apply ? "accepted" : "pending", shown,
+			b && sodium_memcmp(b->sfp, p->sfp, 32) != 0 ? " (structure)" : "",
+			b ? nt.s : "not in the baseline");
+		n++;
+		if (!apply)
+			continue;
+		if (b)
+			drop(d, b);
+		add(d, p->name, cJSON_Duplicate(p->def, 1), p->fp, p->sfp, (long long)time(NULL),
+		    p->clen);
+		taken[i] = 1;
+	}
+	if (apply) {
+		/* The baseline first: a crash between the two leaves a pending entry that
+		 * equals the baseline, which the next accept clears. */
+		if (write_set(d->path, d->server_hash, d->t, d->n, why, whylen) != 0)
+			goto unlock;
+		for (size_t i = pend.n; i-- > 0;)
+			if (taken[i])
+				drop(&pend, &pend.t[i]);
+		if (write_set(d->pending, d->server_hash, pend.t, pend.n, why, whylen) != 0)
+			goto unlock;
+	}
+	rc = n;
+unlock:
+	unlock_baseline(lfd);
+out:
+	free(taken);
+	free_tools(pend.t, pend.n);
+	drift_close(d);
+	return rc;
 }

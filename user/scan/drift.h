@@ -7,6 +7,7 @@
 #define MG_DRIFT_H
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 
 #include "findings.h"
 
@@ -44,6 +45,17 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 cJSON *drift_baseline_tool(struct drift *d, const char *name);
 
 void drift_close(struct drift *d);
+
+/*
+ * A changed definition is kept as pending (the latest one per tool) next to the
+ * baseline, and only an operator makes it the baseline. For server_id: print
+ * each pending change (tool, what changed) to out and, with apply, make it the
+ * baseline. names: the tools to take (nnames 0: all pending). Returns how many
+ * changes were listed or accepted, or -1 with why (a named tool has nothing
+ * pending, a file is invalid: nothing is written then).
+ */
+int drift_accept(const char *server_id, const char *baseline_dir, char *const *names, size_t nnames,
+		 int apply, FILE *out, char *why, size_t whylen);
 
 /* The file holding server_id's baselines (for tests and `mcpguard assess`); malloc'd. */
 char *drift_baseline_path(const struct drift *d);
