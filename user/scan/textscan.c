@@ -651,6 +651,7 @@ static unsigned run_flags(const char *p, size_t n)
 static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold)
 {
 	size_t i = 0, run = 0, blank_blocks = 0, blank_start = 0;
+	unsigned prev_dig = 0; /* the byte before this block is a digit */
 
 #if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
@@ -678,10 +679,18 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 			blank_blocks = 0;
 		}
 
-		/* Without a branch on d: digits come and go too irregularly to predict. */
+		/*
+		 * Without a branch on d: digits come and go too irregularly to predict.
+		 * A digit right after a digit starts no fold: that is a number with a
+		 * unit (31ms, 100px, 2024th), and a leet word has a better candidate.
+		 */
+		unsigned dig = (unsigned)_mm_movemask_epi8(in_range(v, '0', '9'));
+
 		cand = d & (gz_mask16(lv) >> 1);
 		if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
 			cand |= 0x8000;
+		cand &= ~((dig << 1) | prev_dig);
+		prev_dig = dig >> 15;
 		/* Deep inside a long run (base64 body) leet digits mean nothing. */
 		if (cand && !(m == 0xFFFF && run > LEET_REACH + 16)) {
 			while (cand) {
@@ -695,13 +704,13 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 			run += 16;
 			continue;
 		}
-		if (run) {
-			size_t lead = (size_t)__builtin_ctz(~m);
-
-			run += lead;
-			if (run >= RUN_MIN)
-				take_run(s, i + lead - run, run, h);
-		}
+		/*
+		 * The run carried in ends at the block's first gap. Without a branch on
+		 * it: a run starting in this block is shorter than 24, cannot count.
+		 */
+		run += (size_t)__builtin_ctz(~m);
+		if (run >= RUN_MIN)
+			take_run(s, i + (size_t)__builtin_ctz(~m) - run, run, h);
 		/* trailing run characters at the top of the block start the next run */
 		run = (size_t)(15 - (31 - __builtin_clz(~m & 0xFFFFu)));
 	}
@@ -712,7 +721,8 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		if (c >= 0x80)
 			add_window(fold, i > WIN_BEFORE ? i - WIN_BEFORE : 0,
 				   i + WIN_AFTER < n ? i + WIN_AFTER : n);
-		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]))
+		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]) &&
+		    !(i > 0 && is_digit((unsigned char)s[i - 1])))
 			leet_candidate(s, n, i, fold);
 		if (is_run_char(c)) {
 			run++;
