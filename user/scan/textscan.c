@@ -286,9 +286,14 @@ static int add_rules(const struct trule *r, size_t nr, unsigned base)
 	return 0;
 }
 
+static void rw_from_rules(const struct trule *r, size_t nr);
+
 static void do_init(void)
 {
 	char err[200];
+
+	rw_from_rules(inject_rules, inject_nrules);
+	rw_from_rules(poison_rules, poison_nrules);
 
 	if (norm_ready(err, sizeof(err)) != 0) {
 		snprintf(init_err, sizeof(init_err), "normalization: %s", err);
@@ -530,6 +535,123 @@ static inline int is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
+/*
+ * The short words the rules are written with ("all", "any", "is", "you"...),
+ * lowercase, in an open-addressing set built once by ts_init: a short token
+ * like "4ll" is leetspeak exactly when it reads as one of them.
+ */
+#define RW_SLOTS 4096
+#define RW_MAX 6
+static char rule_words[RW_SLOTS][RW_MAX + 1];
+
+static unsigned rw_hash(const char *w, size_t n)
+{
+	unsigned h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	return h;
+}
+
+static int rw_has(const char *w, size_t n)
+{
+	for (unsigned k = rw_hash(w, n) % RW_SLOTS;; k = (k + 1) % RW_SLOTS) {
+		if (!rule_words[k][0])
+			return 0;
+		if (strlen(rule_words[k]) == n && memcmp(rule_words[k], w, n) == 0)
+			return 1;
+	}
+}
+
+static void rw_add(const char *w, size_t n)
+{
+	static size_t used;
+	unsigned k;
+
+	if (n < 2 || n > RW_MAX || rw_has(w, n) || used >= RW_SLOTS / 2)
+		return;
+	for (k = rw_hash(w, n) % RW_SLOTS; rule_words[k][0]; k = (k + 1) % RW_SLOTS)
+		;
+	memcpy(rule_words[k], w, n);
+	rule_words[k][n] = '\0';
+	used++;
+}
+
+/* Every alphabetic run of the rules' text (regex syntax splits words; extra words only cost). */
+static void rw_from_rules(const struct trule *r, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		const char *p = r[i].re;
+
+		while (*p) {
+			char w[RW_MAX + 1];
+			size_t n = 0;
+
+			while (*p && !is_alpha((unsigned char)*p))
+				p++;
+			/* A letter after a backslash is an escape (\b, \s, \W), not a word. */
+			if (p > r[i].re && p[-1] == '\\' && *p) {
+				p++;
+				continue;
+			}
+			while (is_alpha((unsigned char)*p)) {
+				if (n < sizeof(w))
+					w[n] = (char)(*p | 0x20);
+				n++;
+				p++;
+			}
+			if (n <= RW_MAX)
+				rw_add(w, n);
+		}
+	}
+}
+
+/* Does a short digits+letters token read as a rule word? '1' is tried as i and as l. */
+static int reads_as_rule_word(const char *t, size_t n)
+{
+	char w[RW_MAX + 1];
+	size_t ones[RW_MAX], nones = 0;
+
+	if (n > RW_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		switch (c) {
+		case '0':
+			w[i] = 'o';
+			break;
+		case '1':
+			w[i] = 'i';
+			ones[nones++] = i;
+			break;
+		case '3':
+			w[i] = 'e';
+			break;
+		case '4':
+			w[i] = 'a';
+			break;
+		case '5':
+			w[i] = 's';
+			break;
+		case '7':
+			w[i] = 't';
+			break;
+		default:
+			if (!is_alpha(c))
+				return 0; /* 2, 6, 8, 9 read as no letter */
+			w[i] = (char)(c | 0x20);
+		}
+	}
+	for (unsigned m = 0; m < (1u << nones); m++) {
+		for (size_t k = 0; k < nones; k++)
+			w[ones[k]] = (m >> k) & 1 ? 'l' : 'i';
+		if (rw_has(w, n))
+			return 1;
+	}
+	return 0;
+}
+
 int ts_leet_word(const char *s, size_t n, size_t p)
 {
 	size_t a = p, b = p, i, digits = 0;
@@ -540,14 +662,17 @@ int ts_leet_word(const char *s, size_t n, size_t p)
 	while (b < n && b - p < 32 &&
 	       (is_alpha((unsigned char)s[b]) || is_digit((unsigned char)s[b])))
 		b++;
-	/* A number with a short unit or ordinal: 31ms, 10px, 1st, 4k, 64bit. */
+	/*
+	 * A number with a short unit or ordinal (31ms, 10px, 1st, 4k), unless it
+	 * reads as one of the rules' words (4ll, 1s).
+	 */
 	for (i = a; i < b && is_digit((unsigned char)s[i]); i++)
 		digits++;
 	if (digits && b - i <= 3) {
 		while (i < b && is_alpha((unsigned char)s[i]))
 			i++;
 		if (i == b)
-			return 0;
+			return reads_as_rule_word(s + a, b - a) ? 2 : 0;
 	}
 	/* A hex literal: 0x1f, 0xdeadbeef. */
 	if (b - a > 2 && s[a] == '0' && (s[a + 1] | 0x20) == 'x') {
@@ -564,15 +689,18 @@ int ts_leet_word(const char *s, size_t n, size_t p)
  * a word (hashes, UUIDs and base64 bodies do not count), in a word that reads
  * as leetspeak rather than as a number with a unit: fold around it.
  */
-static void leet_candidate(const char *s, size_t n, size_t p, struct wlist *leet)
+static void leet_candidate(const char *s, size_t n, size_t p, struct wlist *leet,
+			   struct wlist *weak)
 {
 	size_t k = 0;
+	int kind;
 
 	while (k <= LEET_REACH && p > k && is_run_char((unsigned char)s[p - k - 1]))
 		k++;
-	if (k > LEET_REACH || !ts_leet_word(s, n, p))
+	if (k > LEET_REACH || !(kind = ts_leet_word(s, n, p)))
 		return;
-	add_window(leet, p > LEET_WIN ? p - LEET_WIN : 0, p + LEET_WIN < n ? p + LEET_WIN : n);
+	add_window(kind == 2 ? weak : leet, p > LEET_WIN ? p - LEET_WIN : 0,
+		   p + LEET_WIN < n ? p + LEET_WIN : n);
 }
 
 #if defined(__SSE2__)
@@ -648,10 +776,10 @@ static unsigned run_flags(const char *p, size_t n)
  * collapses them, so padding cannot push a directive's words further apart
  * than one window reaches).
  */
-static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold)
+static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold,
+		    struct wlist *weak)
 {
 	size_t i = 0, run = 0, blank_blocks = 0, blank_start = 0;
-	unsigned prev_dig = 0; /* the byte before this block is a digit */
 
 #if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
@@ -679,25 +807,17 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 			blank_blocks = 0;
 		}
 
-		/*
-		 * Without a branch on d: digits come and go too irregularly to predict.
-		 * A digit right after a digit starts no fold: that is a number with a
-		 * unit (31ms, 100px, 2024th), and a leet word has a better candidate.
-		 */
-		unsigned dig = (unsigned)_mm_movemask_epi8(in_range(v, '0', '9'));
-
+		/* Without a branch on d: digits come and go too irregularly to predict. */
 		cand = d & (gz_mask16(lv) >> 1);
 		if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
 			cand |= 0x8000;
-		cand &= ~((dig << 1) | prev_dig);
-		prev_dig = dig >> 15;
 		/* Deep inside a long run (base64 body) leet digits mean nothing. */
 		if (cand && !(m == 0xFFFF && run > LEET_REACH + 16)) {
 			while (cand) {
 				unsigned b = (unsigned)__builtin_ctz(cand);
 
 				cand &= cand - 1;
-				leet_candidate(s, n, i + b, fold);
+				leet_candidate(s, n, i + b, fold, weak);
 			}
 		}
 		if (m == 0xFFFF) {
@@ -721,9 +841,8 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		if (c >= 0x80)
 			add_window(fold, i > WIN_BEFORE ? i - WIN_BEFORE : 0,
 				   i + WIN_AFTER < n ? i + WIN_AFTER : n);
-		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]) &&
-		    !(i > 0 && is_digit((unsigned char)s[i - 1])))
-			leet_candidate(s, n, i, fold);
+		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]))
+			leet_candidate(s, n, i, fold, weak);
 		if (is_run_char(c)) {
 			run++;
 			continue;
@@ -889,6 +1008,50 @@ static void scan2(struct sctx *x)
 
 /* Window lists, grown and reused: scans on one thread never nest. */
 static __thread struct wlist tls_cat[TC__N], tls_fold; /* fold: windows to fold */
+static __thread struct wlist tls_weak, tls_near;       /* short leet tokens; those near an anchor */
+
+/*
+ * A short token spelling a rule word ("4ll", "4s") is folded only when the raw
+ * pass found a rule's anchor near it: "ignore 4ll previous instructions" is,
+ * "took 4s" in a log is not.
+ */
+static void near_anchors(const struct wlist *weak, const struct wlist *cat, unsigned want,
+			 size_t len, struct wlist *out)
+{
+	size_t pos[TC__N] = {0};
+	int any = 0;
+
+	out->n = out->all = 0;
+	for (int c = 0; c < TC__N; c++)
+		any |= (want & TS_BIT(c)) && (cat[c].all || cat[c].n);
+	if (!any || (!weak->n && !weak->all))
+		return;
+	if (weak->all) {
+		add_window(out, 0, len);
+		return;
+	}
+	for (size_t i = 0; i < weak->n; i++) {
+		size_t a = weak->w[i][0], b = weak->w[i][1];
+		int near = 0;
+
+		for (int c = 0; c < TC__N && !near; c++) {
+			const struct wlist *l = &cat[c];
+
+			if (!(want & TS_BIT(c)))
+				continue;
+			if (l->all) {
+				near = 1;
+				break;
+			}
+			/* Both lists are in order: windows ending before this one are done. */
+			while (pos[c] < l->n && l->w[pos[c]][1] <= a)
+				pos[c]++;
+			near = pos[c] < l->n && l->w[pos[c]][0] < b;
+		}
+		if (near)
+			add_window(out, a, b);
+	}
+}
 
 static inline int is_word_char(unsigned char c)
 {
@@ -938,14 +1101,20 @@ void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 	x.want = want;
 	x.cat = cat;
 	tls_fold.n = tls_fold.all = 0;
-	prescan(s, len, h, &tls_fold);
+	tls_weak.n = tls_weak.all = 0;
+	prescan(s, len, h, &tls_fold, &tls_weak);
 	scan2(&x);
+	near_anchors(&tls_weak, cat, want, len, &tls_near);
 	/* Folded around non-ASCII characters, leet words and padding only. */
-	if (fold->all)
-		scan_folded(s, len, 0, len, want, h, h->mask, cat);
-	else
-		for (size_t i = 0; i < fold->n; i++)
-			scan_folded(s, len, fold->w[i][0], fold->w[i][1], want, h, h->mask, cat);
+	for (int k = 0; k < 2; k++) {
+		const struct wlist *l = k == 0 ? fold : &tls_near;
+
+		if (l->all)
+			scan_folded(s, len, 0, len, want, h, h->mask, cat);
+		else
+			for (size_t i = 0; i < l->n; i++)
+				scan_folded(s, len, l->w[i][0], l->w[i][1], want, h, h->mask, cat);
+	}
 }
 
 void ts_hits_free(struct thits *h)

@@ -71,9 +71,10 @@ struct thits {
 /* Release what ts_scan allocated in h. */
 void ts_hits_free(struct thits *h);
 /*
- * Does the word around s[p] (a digit) read as leetspeak ("1gn0r3", "pr3v10us")
- * rather than as a number with a unit or ordinal ("31ms", "10px", "1st") or a
- * hex literal ("0x1f")? Only the former has its neighbourhood folded.
+ * Does the word around s[p] (a digit) read as leetspeak? 1: yes ("1gn0r3",
+ * "pr3v10us"); 0: no, a number with a unit or ordinal ("31ms", "10px", "1st")
+ * or a hex literal ("0x1f"); 2: a short token spelling a word of the rules
+ * ("4ll", "4s"), folded only when a rule's anchor is near it.
  */
 int ts_leet_word(const char *s, size_t n, size_t p);
 /* Compile the database once (idempotent). */
