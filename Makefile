@@ -25,6 +25,12 @@ CFLAGS   := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS)) -O1 -fsanitize=address,u
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
+# The portable byte-at-a-time paths (what arm64 runs), for the unit tests: no SSE2.
+ifeq ($(SCALAR),1)
+O        := build-scalar
+CFLAGS   += -U__SSE2__
+endif
+
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(O)/skel/%.skel.h,$(BPF_SRCS))
@@ -119,6 +125,7 @@ run: deps
 test: deps
 	$(MAKE) all
 	$(MAKE) SAN=1 all
+	$(MAKE) SCALAR=1 build-scalar/tests/unit-tests
 	sh tests/run.sh
 
 unit: all
@@ -144,6 +151,6 @@ check-format:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-scalar
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/.."
 O=${O:-build}
 export O
-suites=${*:-unit unit-san host vm e2e bridge escape}
+suites=${*:-unit unit-san unit-scalar host vm e2e bridge escape}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 pass=0 fail=0 skip=0
@@ -39,6 +39,7 @@ for s in $suites; do
 	case $s in
 	unit) run_suite unit build/tests/unit-tests ;;
 	unit-san) run_suite unit-san build-san/tests/unit-tests ;;
+	unit-scalar) run_suite unit-scalar build-scalar/tests/unit-tests ;;
 	host) run_suite host sh tests/host/run.sh ;;
 	vm) run_suite vm sh scripts/vmtest ;;
 	e2e) run_suite e2e sh tests/e2e/run.sh ;;

@@ -835,9 +835,24 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		run = (size_t)(15 - (31 - __builtin_clz(~m & 0xFFFFu)));
 	}
 #endif
+	/*
+	 * The bytes the vector loop left (all of them without SSE2, e.g. on arm64):
+	 * the same classes one byte at a time, blank runs of 64+ included.
+	 */
+	size_t blank_run = 0, blank_at = 0;
+
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+			if (blank_run++ == 0)
+				blank_at = i;
+		} else {
+			if (blank_run >= 64)
+				add_window(fold, blank_at > WIN_BEFORE ? blank_at - WIN_BEFORE : 0,
+					   i + WIN_AFTER < n ? i + WIN_AFTER : n);
+			blank_run = 0;
+		}
 		if (c >= 0x80)
 			add_window(fold, i > WIN_BEFORE ? i - WIN_BEFORE : 0,
 				   i + WIN_AFTER < n ? i + WIN_AFTER : n);
@@ -855,6 +870,8 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		take_run(s, n - run, run, h);
 	if (blank_blocks >= 4)
 		add_window(fold, blank_start > WIN_BEFORE ? blank_start - WIN_BEFORE : 0, n);
+	if (blank_run >= 64)
+		add_window(fold, blank_at > WIN_BEFORE ? blank_at - WIN_BEFORE : 0, n);
 }
 
 /* ---- scanning ---- */
