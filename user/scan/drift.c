@@ -38,6 +38,8 @@ struct drift {
 	    server_hash[65]; /* the id may hold secrets (a command line): only its hash is stored */
 	char *path;	     /* baseline file */
 	char *pending;	     /* changed definitions awaiting `mcpguard accept` */
+	unsigned char (*saved)[32]; /* fingerprints this session already kept as pending */
+	size_t nsaved;
 	struct btool *t;
 	size_t n, cap;
 	int corrupt; /* the file on disk failed validation: never overwritten */
@@ -690,30 +692,53 @@ static void drop(struct drift *d, struct btool *b)
  */
 static void save_pending(struct drift *d, cJSON *changed)
 {
-	struct drift pend = {0};
+	struct drift pend = {0}, disk = {0};
 	char why[256];
-	int lfd, dirty = 0;
+	int lfd, dirty = 0, fresh = 0;
 
+	/* Each tools/list of a rug-pulled server lands here: touch the files once per change. */
+	for (cJSON *t = changed->child; t && !fresh; t = t->next) {
+		unsigned char fp[32], sfp[32];
+		size_t clen = 0, k;
+
+		if (fingerprint(t, fp, sfp, &clen) != 0)
+			continue;
+		for (k = 0; k < d->nsaved && sodium_memcmp(d->saved[k], fp, 32) != 0; k++)
+			;
+		fresh = k == d->nsaved;
+	}
+	if (!fresh)
+		return;
 	if ((lfd = lock_baseline(d->path, why, sizeof(why))) < 0)
 		goto out;
-	if (load_file(d->pending, d->server_hash, &pend, why, sizeof(why)) != 0) {
-		warnx("drift: pending changes %s are invalid (%s); not updated", d->pending, why);
+	if (load_file(d->pending, d->server_hash, &pend, why, sizeof(why)) != 0 ||
+	    load_file(d->path, d->server_hash, &disk, why, sizeof(why)) != 0) {
+		warnx("drift: baseline or pending changes of %s are invalid (%s); not updated",
+		      d->path, why);
 		goto unlock;
 	}
 	for (cJSON *t = changed->child; t; t = t->next) {
 		const char *name = cJSON_GetObjectItemCaseSensitive(t, "name")->valuestring;
-		struct btool *b = find(&pend, name);
+		struct btool *b = find(&pend, name), *base = find(&disk, name);
 		unsigned char fp[32], sfp[32];
 		size_t clen = 0;
 
 		if (fingerprint(t, fp, sfp, &clen) != 0)
 			continue;
-		if (b && sodium_memcmp(fp, b->fp, 32) == 0)
+		if (d->nsaved < BASELINE_MAX_TOOLS) {
+			d->saved = xreallocarray(d->saved, d->nsaved + 1, sizeof(*d->saved));
+			memcpy(d->saved[d->nsaved++], fp, 32);
+		}
+		/* Already pending, or already accepted (this session's baseline is older). */
+		if ((b && sodium_memcmp(fp, b->fp, 32) == 0) ||
+		    (base && sodium_memcmp(fp, base->fp, 32) == 0))
+			continue;
+		/* Within the bounds the file must load again with; else the older one stays. */
+		if (pend.n - (b ? 1 : 0) >= BASELINE_MAX_TOOLS ||
+		    pend.bytes - (b ? b->clen : 0) + clen > BASELINE_MAX_DEFS)
 			continue;
 		if (b)
 			drop(&pend, b);
-		if (pend.n >= BASELINE_MAX_TOOLS || pend.bytes + clen > BASELINE_MAX_DEFS)
-			continue;
 		add(&pend, name, cJSON_Duplicate(t, 1), fp, sfp, (long long)time(NULL), clen);
 		dirty = 1;
 	}
@@ -723,6 +748,7 @@ unlock:
 	unlock_baseline(lfd);
 out:
 	free_tools(pend.t, pend.n);
+	free_tools(disk.t, disk.n);
 }
 
 /*
@@ -970,6 +996,7 @@ void drift_close(struct drift *d)
 	free_tools(d->t, d->n);
 	free(d->path);
 	free(d->pending);
+	free(d->saved);
 	free(d);
 }
 
@@ -979,10 +1006,17 @@ int drift_accept(const char *server_id, const char *baseline_dir, char *const *n
 {
 	struct drift *d = open_paths(server_id, baseline_dir), pend = {0};
 	int lfd, n = 0, rc = -1;
-	char *taken = NULL;
+	char *taken = NULL, *text = NULL, *json, safe[2048];
+	size_t textlen = 0;
+	/* Said only once the files are written: never "accepted" for a failed write. */
+	FILE *report = open_memstream(&text, &textlen);
 
-	if (!d) {
-		snprintf(why, whylen, "no usable baseline directory");
+	if (!d || !report) {
+		snprintf(why, whylen, "%s", d ? "out of memory" : "no usable baseline directory");
+		if (report)
+			fclose(report);
+		free(text);
+		drift_close(d);
 		return -1;
 	}
 	if ((lfd = lock_baseline(d->path, why, whylen)) < 0)
@@ -1020,9 +1054,15 @@ int drift_accept(const char *server_id, const char *baseline_dir, char *const *n
 		}
 		if (b)
 			diff_tool(&nt, b->def, p->def);
-		fprintf(out, "%s tool '%s'%s: %s\n", apply ? "accepted" : "pending", shown,
-			b && sodium_memcmp(b->sfp, p->sfp, 32) != 0 ? " (structure)" : "",
-			b ? nt.s : "not in the baseline");
+		/* Server text: escaped, so it cannot drive the operator's terminal. */
+		binding_display_name(b ? nt.s : "not in the baseline", safe, sizeof(safe));
+		fprintf(report, "%s tool '%s'%s: %s\n", apply ? "accepted" : "pending", shown,
+			b && sodium_memcmp(b->sfp, p->sfp, 32) != 0 ? " (structure)" : "", safe);
+		if ((json = cJSON_PrintUnformatted(p->def))) {
+			binding_display_name(json, safe, sizeof(safe));
+			fprintf(report, "  new definition: %s\n", safe);
+			free(json);
+		}
 		n++;
 		if (!apply)
 			continue;
@@ -1047,6 +1087,10 @@ int drift_accept(const char *server_id, const char *baseline_dir, char *const *n
 unlock:
 	unlock_baseline(lfd);
 out:
+	fclose(report);
+	if (rc >= 0 && text)
+		fputs(text, out);
+	free(text);
 	free(taken);
 	free_tools(pend.t, pend.n);
 	drift_close(d);
