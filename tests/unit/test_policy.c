@@ -229,6 +229,14 @@ TEST(policy_same_prefix_in_two_rules_refused)
 	ASSERT_TRUE(p == NULL);
 	ASSERT_TRUE(strstr(err, ":8: key 'egress.rules[1].cidr': 10.1.0.0/16 is already named by "
 				"rule 'api' (line 4)") != NULL);
+	/* An IPv4-mapped IPv6 prefix is the same key in the kernel as the IPv4 one. */
+	p = load_text(
+	    "egress:\n  rules:\n    - name: api\n      cidr: [10.1.0.0/16]\n      action: "
+	    "allow\n    - name: lan\n      cidr: ['::ffff:10.1.0.0/112']\n      action: "
+	    "block\n",
+	    err, sizeof(err));
+	ASSERT_TRUE(p == NULL);
+	ASSERT_TRUE(strstr(err, "already named by rule 'api'") != NULL);
 	/* Different prefix lengths are different prefixes. */
 	p = load_text("egress:\n  rules:\n    - name: a\n      cidr: [10.0.0.0/8]\n      action: "
 		      "block\n    - name: b\n      cidr: [10.1.0.0/16]\n      action: allow\n",

@@ -925,6 +925,22 @@ static void resolve_rule_actions(struct policy *p)
  * One prefix, one rule: the kernel's tries hold one value per prefix, so a second
  * rule naming the same prefix would lose silently. Refuse the policy instead.
  */
+/* A prefix as the kernel keys it: an IPv4-mapped IPv6 prefix is the IPv4 one. */
+static void key_prefix(const struct pol_cidr *c, int *family, uint8_t addr[16], int *plen)
+{
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	*family = c->family;
+	*plen = c->prefixlen;
+	memcpy(addr, c->addr, 16);
+	if (*family == AF_INET6 && *plen >= 96 && memcmp(addr, v4mapped, 12) == 0) {
+		memmove(addr, addr + 12, 4);
+		memset(addr + 4, 0, 12);
+		*family = AF_INET;
+		*plen -= 96;
+	}
+}
+
 static int check_egress_prefixes(const struct policy *p, const char *file, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < p->egress.nrules; i++) {
@@ -940,10 +956,12 @@ static int check_egress_prefixes(const struct policy *p, const char *file, char 
 				for (size_t m = 0; m < lim; m++) {
 					const struct pol_cidr *d = &o->cidrs[m];
 					char txt[INET6_ADDRSTRLEN];
+					uint8_t ka[16], kb[16];
+					int fa, fb, pa, pb;
 
-					if (d->family != c->family ||
-					    d->prefixlen != c->prefixlen ||
-					    memcmp(d->addr, c->addr, sizeof(c->addr)) != 0)
+					key_prefix(c, &fa, ka, &pa);
+					key_prefix(d, &fb, kb, &pb);
+					if (fa != fb || pa != pb || memcmp(ka, kb, 16) != 0)
 						continue;
 					if (!inet_ntop(c->family, c->addr, txt, sizeof(txt)))
 						mg_strlcpy(txt, "?", sizeof(txt));
