@@ -220,6 +220,13 @@ TEST(framing_buffer_kept_for_large_messages_then_given_back)
 	feed_chunks(&f, small, 4096);
 	framer_space(&f, &avail);
 	ASSERT_TRUE(f.cap <= 64 * 1024);
+	/* A quiet stream gives it back too (the relay calls this after a quiet second). */
+	ASSERT_EQ(framer_release_idle(&f), 0);
+	feed_chunks(&f, big, 1 << 20);
+	ASSERT_TRUE(framer_large(&f));
+	ASSERT_EQ(framer_release_idle(&f), 1);
+	ASSERT_FALSE(framer_large(&f));
+	ASSERT_TRUE(f.cap <= 64 * 1024);
 	free(big);
 	framer_free(&f);
 }

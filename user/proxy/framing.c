@@ -150,6 +150,31 @@ size_t framer_pending(const struct framer *f)
 	return f->len - f->start;
 }
 
+/* Give a large buffer back, and what the heap keeps of large messages too. */
+static void shrink(struct framer *f)
+{
+	free(f->buf);
+	f->cap = f->max + 2 < FR_INITIAL ? f->max + 2 : FR_INITIAL;
+	f->buf = xmalloc(f->cap);
+	f->start = f->len = f->scanned = 0;
+#if defined(__GLIBC__)
+	(void)malloc_trim(0);
+#endif
+}
+
+int framer_large(const struct framer *f)
+{
+	return f->cap > FR_SHRINK;
+}
+
+int framer_release_idle(struct framer *f)
+{
+	if (f->discarding || f->start != f->len || f->cap <= FR_SHRINK)
+		return 0;
+	shrink(f);
+	return 1;
+}
+
 char *framer_space(struct framer *f, size_t *avail)
 {
 	if (f->discarding) {
@@ -158,16 +183,8 @@ char *framer_space(struct framer *f, size_t *avail)
 		*avail = f->cap;
 		return f->buf;
 	}
-	if (f->start == f->len && f->cap > FR_SHRINK && f->small_run >= FR_SHRINK_AFTER) {
-		/* Quiet after large messages: give the memory back, the heap's too. */
-		free(f->buf);
-		f->cap = f->max + 2 < FR_INITIAL ? f->max + 2 : FR_INITIAL;
-		f->buf = xmalloc(f->cap);
-		f->start = f->len = f->scanned = 0;
-#if defined(__GLIBC__)
-		(void)malloc_trim(0);
-#endif
-	}
+	if (f->start == f->len && f->cap > FR_SHRINK && f->small_run >= FR_SHRINK_AFTER)
+		shrink(f);
 	if (f->start > 0 && (f->start == f->len || f->len == f->cap || f->start > f->cap / 2)) {
 		/* Only the unfinished tail of a message moves. */
 		memmove(f->buf, f->buf + f->start, f->len - f->start);

@@ -69,6 +69,10 @@ void framer_commit(struct framer *f, size_t n);
 int framer_next(struct framer *f, int eof, struct frame *out);
 /* Bytes held that no frame has consumed yet. */
 size_t framer_pending(const struct framer *f);
+/* Is the buffer grown past its idle size (kept while large messages flow)? */
+int framer_large(const struct framer *f);
+/* The stream went quiet: give a large, empty buffer back. 1 if it did. */
+int framer_release_idle(struct framer *f);
 
 void idgrab_reset(struct idgrab *g);
 void idgrab_feed(struct idgrab *g, const char *p, size_t n);

@@ -30,6 +30,8 @@
  */
 #define SHUTDOWN_TERM_MS 5000
 #define SHUTDOWN_KILL_MS 10000
+/* Quiet this long, buffers grown for large messages are given back. */
+#define IDLE_RELEASE_MS 1000
 
 enum chunk_kind {
 	CH_MEM,	 /* bytes in memory */
@@ -520,7 +522,17 @@ int relay_run(struct pipeline *p, int cin, int cout, struct child *c, int sigfd,
 		pmetrics_flush(p->metrics, 0);
 		if (timeout < 0)
 			timeout = pmetrics_due_ms(p->metrics);
+		/* Buffers grown for large messages go back after a quiet second. */
+		int large = framer_large(&r->side[0].fr) || framer_large(&r->side[1].fr);
+
+		if (large && (timeout < 0 || timeout > IDLE_RELEASE_MS))
+			timeout = IDLE_RELEASE_MS;
 		int k = poll(pf, (nfds_t)n, timeout);
+
+		if (k == 0 && large) {
+			framer_release_idle(&r->side[0].fr);
+			framer_release_idle(&r->side[1].fr);
+		}
 
 		if (k < 0) {
 			if (errno == EINTR)
