@@ -479,6 +479,9 @@ static int scan_tools_list(struct pipeline *p, const struct msgctx *c, cJSON *re
 
 /* ---- prompts, resources, templates, initialize ---- */
 
+/* Withheld prompts and resources remembered per session (a bound on a hostile server). */
+#define PIPE_MAX_WITHHELD 4096
+
 static int item_withheld(const struct pipeline *p, const char *kind, const char *key)
 {
 	size_t kl = strlen(kind);
@@ -556,7 +559,13 @@ static int withhold_items(struct pipeline *p, cJSON *result, const struct findin
 			if (i < n[l] && drop[l][i]) {
 				/* Once per item: a client polling the list must not grow this. */
 				if (cJSON_IsString(id) &&
-				    !item_withheld(p, lists[l].kind, id->valuestring)) {
+				    !item_withheld(p, lists[l].kind, id->valuestring) &&
+				    p->nwithheld_items >= PIPE_MAX_WITHHELD) {
+					/* A server renaming its poisoned items without end: fail
+					 * closed. */
+					p->withheld_full = 1;
+				} else if (cJSON_IsString(id) &&
+					   !item_withheld(p, lists[l].kind, id->valuestring)) {
 					char *e;
 
 					xasprintf(&e, "%s:%s", lists[l].kind, id->valuestring);
@@ -605,6 +614,12 @@ static void scan_client_params(struct pipeline *p, const char *method, const cJS
 {
 	if (p->pol->input_scanning.enabled && params)
 		dlp_scan_json(params, "params", fs);
+	if (method && p->withheld_full &&
+	    (strcmp(method, "prompts/get") == 0 || strcmp(method, "resources/read") == 0))
+		findings_add(fs, "tool-policy", "withheld-overflow", CONF_HIGH, "params",
+			     "this server had more than %d prompts and resources withheld; none "
+			     "is served any more",
+			     PIPE_MAX_WITHHELD);
 	if (method && p->nwithheld_items) {
 		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(params, "name");
 		const cJSON *uri = cJSON_GetObjectItemCaseSensitive(params, "uri");
@@ -837,7 +852,11 @@ static void server_message(struct pipeline *p, cJSON *m, enum jr_kind k, char *i
 			/* tools/list findings were judged per tool; only the rest decide here. */
 			a = strcmp(pend.method, "tools/list") == 0 ? PA_ALLOW
 								   : judge(p, &c, &fs, 0, &worst);
-			if (a >= PA_STRIP && !error && is_list_method(pend.method) &&
+			/*
+			 * Items are withheld by their findings: when some were only
+			 * counted (too many), the list cannot be cleaned, so it is blocked.
+			 */
+			if (a >= PA_STRIP && !error && is_list_method(pend.method) && !fs.dropped &&
 			    withhold_items(p, result, &fs) == 0) {
 				changed = 1;
 				a = PA_ALLOW;

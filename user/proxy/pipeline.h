@@ -56,6 +56,7 @@ struct pipeline {
 	size_t nwithheld;
 	char **withheld_items; /* "prompt:NAME", "resource:URI" removed from their lists */
 	size_t nwithheld_items;
+	int withheld_full;  /* more than PIPE_MAX_WITHHELD: every get/read is refused */
 	int list_changed;   /* notifications/tools/list_changed seen since the last tools/list */
 	cJSON *tools_pages; /* earlier pages of a paginated tools/list, as the server sent them */
 	unsigned long long nmsg[2], nblocked[2];
