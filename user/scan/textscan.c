@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -542,38 +543,47 @@ static inline int is_digit(unsigned char c)
  */
 #define RW_SLOTS 4096
 #define RW_MAX 6
-static char rule_words[RW_SLOTS][RW_MAX + 1];
+/* A word as one number: its length, then its letters (at most 6 fit in the 7 bytes above). */
+static uint64_t rule_words[RW_SLOTS];
 
-static unsigned rw_hash(const char *w, size_t n)
+static uint64_t rw_key(const char *w, size_t n)
 {
-	unsigned h = 2166136261u;
+	uint64_t k = n;
 
 	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)w[i]) * 16777619u;
-	return h;
+		k |= (uint64_t)(unsigned char)w[i] << (8 * (i + 1));
+	return k;
+}
+
+static unsigned rw_slot(uint64_t k)
+{
+	return (unsigned)((k * 0x9E3779B97F4A7C15ull) >> 52) % RW_SLOTS;
 }
 
 static int rw_has(const char *w, size_t n)
 {
-	for (unsigned k = rw_hash(w, n) % RW_SLOTS;; k = (k + 1) % RW_SLOTS) {
-		if (!rule_words[k][0])
-			return 0;
-		if (strlen(rule_words[k]) == n && memcmp(rule_words[k], w, n) == 0)
+	uint64_t k = rw_key(w, n);
+
+	for (unsigned i = rw_slot(k);; i = (i + 1) % RW_SLOTS) {
+		if (rule_words[i] == k)
 			return 1;
+		if (!rule_words[i])
+			return 0;
 	}
 }
 
 static void rw_add(const char *w, size_t n)
 {
 	static size_t used;
-	unsigned k;
+	uint64_t k;
+	unsigned i;
 
 	if (n < 2 || n > RW_MAX || rw_has(w, n) || used >= RW_SLOTS / 2)
 		return;
-	for (k = rw_hash(w, n) % RW_SLOTS; rule_words[k][0]; k = (k + 1) % RW_SLOTS)
+	k = rw_key(w, n);
+	for (i = rw_slot(k); rule_words[i]; i = (i + 1) % RW_SLOTS)
 		;
-	memcpy(rule_words[k], w, n);
-	rule_words[k][n] = '\0';
+	rule_words[i] = k;
 	used++;
 }
 
@@ -776,10 +786,30 @@ static unsigned run_flags(const char *p, size_t n)
  * collapses them, so padding cannot push a directive's words further apart
  * than one window reaches).
  */
+/* Blocks with leet candidates, judged in batches (see prescan). */
+struct cand_block {
+	size_t at;
+	unsigned mask;
+};
+#define CAND_BATCH 1024
+static __thread struct cand_block tls_cb[CAND_BATCH];
+
+static void leet_batch(const char *s, size_t n, const struct cand_block *cb, size_t nc,
+		       struct wlist *leet, struct wlist *weak)
+{
+	for (size_t k = 0; k < nc; k++)
+		for (unsigned m = cb[k].mask; m; m &= m - 1)
+			leet_candidate(s, n, cb[k].at + (unsigned)__builtin_ctz(m), leet, weak);
+}
+
 static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold,
-		    struct wlist *weak)
+		    struct wlist *leet, struct wlist *weak)
 {
 	size_t i = 0, run = 0, blank_blocks = 0, blank_start = 0;
+#if defined(__SSE2__)
+	size_t nc = 0;
+	struct cand_block *cb = tls_cb;
+#endif
 
 #if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
@@ -811,14 +841,19 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		cand = d & (gz_mask16(lv) >> 1);
 		if ((d & 0x8000) && i + 16 < n && is_gz((unsigned char)s[i + 16]))
 			cand |= 0x8000;
-		/* Deep inside a long run (base64 body) leet digits mean nothing. */
-		if (cand && !(m == 0xFFFF && run > LEET_REACH + 16)) {
-			while (cand) {
-				unsigned b = (unsigned)__builtin_ctz(cand);
-
-				cand &= cand - 1;
-				leet_candidate(s, n, i + b, fold, weak);
-			}
+		/*
+		 * Deep inside a long run (base64 body) leet digits mean nothing. The
+		 * rest are noted without a branch and judged in batches: in logs they
+		 * come too irregularly for the branch predictor.
+		 */
+		if (m == 0xFFFF && run > LEET_REACH + 16)
+			cand = 0;
+		cb[nc].mask = cand;
+		cb[nc].at = i;
+		nc += cand != 0;
+		if (nc == CAND_BATCH) {
+			leet_batch(s, n, cb, nc, leet, weak);
+			nc = 0;
 		}
 		if (m == 0xFFFF) {
 			run += 16;
@@ -834,6 +869,7 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		/* trailing run characters at the top of the block start the next run */
 		run = (size_t)(15 - (31 - __builtin_clz(~m & 0xFFFFu)));
 	}
+	leet_batch(s, n, cb, nc, leet, weak);
 #endif
 	/*
 	 * The bytes the vector loop left (all of them without SSE2, e.g. on arm64):
@@ -857,7 +893,7 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 			add_window(fold, i > WIN_BEFORE ? i - WIN_BEFORE : 0,
 				   i + WIN_AFTER < n ? i + WIN_AFTER : n);
 		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]))
-			leet_candidate(s, n, i, fold, weak);
+			leet_candidate(s, n, i, leet, weak);
 		if (is_run_char(c)) {
 			run++;
 			continue;
@@ -1025,6 +1061,7 @@ static void scan2(struct sctx *x)
 
 /* Window lists, grown and reused: scans on one thread never nest. */
 static __thread struct wlist tls_cat[TC__N], tls_fold; /* fold: windows to fold */
+static __thread struct wlist tls_leet;		       /* around leet words */
 static __thread struct wlist tls_weak, tls_near;       /* short leet tokens; those near an anchor */
 
 /*
@@ -1119,12 +1156,13 @@ void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 	x.cat = cat;
 	tls_fold.n = tls_fold.all = 0;
 	tls_weak.n = tls_weak.all = 0;
-	prescan(s, len, h, &tls_fold, &tls_weak);
+	tls_leet.n = tls_leet.all = 0;
+	prescan(s, len, h, &tls_fold, &tls_leet, &tls_weak);
 	scan2(&x);
 	near_anchors(&tls_weak, cat, want, len, &tls_near);
-	/* Folded around non-ASCII characters, leet words and padding only. */
-	for (int k = 0; k < 2; k++) {
-		const struct wlist *l = k == 0 ? fold : &tls_near;
+	/* Folded around non-ASCII characters, padding and leet words only. */
+	for (int k = 0; k < 3; k++) {
+		const struct wlist *l = k == 0 ? fold : k == 1 ? &tls_leet : &tls_near;
 
 		if (l->all)
 			scan_folded(s, len, 0, len, want, h, h->mask, cat);
