@@ -786,6 +786,7 @@ static unsigned run_flags(const char *p, size_t n)
  * collapses them, so padding cannot push a directive's words further apart
  * than one window reaches).
  */
+#if defined(__SSE2__)
 /* Blocks with leet candidates, judged in batches (see prescan). */
 struct cand_block {
 	size_t at;
@@ -801,6 +802,7 @@ static void leet_batch(const char *s, size_t n, const struct cand_block *cb, siz
 		for (unsigned m = cb[k].mask; m; m &= m - 1)
 			leet_candidate(s, n, cb[k].at + (unsigned)__builtin_ctz(m), leet, weak);
 }
+#endif
 
 static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold,
 		    struct wlist *leet, struct wlist *weak)
