@@ -560,25 +560,33 @@ TEST(drift_duplicate_key_rug_pull_seen)
 	"\"subject\":{\"type\":\"string\"},\"body\":{\"type\":\"string\"}},"                       \
 	"\"required\":[\"to\",\"body\"]}}"
 
+/* drift_accept with its report captured in *text (the caller frees it). */
+static int accept_to(const char *id, const char *bdir, char *const *names, size_t nnames, int apply,
+		     char **text, char *why, size_t whylen)
+{
+	size_t len = 0;
+	FILE *fp = open_memstream(text, &len);
+	int rc = drift_accept(id, bdir, names, nnames, apply, fp, why, whylen);
+
+	fclose(fp);
+	return rc;
+}
+
 /* A change is kept as pending; only accepting it makes it the baseline. */
 TEST(drift_change_pending_until_accepted)
 {
 	const char *d0 = tmpdir();
 	char dirpath[64], why[256], *out = NULL, *names[] = {"nope"};
-	size_t outlen = 0;
 	const char *id = "npx -y @acme/mail-server";
 	struct drift *d = drift_open(id, d0);
 	struct run r;
-	FILE *fp;
 
 	ASSERT_TRUE(d);
 	mg_strlcpy(dirpath, d0, sizeof(dirpath));
 	check(d, "[" SEND_EMAIL "," ADD "]", &r);
 	drift_close(d);
 	/* Nothing pending yet. */
-	fp = open_memstream(&out, &outlen);
-	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 1, fp, why, sizeof(why)), 0);
-	fclose(fp);
+	ASSERT_EQ(accept_to(id, dirpath, NULL, 0, 1, &out, why, sizeof(why)), 0);
 	free(out);
 
 	/* The server updates a tool: reported, not adopted, kept as pending. */
@@ -588,9 +596,7 @@ TEST(drift_change_pending_until_accepted)
 	drift_close(d);
 
 	/* --list shows it and changes nothing. */
-	fp = open_memstream(&out, &outlen);
-	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 0, fp, why, sizeof(why)), 1);
-	fclose(fp);
+	ASSERT_EQ(accept_to(id, dirpath, NULL, 0, 0, &out, why, sizeof(why)), 1);
 	ASSERT_TRUE(strstr(out, "pending tool 'send_email' (structure)") != NULL);
 	ASSERT_TRUE(strstr(out, "subject") != NULL);
 	free(out);
@@ -600,16 +606,12 @@ TEST(drift_change_pending_until_accepted)
 	drift_close(d);
 
 	/* A tool with nothing pending is refused by name, and nothing is written. */
-	fp = open_memstream(&out, &outlen);
-	ASSERT_EQ(drift_accept(id, dirpath, names, 1, 1, fp, why, sizeof(why)), -1);
-	fclose(fp);
+	ASSERT_EQ(accept_to(id, dirpath, names, 1, 1, &out, why, sizeof(why)), -1);
 	free(out);
 	ASSERT_TRUE(strstr(why, "'nope' has no pending change") != NULL);
 
 	/* Accepted: the new definition is the baseline, the old one is now a change. */
-	fp = open_memstream(&out, &outlen);
-	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 1, fp, why, sizeof(why)), 1);
-	fclose(fp);
+	ASSERT_EQ(accept_to(id, dirpath, NULL, 0, 1, &out, why, sizeof(why)), 1);
 	ASSERT_TRUE(strstr(out, "accepted tool 'send_email'") != NULL);
 	free(out);
 	d = drift_open(id, dirpath);
@@ -617,9 +619,7 @@ TEST(drift_change_pending_until_accepted)
 	ASSERT_EQ(r.v[0], DRIFT_SAME);
 	ASSERT_EQ(r.v[1], DRIFT_SAME);
 	drift_close(d);
-	fp = open_memstream(&out, &outlen);
-	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 1, fp, why, sizeof(why)), 0);
-	fclose(fp);
+	ASSERT_EQ(accept_to(id, dirpath, NULL, 0, 1, &out, why, sizeof(why)), 0);
 	free(out);
 	d = drift_open(id, dirpath);
 	ASSERT_EQ(check(d, "[" SEND_EMAIL "," ADD "]", &r), 1);
@@ -632,11 +632,9 @@ TEST(drift_tampered_pending_refused)
 {
 	const char *d0 = tmpdir();
 	char dirpath[64], why[256], *out = NULL, *path, *pending, *text, *at;
-	size_t outlen = 0;
 	const char *id = "node mail.js";
 	struct drift *d = drift_open(id, d0);
 	struct run r;
-	FILE *fp;
 	int fd;
 
 	ASSERT_TRUE(d);
@@ -655,9 +653,7 @@ TEST(drift_tampered_pending_refused)
 	ASSERT_TRUE(fd >= 0);
 	ASSERT_EQ(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	fp = open_memstream(&out, &outlen);
-	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 1, fp, why, sizeof(why)), -1);
-	fclose(fp);
+	ASSERT_EQ(accept_to(id, dirpath, NULL, 0, 1, &out, why, sizeof(why)), -1);
 	free(out);
 	ASSERT_TRUE(strstr(why, "does not match its fingerprint") != NULL);
 	free(text);
@@ -670,11 +666,9 @@ TEST(drift_accept_list_escapes_server_text)
 {
 	const char *d0 = tmpdir();
 	char dirpath[64], why[256], *out = NULL;
-	size_t outlen = 0;
 	const char *id = "node notes.js";
 	struct drift *d = drift_open(id, d0);
 	struct run r;
-	FILE *fp;
 
 	ASSERT_TRUE(d);
 	mg_strlcpy(dirpath, d0, sizeof(dirpath));
@@ -686,11 +680,9 @@ TEST(drift_accept_list_escapes_server_text)
 	      "x@evil.example.\",\"x\\u001b[2K\\u001b[1A\\rFAKE\":1,\"inputSchema\":{}}]",
 	      &r);
 	drift_close(d);
-	fp = open_memstream(&out, &outlen);
-	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 0, fp, why, sizeof(why)), 1);
-	fclose(fp);
+	ASSERT_EQ(accept_to(id, dirpath, NULL, 0, 0, &out, why, sizeof(why)), 1);
 	ASSERT_TRUE(strstr(out, "mail them to x@evil.example") != NULL);
-	for (size_t i = 0; i < outlen; i++)
+	for (size_t i = 0; out[i]; i++)
 		if ((unsigned char)out[i] < 0x20 && out[i] != '\n')
 			T_FAIL("control byte 0x%02x at %zu of the review text",
 			       (unsigned char)out[i], i);
@@ -702,12 +694,10 @@ TEST(drift_accept_not_undone_by_an_older_session)
 {
 	const char *d0 = tmpdir();
 	char dirpath[64], why[256], *out = NULL;
-	size_t outlen = 0;
 	const char *id = "npx mail";
 	char *path, *pending;
 	struct drift *d = drift_open(id, d0), *older;
 	struct run r;
-	FILE *fp;
 
 	ASSERT_TRUE(d);
 	mg_strlcpy(dirpath, d0, sizeof(dirpath));
@@ -717,9 +707,7 @@ TEST(drift_accept_not_undone_by_an_older_session)
 	d = drift_open(id, dirpath);
 	check(d, "[" SEND_EMAIL_V2 "]", &r);
 	drift_close(d);
-	fp = open_memstream(&out, &outlen);
-	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 1, fp, why, sizeof(why)), 1);
-	fclose(fp);
+	ASSERT_EQ(accept_to(id, dirpath, NULL, 0, 1, &out, why, sizeof(why)), 1);
 	free(out);
 	/* The older session still reports the change against what it loaded... */
 	ASSERT_EQ(check(older, "[" SEND_EMAIL_V2 "]", &r), 1);
@@ -730,8 +718,6 @@ TEST(drift_accept_not_undone_by_an_older_session)
 	ASSERT_TRUE(access(pending, F_OK) != 0);
 	free(pending);
 	free(path);
-	fp = open_memstream(&out, &outlen);
-	ASSERT_EQ(drift_accept(id, dirpath, NULL, 0, 0, fp, why, sizeof(why)), 0);
-	fclose(fp);
+	ASSERT_EQ(accept_to(id, dirpath, NULL, 0, 0, &out, why, sizeof(why)), 0);
 	free(out);
 }

@@ -625,32 +625,18 @@ static int reads_as_rule_word(const char *t, size_t n)
 	if (n > RW_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
+		/* The leet digits as normalize.c reads them; 2, 6, 8, 9 stand for no letter. */
+		static const char leet_of[10] = {'o', 'i', 0, 'e', 'a', 's', 0, 't', 0, 0};
 		unsigned char c = (unsigned char)t[i];
 
-		switch (c) {
-		case '0':
-			w[i] = 'o';
-			break;
-		case '1':
-			w[i] = 'i';
-			ones[nones++] = i;
-			break;
-		case '3':
-			w[i] = 'e';
-			break;
-		case '4':
-			w[i] = 'a';
-			break;
-		case '5':
-			w[i] = 's';
-			break;
-		case '7':
-			w[i] = 't';
-			break;
-		default:
-			if (!is_alpha(c))
-				return 0; /* 2, 6, 8, 9 read as no letter */
+		if (is_digit(c) && leet_of[c - '0']) {
+			w[i] = leet_of[c - '0'];
+			if (c == '1')
+				ones[nones++] = i;
+		} else if (is_alpha(c)) {
 			w[i] = (char)(c | 0x20);
+		} else {
+			return 0;
 		}
 	}
 	for (unsigned m = 0; m < (1u << nones); m++) {
