@@ -921,10 +921,6 @@ static void resolve_rule_actions(struct policy *p)
 			p->files.rules[i].action = p->files.action;
 }
 
-/*
- * One prefix, one rule: the kernel's tries hold one value per prefix, so a second
- * rule naming the same prefix would lose silently. Refuse the policy instead.
- */
 /* A prefix as the kernel keys it: an IPv4-mapped IPv6 prefix is the IPv4 one. */
 static void key_prefix(const struct pol_cidr *c, int *family, uint8_t addr[16], int *plen)
 {
@@ -941,6 +937,10 @@ static void key_prefix(const struct pol_cidr *c, int *family, uint8_t addr[16], 
 	}
 }
 
+/*
+ * One prefix, one rule: the kernel's tries hold one value per prefix, so a second
+ * rule naming the same prefix would lose silently. Refuse the policy instead.
+ */
 static int check_egress_prefixes(const struct policy *p, const char *file, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < p->egress.nrules; i++) {

@@ -129,9 +129,9 @@ static size_t quote_or_ctl(const char *s, size_t n, int *bs)
 
 /*
  * A string starting at the opening quote: malloc'd, NUL-terminated. The first
- * pass finds the closing quote (an escape's second byte is skipped) and refuses
- * raw control characters as JSON.parse does; decoded text is never longer than
- * its source, so one allocation of the source length suffices.
+ * pass finds the closing quote (the first one after an even run of backslashes)
+ * and refuses raw control characters as JSON.parse does; decoded text is never
+ * longer than its source, so one allocation of the source length suffices.
  */
 static char *string(struct jp *j)
 {
