@@ -167,3 +167,30 @@ TEST(norm_ligatures_and_long_expansions)
 	ASSERT_EQ(fl, 0);
 	free(out);
 }
+
+/* Which code points the text scanner may leave unfolded: those folding to non-ASCII letters. */
+TEST(norm_plain_code_points)
+{
+	char err[256];
+	static const struct {
+		const char *s;
+		size_t want;
+	} cases[] = {
+	    {"\xe4\xb8\xad", 3},     /* CJK ideograph */
+	    {"\xed\x95\x9c", 3},     /* Hangul syllable (folds to jamo) */
+	    {"\xe3\x81\x93", 3},     /* Hiragana */
+	    {"\xd0\x96", 2},	     /* Cyrillic capital zhe: lower case, no look-alike */
+	    {"\xc3\xa9", 0},	     /* e acute: folds to ASCII e */
+	    {"\xd0\xbe", 0},	     /* Cyrillic o: looks like Latin o */
+	    {"\xe2\x80\x8b", 0},     /* zero-width space */
+	    {"\xef\xbd\x81", 0},     /* fullwidth a */
+	    {"\xf3\xa0\x81\xa1", 0}, /* tag character */
+	    {"\xe4\xb8", 0},	     /* cut UTF-8 */
+	};
+
+	ASSERT_TRUE(norm_ready(err, sizeof(err)) == 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (norm_plain_at(cases[i].s, strlen(cases[i].s), 0) != cases[i].want)
+			T_FAIL("case %zu: %zu, want %zu", i,
+			       norm_plain_at(cases[i].s, strlen(cases[i].s), 0), cases[i].want);
+}

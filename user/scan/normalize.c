@@ -478,6 +478,44 @@ static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsign
 	}
 }
 
+size_t norm_plain_at(const char *s, size_t n, size_t at)
+{
+	const unsigned char *b = (const unsigned char *)s + at;
+	int32_t cp;
+	size_t k = u8_decode(b, n - at, &cp);
+	struct cp_ent *e;
+
+	if (k == 0)
+		return 0; /* bad UTF-8 */
+	if (cp < 0x80)
+		return 1;
+	pthread_once(&spoof_once, spoof_init);
+	e = &cp_cache[((uint32_t)cp * 2654435761u) >> 20];
+	if (e->cp != (uint32_t)cp) {
+		int conf = 0;
+		char big[80];
+		size_t m = cp_fold(cp, big, sizeof(big), &conf);
+
+		if (m > CP_OUT)
+			return 0; /* a long expansion (ligature, square word) */
+		e->cp = (uint32_t)cp;
+		e->len = (uint8_t)m;
+		e->conf = (uint8_t)conf;
+		memcpy(e->out, big, m);
+	}
+	/*
+	 * Folds to non-ASCII letters only (itself, its lower case, Hangul jamo...):
+	 * the ASCII phrases of the rules see the same either way. A look-alike, an
+	 * ASCII letter or space (é -> e), or nothing (invisibles) is what matters.
+	 */
+	if (e->conf || e->len == 0)
+		return 0;
+	for (size_t i = 0; i < e->len; i++)
+		if ((unsigned char)e->out[i] < 0x80)
+			return 0;
+	return k;
+}
+
 static size_t fold_unicode(const unsigned char *in, size_t len, char **out, unsigned *fl, int keep)
 {
 	struct obuf a = {0}, tag = {0}, c = {0};

@@ -34,6 +34,16 @@ size_t norm_fold(const char *in, size_t len, char **out, unsigned *flags);
  */
 size_t norm_fold_punct(const char *in, size_t len, char **out, unsigned *flags);
 
+/*
+ * The byte length of the code point at s[at] if folding gives only non-ASCII
+ * letters for it (itself, its lower case, Hangul jamo: most CJK, Hangul,
+ * Cyrillic and Greek), so ASCII phrases read the same folded or not; else 0:
+ * bad UTF-8, invisible, tag, mark, space or symbol, look-alike, or a letter
+ * that folds to ASCII (é). Cached per thread; the text scanner folds only
+ * around code points that fold to something that matters.
+ */
+size_t norm_plain_at(const char *s, size_t n, size_t at);
+
 /* Is in[0..len) pure ASCII? (word-at-a-time; used to skip the Unicode work) */
 int norm_is_ascii(const char *in, size_t len);
 

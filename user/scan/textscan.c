@@ -790,10 +790,34 @@ static void leet_batch(const char *s, size_t n, const struct cand_block *cb, siz
 }
 #endif
 
+#if defined(__SSE2__)
+/*
+ * The first non-ASCII code point starting in the block at i (bit b of hi: byte
+ * i + b is >= 0x80) that folding would change, or SIZE_MAX. Text in scripts
+ * folding leaves alone (Chinese, Japanese, Korean, most lower-case Cyrillic...)
+ * then costs no fold. *plain_to: where the last code point looked at ends (a
+ * sequence may run into the next block).
+ */
+static size_t folds_in(const char *s, size_t n, size_t i, unsigned hi, size_t *plain_to)
+{
+	for (; hi; hi &= hi - 1) {
+		size_t p = i + (size_t)__builtin_ctz(hi), k;
+
+		if (p < *plain_to)
+			continue;
+		k = norm_plain_at(s, n, p);
+		if (!k)
+			return p;
+		*plain_to = p + k;
+	}
+	return SIZE_MAX;
+}
+#endif
+
 static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold,
 		    struct wlist *leet, struct wlist *weak)
 {
-	size_t i = 0, run = 0, blank_blocks = 0, blank_start = 0;
+	size_t i = 0, run = 0, blank_blocks = 0, blank_start = 0, plain_to = 0;
 #if defined(__SSE2__)
 	size_t nc = 0;
 	struct cand_block *cb = tls_cb;
@@ -806,12 +830,13 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		unsigned m = run_mask16(v, lv), d = digit_mask16(v), cand = 0;
 		unsigned hi = (unsigned)_mm_movemask_epi8(v);
 
-		/* Non-ASCII bytes: look-alikes, invisibles, tags or bad UTF-8 near here. */
+		/* Non-ASCII bytes: look-alikes, invisibles, tags or bad UTF-8 near here? */
 		if (hi) {
-			size_t p = i + (size_t)__builtin_ctz(hi);
+			size_t p = folds_in(s, n, i, hi, &plain_to);
 
-			add_window(fold, p > WIN_BEFORE ? p - WIN_BEFORE : 0,
-				   i + 16 + WIN_AFTER < n ? i + 16 + WIN_AFTER : n);
+			if (p != SIZE_MAX)
+				add_window(fold, p > WIN_BEFORE ? p - WIN_BEFORE : 0,
+					   i + 16 + WIN_AFTER < n ? i + 16 + WIN_AFTER : n);
 		}
 
 		if (!m && blank16(v) == 0xFFFF) {
@@ -877,9 +902,15 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 					   i + WIN_AFTER < n ? i + WIN_AFTER : n);
 			blank_run = 0;
 		}
-		if (c >= 0x80)
-			add_window(fold, i > WIN_BEFORE ? i - WIN_BEFORE : 0,
-				   i + WIN_AFTER < n ? i + WIN_AFTER : n);
+		if (c >= 0x80 && i >= plain_to) {
+			size_t k = norm_plain_at(s, n, i);
+
+			if (k)
+				plain_to = i + k;
+			else
+				add_window(fold, i > WIN_BEFORE ? i - WIN_BEFORE : 0,
+					   i + WIN_AFTER < n ? i + WIN_AFTER : n);
+		}
 		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]))
 			leet_candidate(s, n, i, leet, weak);
 		if (is_run_char(c)) {
