@@ -127,5 +127,6 @@ TEST(textscan_cjk_text_scanned_without_folding_everything)
 			T_FAIL("not caught: attack %zu", i);
 	}
 	/* The plain Chinese itself: no finding. */
-	ASSERT_EQ(override_found("\xe4\xb8\xad\xe6\x96\x87\xe6\x96\x87\xe6\x9c\xac\xe3\x80\x82"), 0);
+	ASSERT_EQ(override_found("\xe4\xb8\xad\xe6\x96\x87\xe6\x96\x87\xe6\x9c\xac\xe3\x80\x82"),
+		  0);
 }
