@@ -186,6 +186,11 @@ TEST(norm_plain_code_points)
 	    {"\xef\xbd\x81", 0},     /* fullwidth a */
 	    {"\xf3\xa0\x81\xa1", 0}, /* tag character */
 	    {"\xe4\xb8", 0},	     /* cut UTF-8 */
+	    {"\xe3\x85\xa4", 0},     /* Hangul filler: a letter, but dropped as invisible */
+	    {"\xef\xbe\xa0", 0},     /* halfwidth Hangul filler */
+	    {"\xe1\x85\x9f", 0},     /* Hangul choseong filler */
+	    {"\xe2\x80\xae", 0},     /* right-to-left override */
+	    {"\xef\xb8\x8f", 0},     /* variation selector 16 */
 	};
 
 	ASSERT_TRUE(norm_ready(err, sizeof(err)) == 0);

@@ -33,13 +33,18 @@ struct btool {
 	size_t clen; /* canonical size of def */
 };
 
+struct memo {
+	char *name;
+	unsigned char fp[32];
+};
+
 struct drift {
 	char
 	    server_hash[65]; /* the id may hold secrets (a command line): only its hash is stored */
 	char *path;	     /* baseline file */
 	char *pending;	     /* changed definitions awaiting `mcpguard accept` */
-	unsigned char (*saved)[32]; /* fingerprints this session already kept as pending */
-	size_t nsaved;
+	struct memo *memo;   /* per tool, the definition this session last kept as pending */
+	size_t nmemo;
 	struct btool *t;
 	size_t n, cap;
 	int corrupt; /* the file on disk failed validation: never overwritten */
@@ -690,25 +695,40 @@ static void drop(struct drift *d, struct btool *b)
  * pending: the latest per tool, for the operator to review and accept.
  * Nothing is written when the file already holds exactly these.
  */
+static struct memo *memo_of(struct drift *d, const char *name)
+{
+	for (size_t i = 0; i < d->nmemo; i++)
+		if (strcmp(d->memo[i].name, name) == 0)
+			return &d->memo[i];
+	return NULL;
+}
+
 static void save_pending(struct drift *d, cJSON *changed)
 {
 	struct drift pend = {0}, disk = {0};
 	char why[256];
-	int lfd, dirty = 0, fresh = 0;
+	int lfd, dirty = 0, fresh = 0, ok = 0, i = 0;
+	int n = cJSON_GetArraySize(changed);
+	unsigned char(*fps)[32] = xcalloc((size_t)n + 1, sizeof(*fps));
+	char *have = xcalloc((size_t)n + 1, 1);
 
-	/* Each tools/list of a rug-pulled server lands here: touch the files once per change. */
-	for (cJSON *t = changed->child; t && !fresh; t = t->next) {
-		unsigned char fp[32], sfp[32];
-		size_t clen = 0, k;
+	/*
+	 * Each tools/list of a rug-pulled server lands here: touch the files only
+	 * when a tool's changed definition differs from what this session last kept.
+	 */
+	for (cJSON *t = changed->child; t; t = t->next, i++) {
+		const char *name = cJSON_GetObjectItemCaseSensitive(t, "name")->valuestring;
+		struct memo *m = memo_of(d, name);
+		unsigned char sfp[32];
+		size_t clen = 0;
 
-		if (fingerprint(t, fp, sfp, &clen) != 0)
+		if (fingerprint(t, fps[i], sfp, &clen) != 0)
 			continue;
-		for (k = 0; k < d->nsaved && sodium_memcmp(d->saved[k], fp, 32) != 0; k++)
-			;
-		fresh = k == d->nsaved;
+		have[i] = 1;
+		fresh |= !m || sodium_memcmp(m->fp, fps[i], 32) != 0;
 	}
 	if (!fresh)
-		return;
+		goto out;
 	if ((lfd = lock_baseline(d->path, why, sizeof(why))) < 0)
 		goto out;
 	if (load_file(d->pending, d->server_hash, &pend, why, sizeof(why)) != 0 ||
@@ -717,18 +737,15 @@ static void save_pending(struct drift *d, cJSON *changed)
 		      d->path, why);
 		goto unlock;
 	}
-	for (cJSON *t = changed->child; t; t = t->next) {
+	i = 0;
+	for (cJSON *t = changed->child; t; t = t->next, i++) {
 		const char *name = cJSON_GetObjectItemCaseSensitive(t, "name")->valuestring;
 		struct btool *b = find(&pend, name), *base = find(&disk, name);
-		unsigned char fp[32], sfp[32];
+		unsigned char sfp[32], fp[32];
 		size_t clen = 0;
 
-		if (fingerprint(t, fp, sfp, &clen) != 0)
+		if (!have[i] || fingerprint(t, fp, sfp, &clen) != 0)
 			continue;
-		if (d->nsaved < BASELINE_MAX_TOOLS) {
-			d->saved = xreallocarray(d->saved, d->nsaved + 1, sizeof(*d->saved));
-			memcpy(d->saved[d->nsaved++], fp, 32);
-		}
 		/* Already pending, or already accepted (this session's baseline is older). */
 		if ((b && sodium_memcmp(fp, b->fp, 32) == 0) ||
 		    (base && sodium_memcmp(fp, base->fp, 32) == 0))
@@ -742,11 +759,30 @@ static void save_pending(struct drift *d, cJSON *changed)
 		add(&pend, name, cJSON_Duplicate(t, 1), fp, sfp, (long long)time(NULL), clen);
 		dirty = 1;
 	}
-	if (dirty && write_set(d->pending, d->server_hash, pend.t, pend.n, why, sizeof(why)) != 0)
+	ok = !dirty || write_set(d->pending, d->server_hash, pend.t, pend.n, why, sizeof(why)) == 0;
+	if (!ok)
 		warnx("drift: cannot save pending changes %s: %s", d->pending, why);
 unlock:
 	unlock_baseline(lfd);
+	/* Remembered only once on disk (or deliberately left), so a failure is retried. */
+	i = 0;
+	for (cJSON *t = changed->child; ok && t; t = t->next, i++) {
+		const char *name = cJSON_GetObjectItemCaseSensitive(t, "name")->valuestring;
+		struct memo *m = memo_of(d, name);
+
+		if (!have[i])
+			continue;
+		if (!m && d->nmemo < BASELINE_MAX_TOOLS) {
+			d->memo = xreallocarray(d->memo, d->nmemo + 1, sizeof(*d->memo));
+			m = &d->memo[d->nmemo++];
+			m->name = xstrdup(name);
+		}
+		if (m)
+			memcpy(m->fp, fps[i], 32);
+	}
 out:
+	free(fps);
+	free(have);
 	free_tools(pend.t, pend.n);
 	free_tools(disk.t, disk.n);
 }
@@ -996,7 +1032,9 @@ void drift_close(struct drift *d)
 	free_tools(d->t, d->n);
 	free(d->path);
 	free(d->pending);
-	free(d->saved);
+	for (size_t i = 0; i < d->nmemo; i++)
+		free(d->memo[i].name);
+	free(d->memo);
 	free(d);
 }
 

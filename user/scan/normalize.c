@@ -489,6 +489,10 @@ size_t norm_plain_at(const char *s, size_t n, size_t at)
 		return 0; /* bad UTF-8 */
 	if (cp < 0x80)
 		return 1;
+	/* What the first pass drops or sets aside (sanitize) never reaches cp_fold. */
+	if (is_invisible(cp) || is_bidi_control(cp) || vs_value(cp) >= 0 ||
+	    (cp >= 0xE0000 && cp <= 0xE007F))
+		return 0;
 	pthread_once(&spoof_once, spoof_init);
 	e = &cp_cache[((uint32_t)cp * 2654435761u) >> 20];
 	if (e->cp != (uint32_t)cp) {

@@ -1081,7 +1081,26 @@ static void scan2(struct sctx *x)
 /* Window lists, grown and reused: scans on one thread never nest. */
 static __thread struct wlist tls_cat[TC__N], tls_fold; /* fold: windows to fold */
 static __thread struct wlist tls_leet;		       /* around leet words */
-static __thread struct wlist tls_weak, tls_near;       /* short leet tokens; those near an anchor */
+static __thread struct wlist tls_m1, tls_m2;	       /* the lists merged */
+
+/* One list of the windows of a and b (each in order), overlapping ones merged. */
+static void merge_windows(const struct wlist *a, const struct wlist *b, struct wlist *out)
+{
+	size_t i = 0, j = 0;
+
+	out->n = out->all = 0;
+	if (a->all || b->all) {
+		out->all = 1;
+		return;
+	}
+	while (i < a->n || j < b->n) {
+		const size_t *w =
+		    j >= b->n || (i < a->n && a->w[i][0] <= b->w[j][0]) ? a->w[i++] : b->w[j++];
+
+		add_window(out, w[0], w[1]);
+	}
+}
+static __thread struct wlist tls_weak, tls_near; /* short leet tokens; those near an anchor */
 
 /*
  * A short token spelling a rule word ("4ll", "4s") is folded only when the raw
@@ -1179,16 +1198,18 @@ void ts_scan(const char *s, size_t len, unsigned want, struct thits *h)
 	prescan(s, len, h, &tls_fold, &tls_leet, &tls_weak);
 	scan2(&x);
 	near_anchors(&tls_weak, cat, want, len, &tls_near);
-	/* Folded around non-ASCII characters, padding and leet words only. */
-	for (int k = 0; k < 3; k++) {
-		const struct wlist *l = k == 0 ? fold : k == 1 ? &tls_leet : &tls_near;
-
-		if (l->all)
-			scan_folded(s, len, 0, len, want, h, h->mask, cat);
-		else
-			for (size_t i = 0; i < l->n; i++)
-				scan_folded(s, len, l->w[i][0], l->w[i][1], want, h, h->mask, cat);
-	}
+	/*
+	 * Folded around non-ASCII characters, padding and leet words only, as one
+	 * list: windows of different kinds that overlap are folded together, so a
+	 * directive spanning a look-alike and a leet word is seen whole.
+	 */
+	merge_windows(fold, &tls_leet, &tls_m1);
+	merge_windows(&tls_m1, &tls_near, &tls_m2);
+	if (tls_m2.all)
+		scan_folded(s, len, 0, len, want, h, h->mask, cat);
+	else
+		for (size_t i = 0; i < tls_m2.n; i++)
+			scan_folded(s, len, tls_m2.w[i][0], tls_m2.w[i][1], want, h, h->mask, cat);
 }
 
 void ts_hits_free(struct thits *h)
