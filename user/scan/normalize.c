@@ -355,8 +355,9 @@ static size_t skeleton_ascii(int32_t cp, char out[3])
 #define CP_OUT 11
 struct cp_ent {
 	uint32_t cp;
-	uint8_t len;  /* bytes in out */
-	uint8_t conf; /* a skeleton was used */
+	uint8_t len;   /* bytes in out */
+	uint8_t conf;  /* a skeleton was used */
+	uint8_t plain; /* norm_plain_at's answer: 0 not yet known, 1 plain, 2 not */
 	char out[CP_OUT];
 };
 #define CP_CACHE 4096
@@ -468,6 +469,7 @@ static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsign
 			e->cp = (uint32_t)cp;
 			e->len = (uint8_t)m;
 			e->conf = (uint8_t)conf;
+			e->plain = 0;
 			memcpy(e->out, big, m);
 		}
 		ob_need(c, e->len);
@@ -484,24 +486,28 @@ size_t norm_plain_at(const char *s, size_t n, size_t at)
 	int32_t cp;
 	size_t k = u8_decode(b, n - at, &cp);
 	struct cp_ent *e;
+	int plain = 1;
 
 	if (k == 0)
 		return 0; /* bad UTF-8 */
 	if (cp < 0x80)
 		return 1;
+	e = &cp_cache[((uint32_t)cp * 2654435761u) >> 20];
+	if (e->cp == (uint32_t)cp && e->plain)
+		return e->plain == 1 ? k : 0;
 	/* What the first pass drops or sets aside (sanitize) never reaches cp_fold. */
 	if (is_invisible(cp) || is_bidi_control(cp) || vs_value(cp) >= 0 ||
 	    (cp >= 0xE0000 && cp <= 0xE007F))
-		return 0;
-	pthread_once(&spoof_once, spoof_init);
-	e = &cp_cache[((uint32_t)cp * 2654435761u) >> 20];
-	if (e->cp != (uint32_t)cp) {
+		plain = 0;
+	if (plain && e->cp != (uint32_t)cp) {
 		int conf = 0;
 		char big[80];
-		size_t m = cp_fold(cp, big, sizeof(big), &conf);
+		size_t m;
 
+		pthread_once(&spoof_once, spoof_init);
+		m = cp_fold(cp, big, sizeof(big), &conf);
 		if (m > CP_OUT)
-			return 0; /* a long expansion (ligature, square word) */
+			return 0; /* a long expansion (ligature, square word): not cached */
 		e->cp = (uint32_t)cp;
 		e->len = (uint8_t)m;
 		e->conf = (uint8_t)conf;
@@ -512,12 +518,14 @@ size_t norm_plain_at(const char *s, size_t n, size_t at)
 	 * the ASCII phrases of the rules see the same either way. A look-alike, an
 	 * ASCII letter or space (é -> e), or nothing (invisibles) is what matters.
 	 */
-	if (e->conf || e->len == 0)
-		return 0;
-	for (size_t i = 0; i < e->len; i++)
+	if (plain && (e->conf || e->len == 0))
+		plain = 0;
+	for (size_t i = 0; plain && i < e->len; i++)
 		if ((unsigned char)e->out[i] < 0x80)
-			return 0;
-	return k;
+			plain = 0;
+	if (e->cp == (uint32_t)cp)
+		e->plain = plain ? 1 : 2;
+	return plain ? k : 0;
 }
 
 static size_t fold_unicode(const unsigned char *in, size_t len, char **out, unsigned *fl, int keep)
