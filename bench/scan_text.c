@@ -120,23 +120,14 @@ static char *records(size_t n)
 	return s;
 }
 
-/* Non-ASCII prose (German, Greek, Russian, CJK words mixed). */
-static char *intl(size_t n)
+/* Words from w, separated by spaces, to n bytes. */
+static char *words_text(size_t n, const char *const *w, size_t nw)
 {
-	static const char *const w[] = {"Gr\u00fc\u00dfe",
-					"Stra\u00dfe",
-					"\u03ba\u03b1\u03bb\u03b7\u03bc\u03ad\u03c1\u03b1",
-					"\u043f\u0440\u0438\u0432\u0435\u0442",
-					"\u4e16\u754c",
-					"caf\u00e9",
-					"report",
-					"na\u00efve",
-					"\u65e5\u672c\u8a9e"};
 	char *s = malloc(n + 1);
 	size_t o = 0;
 
 	while (o < n) {
-		const char *x = w[next() % (sizeof(w) / sizeof(w[0]))];
+		const char *x = w[next() % nw];
 		size_t l = strlen(x);
 
 		if (o + l + 1 > n)
@@ -149,6 +140,38 @@ static char *intl(size_t n)
 		s[o++] = ' ';
 	s[n] = '\0';
 	return s;
+}
+
+/* Non-ASCII prose (German, Greek, Russian, CJK words mixed). */
+static char *intl(size_t n)
+{
+	static const char *const w[] = {"Gr\u00fc\u00dfe",
+					"Stra\u00dfe",
+					"\u03ba\u03b1\u03bb\u03b7\u03bc\u03ad\u03c1\u03b1",
+					"\u043f\u0440\u0438\u0432\u0435\u0442",
+					"\u4e16\u754c",
+					"caf\u00e9",
+					"report",
+					"na\u00efve",
+					"\u65e5\u672c\u8a9e"};
+
+	return words_text(n, w, sizeof(w) / sizeof(w[0]));
+}
+
+/* Chinese, Japanese and Korean words with a few ASCII ones: scripts folding leaves alone. */
+static char *cjk(size_t n)
+{
+	static const char *const w[] = {"\u4e2d\u6587",
+					"\u6587\u672c",
+					"\u62a5\u544a",
+					"\u7cfb\u7edf",
+					"\u6570\u636e\u5e93",
+					"\u3053\u3093\u306b\u3061\u306f",
+					"\ud55c\uad6d\uc5b4",
+					"2024",
+					"OK"};
+
+	return words_text(n, w, sizeof(w) / sizeof(w[0]));
 }
 
 static volatile size_t sink;
@@ -277,7 +300,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t n = sizes[i], nf = 0;
-		char *a = prose(n), *b = records(n), *c = intl(n), *d = natural(n);
+		char *a = prose(n), *b = records(n), *c = intl(n), *d = natural(n), *e = cjk(n);
 		int rp = n > 2000000 ? (reps + 3) / 4 : reps;
 		double base = run_memchr(a, n, rp);
 		double ga = run_inject(a, n, rp, &nf);
@@ -297,6 +320,11 @@ int main(int argc, char **argv)
 		printf("%6zu KB non-ASCII text     inject_scan_text %6.2f GB/s (%zu findings)  "
 		       "norm_fold %5.2f GB/s\n",
 		       n / 1024, ga, nf, run_fold(c, n, rp));
+		ga = run_inject(e, n, rp, &nf);
+		printf("%6zu KB CJK text           inject_scan_text %6.2f GB/s (%zu findings)  "
+		       "norm_fold %5.2f GB/s\n",
+		       n / 1024, ga, nf, run_fold(e, n, rp));
+		free(e);
 		free(a);
 		free(b);
 		free(c);
