@@ -434,12 +434,47 @@ static size_t cp_fold(int32_t cp, char *o, size_t cap, int *conf)
 }
 
 /* Pass B: every code point through cp_fold (cached). */
+/* A fold too long for the cache (ligature, square word). */
+struct cp_long {
+	size_t len;
+	int conf;
+	char out[80];
+};
+
+/*
+ * cp's cache entry, folded and filled on a miss; NULL for a fold longer than an
+ * entry holds, which is then in *big (not cached).
+ */
+static struct cp_ent *cp_slot(int32_t cp)
+{
+	return &cp_cache[((uint32_t)cp * 2654435761u) >> 20];
+}
+
+static struct cp_ent *cp_entry(int32_t cp, struct cp_long *big)
+{
+	struct cp_ent *e = cp_slot(cp);
+
+	if (e->cp == (uint32_t)cp)
+		return e;
+	big->conf = 0;
+	big->len = cp_fold(cp, big->out, sizeof(big->out), &big->conf);
+	if (big->len > CP_OUT)
+		return NULL;
+	e->cp = (uint32_t)cp;
+	e->len = (uint8_t)big->len;
+	e->conf = (uint8_t)big->conf;
+	e->plain = 0;
+	memcpy(e->out, big->out, big->len);
+	return e;
+}
+
 static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsigned *fl)
 {
 	for (size_t i = 0; i < n;) {
 		int32_t cp;
 		size_t k;
 		struct cp_ent *e;
+		struct cp_long big;
 
 		if (b[i] < 0x80) {
 			ob_putc(c, (char)b[i++]);
@@ -451,26 +486,13 @@ static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsign
 			continue;
 		}
 		i += k;
-		e = &cp_cache[((uint32_t)cp * 2654435761u) >> 20];
-		if (e->cp != (uint32_t)cp) {
-			int conf = 0;
-			char big[80];
-			size_t m = cp_fold(cp, big, sizeof(big), &conf);
-
-			if (conf)
+		if (!(e = cp_entry(cp, &big))) {
+			if (big.conf)
 				*fl |= NORM_CONFUSABLE;
-			if (m > CP_OUT) {
-				/* a long expansion (ligature, square word): not cached */
-				ob_need(c, m);
-				memcpy(c->p + c->n, big, m);
-				c->n += m;
-				continue;
-			}
-			e->cp = (uint32_t)cp;
-			e->len = (uint8_t)m;
-			e->conf = (uint8_t)conf;
-			e->plain = 0;
-			memcpy(e->out, big, m);
+			ob_need(c, big.len);
+			memcpy(c->p + c->n, big.out, big.len);
+			c->n += big.len;
+			continue;
 		}
 		ob_need(c, e->len);
 		memcpy(c->p + c->n, e->out, e->len);
@@ -480,51 +502,46 @@ static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsign
 	}
 }
 
+char norm_leet_letter(unsigned char c)
+{
+	pthread_once(&tab_once, tab_init);
+	return cls[c] == C_LEET ? low[c] : 0;
+}
+
 size_t norm_plain_at(const char *s, size_t n, size_t at)
 {
 	const unsigned char *b = (const unsigned char *)s + at;
 	int32_t cp;
 	size_t k = u8_decode(b, n - at, &cp);
 	struct cp_ent *e;
+	struct cp_long big;
 	int plain = 1;
 
 	if (k == 0)
 		return 0; /* bad UTF-8 */
 	if (cp < 0x80)
 		return 1;
-	e = &cp_cache[((uint32_t)cp * 2654435761u) >> 20];
+	e = cp_slot(cp);
 	if (e->cp == (uint32_t)cp && e->plain)
 		return e->plain == 1 ? k : 0;
 	/* What the first pass drops or sets aside (sanitize) never reaches cp_fold. */
 	if (is_invisible(cp) || is_bidi_control(cp) || vs_value(cp) >= 0 ||
 	    (cp >= 0xE0000 && cp <= 0xE007F))
-		plain = 0;
-	if (plain && e->cp != (uint32_t)cp) {
-		int conf = 0;
-		char big[80];
-		size_t m;
-
-		pthread_once(&spoof_once, spoof_init);
-		m = cp_fold(cp, big, sizeof(big), &conf);
-		if (m > CP_OUT)
-			return 0; /* a long expansion (ligature, square word): not cached */
-		e->cp = (uint32_t)cp;
-		e->len = (uint8_t)m;
-		e->conf = (uint8_t)conf;
-		memcpy(e->out, big, m);
-	}
+		return 0;
+	pthread_once(&spoof_once, spoof_init);
+	if (!(e = cp_entry(cp, &big)))
+		return 0; /* a long expansion */
 	/*
 	 * Folds to non-ASCII letters only (itself, its lower case, Hangul jamo...):
 	 * the ASCII phrases of the rules see the same either way. A look-alike, an
 	 * ASCII letter or space (é -> e), or nothing (invisibles) is what matters.
 	 */
-	if (plain && (e->conf || e->len == 0))
+	if (e->conf || e->len == 0)
 		plain = 0;
 	for (size_t i = 0; plain && i < e->len; i++)
 		if ((unsigned char)e->out[i] < 0x80)
 			plain = 0;
-	if (e->cp == (uint32_t)cp)
-		e->plain = plain ? 1 : 2;
+	e->plain = plain ? 1 : 2;
 	return plain ? k : 0;
 }
 

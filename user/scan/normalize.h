@@ -34,6 +34,9 @@ size_t norm_fold(const char *in, size_t len, char **out, unsigned *flags);
  */
 size_t norm_fold_punct(const char *in, size_t len, char **out, unsigned *flags);
 
+/* The letter a leet digit reads as ('0' -> 'o', '1' -> 'i' ...), or 0 (2, 6, 8, 9, non-digits). */
+char norm_leet_letter(unsigned char c);
+
 /*
  * The byte length of the code point at s[at] if folding gives only non-ASCII
  * letters for it (itself, its lower case, Hangul jamo: most CJK, Hangul,
