@@ -625,12 +625,11 @@ static int reads_as_rule_word(const char *t, size_t n)
 	if (n > RW_MAX)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		/* The leet digits as normalize.c reads them; 2, 6, 8, 9 stand for no letter. */
-		static const char leet_of[10] = {'o', 'i', 0, 'e', 'a', 's', 0, 't', 0, 0};
 		unsigned char c = (unsigned char)t[i];
+		char l = norm_leet_letter(c);
 
-		if (is_digit(c) && leet_of[c - '0']) {
-			w[i] = leet_of[c - '0'];
+		if (l) {
+			w[i] = l;
 			if (c == '1')
 				ones[nones++] = i;
 		} else if (is_alpha(c)) {
@@ -766,12 +765,6 @@ static unsigned run_flags(const char *p, size_t n)
 	return fl;
 }
 
-/*
- * Windows to fold: around non-ASCII bytes (look-alikes, invisibles, tag
- * characters, bad UTF-8), leet words, and blank runs of 64+ bytes (folding
- * collapses them, so padding cannot push a directive's words further apart
- * than one window reaches).
- */
 #if defined(__SSE2__)
 /* Blocks with leet candidates, judged in batches (see prescan). */
 struct cand_block {
@@ -790,9 +783,8 @@ static void leet_batch(const char *s, size_t n, const struct cand_block *cb, siz
 }
 #endif
 
-#if defined(__SSE2__)
 /*
- * The first non-ASCII code point starting in the block at i (bit b of hi: byte
+ * The first non-ASCII code point starting at i + b for a bit b of hi (byte
  * i + b is >= 0x80) that folding would change, or SIZE_MAX. Text in scripts
  * folding leaves alone (Chinese, Japanese, Korean, most lower-case Cyrillic...)
  * then costs no fold. *plain_to: where the last code point looked at ends (a
@@ -812,8 +804,13 @@ static size_t folds_in(const char *s, size_t n, size_t i, unsigned hi, size_t *p
 	}
 	return SIZE_MAX;
 }
-#endif
 
+/*
+ * Windows to fold: around non-ASCII bytes (look-alikes, invisibles, tag
+ * characters, bad UTF-8), leet words, and blank runs of 64+ bytes (folding
+ * collapses them, so padding cannot push a directive's words further apart
+ * than one window reaches).
+ */
 static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold,
 		    struct wlist *leet, struct wlist *weak)
 {
@@ -821,9 +818,7 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 #if defined(__SSE2__)
 	size_t nc = 0;
 	struct cand_block *cb = tls_cb;
-#endif
 
-#if defined(__SSE2__)
 	for (; i + 16 <= n; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		__m128i lv = lower16(v);
@@ -876,9 +871,11 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 		 * The run carried in ends at the block's first gap. Without a branch on
 		 * it: a run starting in this block is shorter than 24, cannot count.
 		 */
-		run += (size_t)__builtin_ctz(~m);
+		size_t lead = (size_t)__builtin_ctz(~m);
+
+		run += lead;
 		if (run >= RUN_MIN)
-			take_run(s, i + (size_t)__builtin_ctz(~m) - run, run, h);
+			take_run(s, i + lead - run, run, h);
 		/* trailing run characters at the top of the block start the next run */
 		run = (size_t)(15 - (31 - __builtin_clz(~m & 0xFFFFu)));
 	}
@@ -902,15 +899,9 @@ static void prescan(const char *s, size_t n, struct thits *h, struct wlist *fold
 					   i + WIN_AFTER < n ? i + WIN_AFTER : n);
 			blank_run = 0;
 		}
-		if (c >= 0x80 && i >= plain_to) {
-			size_t k = norm_plain_at(s, n, i);
-
-			if (k)
-				plain_to = i + k;
-			else
-				add_window(fold, i > WIN_BEFORE ? i - WIN_BEFORE : 0,
-					   i + WIN_AFTER < n ? i + WIN_AFTER : n);
-		}
+		if (c >= 0x80 && folds_in(s, n, i, 1, &plain_to) != SIZE_MAX)
+			add_window(fold, i > WIN_BEFORE ? i - WIN_BEFORE : 0,
+				   i + WIN_AFTER < n ? i + WIN_AFTER : n);
 		if (is_leet_digit(c) && i + 1 < n && is_gz((unsigned char)s[i + 1]))
 			leet_candidate(s, n, i, leet, weak);
 		if (is_run_char(c)) {
@@ -1082,6 +1073,7 @@ static void scan2(struct sctx *x)
 static __thread struct wlist tls_cat[TC__N], tls_fold; /* fold: windows to fold */
 static __thread struct wlist tls_leet;		       /* around leet words */
 static __thread struct wlist tls_m1, tls_m2;	       /* the lists merged */
+static __thread struct wlist tls_weak, tls_near;       /* short leet tokens; those near an anchor */
 
 /* One list of the windows of a and b (each in order), overlapping ones merged. */
 static void merge_windows(const struct wlist *a, const struct wlist *b, struct wlist *out)
@@ -1100,7 +1092,6 @@ static void merge_windows(const struct wlist *a, const struct wlist *b, struct w
 		add_window(out, w[0], w[1]);
 	}
 }
-static __thread struct wlist tls_weak, tls_near; /* short leet tokens; those near an anchor */
 
 /*
  * A short token spelling a rule word ("4ll", "4s") is folded only when the raw
