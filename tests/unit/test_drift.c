@@ -645,7 +645,7 @@ TEST(drift_tampered_pending_refused)
 	check(d, "[" SEND_EMAIL_V2 "]", &r);
 	path = drift_baseline_path(d);
 	drift_close(d);
-	xasprintf(&pending, "%.*s.pending.json", (int)(strlen(path) - 5), path);
+	pending = drift_pending_file(path);
 	text = read_text(pending);
 	ASSERT_TRUE(text && (at = strstr(text, "with a subject")) != NULL);
 	memcpy(at, "with a bcc!!!!", 14);
@@ -714,7 +714,7 @@ TEST(drift_accept_not_undone_by_an_older_session)
 	path = drift_baseline_path(older);
 	drift_close(older);
 	/* ...but nothing is pending again: not even the accepted definition. */
-	xasprintf(&pending, "%.*s.pending.json", (int)(strlen(path) - 5), path);
+	pending = drift_pending_file(path);
 	ASSERT_TRUE(access(pending, F_OK) != 0);
 	free(pending);
 	free(path);

@@ -26,6 +26,7 @@
 #include "assess.h"
 #include "cmds.h"
 #include "doctor.h"
+#include "drift.h"
 #include "policy.h"
 #include "recorder.h"
 #include "xmalloc.h"
@@ -173,7 +174,7 @@ static cJSON *servers_part(const char *dir)
 		} else
 			cJSON_AddStringToObject(out, "server_id", "(unreadable)");
 		cJSON_AddStringToObject(out, "baseline_file", path);
-		xasprintf(&ppath, "%.*s.pending.json", (int)(strlen(path) - 5), path);
+		ppath = drift_pending_file(path);
 		pj = read_json_file(ppath);
 		pt = cJSON_GetObjectItemCaseSensitive(pj, "tools");
 		if (cJSON_IsArray(pt) && cJSON_GetArraySize(pt) > 0)

@@ -690,11 +690,6 @@ static void drop(struct drift *d, struct btool *b)
 	*b = d->t[--d->n];
 }
 
-/*
- * Remember the changed definitions (tools, a detached array of them) as
- * pending: the latest per tool, for the operator to review and accept.
- * Nothing is written when the file already holds exactly these.
- */
 static struct memo *memo_of(struct drift *d, const char *name)
 {
 	for (size_t i = 0; i < d->nmemo; i++)
@@ -703,60 +698,52 @@ static struct memo *memo_of(struct drift *d, const char *name)
 	return NULL;
 }
 
-static void save_pending(struct drift *d, cJSON *changed)
+/*
+ * Remember the changed definitions (a set with their fingerprints) as pending:
+ * the latest per tool, for the operator to review and accept. Nothing is
+ * written when the file already holds exactly these.
+ */
+static void save_pending(struct drift *d, const struct drift *chg)
 {
 	struct drift pend = {0}, disk = {0};
 	char why[256];
-	int lfd, dirty = 0, fresh = 0, ok = 0, i = 0;
-	int n = cJSON_GetArraySize(changed);
-	unsigned char(*fps)[32] = xcalloc((size_t)n + 1, sizeof(*fps));
-	char *have = xcalloc((size_t)n + 1, 1);
+	int lfd, dirty = 0, fresh = 0, ok = 0;
 
 	/*
 	 * Each tools/list of a rug-pulled server lands here: touch the files only
 	 * when a tool's changed definition differs from what this session last kept.
 	 */
-	for (cJSON *t = changed->child; t; t = t->next, i++) {
-		const char *name = cJSON_GetObjectItemCaseSensitive(t, "name")->valuestring;
-		struct memo *m = memo_of(d, name);
-		unsigned char sfp[32];
-		size_t clen = 0;
+	for (size_t i = 0; i < chg->n && !fresh; i++) {
+		struct memo *m = memo_of(d, chg->t[i].name);
 
-		if (fingerprint(t, fps[i], sfp, &clen) != 0)
-			continue;
-		have[i] = 1;
-		fresh |= !m || sodium_memcmp(m->fp, fps[i], 32) != 0;
+		fresh = !m || sodium_memcmp(m->fp, chg->t[i].fp, 32) != 0;
 	}
 	if (!fresh)
-		goto out;
+		return;
 	if ((lfd = lock_baseline(d->path, why, sizeof(why))) < 0)
-		goto out;
+		return;
 	if (load_file(d->pending, d->server_hash, &pend, why, sizeof(why)) != 0 ||
 	    load_file(d->path, d->server_hash, &disk, why, sizeof(why)) != 0) {
 		warnx("drift: baseline or pending changes of %s are invalid (%s); not updated",
 		      d->path, why);
 		goto unlock;
 	}
-	i = 0;
-	for (cJSON *t = changed->child; t; t = t->next, i++) {
-		const char *name = cJSON_GetObjectItemCaseSensitive(t, "name")->valuestring;
-		struct btool *b = find(&pend, name), *base = find(&disk, name);
-		unsigned char sfp[32], fp[32];
-		size_t clen = 0;
+	for (size_t i = 0; i < chg->n; i++) {
+		const struct btool *c = &chg->t[i];
+		struct btool *b = find(&pend, c->name), *base = find(&disk, c->name);
 
-		if (!have[i] || fingerprint(t, fp, sfp, &clen) != 0)
-			continue;
 		/* Already pending, or already accepted (this session's baseline is older). */
-		if ((b && sodium_memcmp(fp, b->fp, 32) == 0) ||
-		    (base && sodium_memcmp(fp, base->fp, 32) == 0))
+		if ((b && sodium_memcmp(c->fp, b->fp, 32) == 0) ||
+		    (base && sodium_memcmp(c->fp, base->fp, 32) == 0))
 			continue;
 		/* Within the bounds the file must load again with; else the older one stays. */
 		if (pend.n - (b ? 1 : 0) >= BASELINE_MAX_TOOLS ||
-		    pend.bytes - (b ? b->clen : 0) + clen > BASELINE_MAX_DEFS)
+		    pend.bytes - (b ? b->clen : 0) + c->clen > BASELINE_MAX_DEFS)
 			continue;
 		if (b)
 			drop(&pend, b);
-		add(&pend, name, cJSON_Duplicate(t, 1), fp, sfp, (long long)time(NULL), clen);
+		add(&pend, c->name, cJSON_Duplicate(c->def, 1), c->fp, c->sfp, c->first_seen,
+		    c->clen);
 		dirty = 1;
 	}
 	ok = !dirty || write_set(d->pending, d->server_hash, pend.t, pend.n, why, sizeof(why)) == 0;
@@ -765,24 +752,17 @@ static void save_pending(struct drift *d, cJSON *changed)
 unlock:
 	unlock_baseline(lfd);
 	/* Remembered only once on disk (or deliberately left), so a failure is retried. */
-	i = 0;
-	for (cJSON *t = changed->child; ok && t; t = t->next, i++) {
-		const char *name = cJSON_GetObjectItemCaseSensitive(t, "name")->valuestring;
-		struct memo *m = memo_of(d, name);
+	for (size_t i = 0; ok && i < chg->n; i++) {
+		struct memo *m = memo_of(d, chg->t[i].name);
 
-		if (!have[i])
-			continue;
 		if (!m && d->nmemo < BASELINE_MAX_TOOLS) {
 			d->memo = xreallocarray(d->memo, d->nmemo + 1, sizeof(*d->memo));
 			m = &d->memo[d->nmemo++];
-			m->name = xstrdup(name);
+			m->name = xstrdup(chg->t[i].name);
 		}
 		if (m)
-			memcpy(m->fp, fps[i], 32);
+			memcpy(m->fp, chg->t[i].fp, 32);
 	}
-out:
-	free(fps);
-	free(have);
 	free_tools(pend.t, pend.n);
 	free_tools(disk.t, disk.n);
 }
@@ -872,7 +852,7 @@ static struct drift *open_paths(const char *server_id, const char *baseline_dir)
 	crypto_hash_sha256(h, (const unsigned char *)server_id, strlen(server_id));
 	canonjson_hex(h, d->server_hash);
 	xasprintf(&d->path, "%s/%s.json", dir, d->server_hash);
-	xasprintf(&d->pending, "%s/%s.pending.json", dir, d->server_hash);
+	d->pending = drift_pending_file(d->path);
 	free(dir);
 	return d;
 }
@@ -897,6 +877,17 @@ struct drift *drift_open(const char *server_id, const char *baseline_dir)
 	return d;
 }
 
+char *drift_pending_file(const char *baseline_file)
+{
+	size_t n = strlen(baseline_file);
+	char *p;
+
+	if (n > 5 && strcmp(baseline_file + n - 5, ".json") == 0)
+		n -= 5;
+	xasprintf(&p, "%.*s.pending.json", (int)n, baseline_file);
+	return p;
+}
+
 char *drift_baseline_path(const struct drift *d)
 {
 	return xstrdup(d->path);
@@ -908,7 +899,7 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 	size_t nbase = d->n; /* removals are judged against what existed before this list */
 	char *seen = xcalloc(nbase ? nbase : 1, 1);
 	int i = 0, added = 0;
-	cJSON *changed = NULL; /* definitions that differ from the baseline: kept as pending */
+	struct drift changed = {0}; /* definitions that differ from the baseline: kept as pending */
 
 	if (d->corrupt && !d->corrupt_reported) {
 		findings_add(out, "drift", "baseline-corrupt", CONF_HIGH, "result.tools",
@@ -968,9 +959,8 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 			continue;
 		}
 		diff_tool(&nt, b->def, t);
-		if (!changed)
-			changed = cJSON_CreateArray();
-		cJSON_AddItemToArray(changed, cJSON_Duplicate(t, 1));
+		add(&changed, name->valuestring, cJSON_Duplicate(t, 1), fp, sfp,
+		    (long long)time(NULL), clen);
 		if (sodium_memcmp(sfp, b->sfp, 32) != 0) {
 			verdict[i] = DRIFT_CHANGED_STRUCT;
 			findings_add(out, "drift", "tool-changed-structure", CONF_HIGH, where,
@@ -991,9 +981,9 @@ void drift_check(struct drift *d, const cJSON *tools, enum drift_verdict *verdic
 			     "tool '%s' of the baseline is no longer offered", shown);
 	}
 	free(seen);
-	if (changed && !d->corrupt)
-		save_pending(d, changed);
-	cJSON_Delete(changed);
+	if (changed.n && !d->corrupt)
+		save_pending(d, &changed);
+	free_tools(changed.t, changed.n);
 	if (added && !d->corrupt) {
 		char why[256];
 

@@ -59,5 +59,7 @@ int drift_accept(const char *server_id, const char *baseline_dir, char *const *n
 
 /* The file holding server_id's baselines (for tests and `mcpguard assess`); malloc'd. */
 char *drift_baseline_path(const struct drift *d);
+/* The pending changes kept next to a baseline file (NAME.json: NAME.pending.json); malloc'd. */
+char *drift_pending_file(const char *baseline_file);
 
 #endif
