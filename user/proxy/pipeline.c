@@ -558,14 +558,14 @@ static int withhold_items(struct pipeline *p, cJSON *result, const struct findin
 
 			if (i < n[l] && drop[l][i]) {
 				/* Once per item: a client polling the list must not grow this. */
-				if (cJSON_IsString(id) &&
-				    !item_withheld(p, lists[l].kind, id->valuestring) &&
-				    p->nwithheld_items >= PIPE_MAX_WITHHELD) {
+				int fresh = cJSON_IsString(id) &&
+					    !item_withheld(p, lists[l].kind, id->valuestring);
+
+				if (fresh && p->nwithheld_items >= PIPE_MAX_WITHHELD) {
 					/* A server renaming its poisoned items without end: fail
 					 * closed. */
 					p->withheld_full = 1;
-				} else if (cJSON_IsString(id) &&
-					   !item_withheld(p, lists[l].kind, id->valuestring)) {
+				} else if (fresh) {
 					char *e;
 
 					xasprintf(&e, "%s:%s", lists[l].kind, id->valuestring);
