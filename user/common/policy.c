@@ -921,20 +921,27 @@ static void resolve_rule_actions(struct policy *p)
 			p->files.rules[i].action = p->files.action;
 }
 
-/* A prefix as the kernel keys it: an IPv4-mapped IPv6 prefix is the IPv4 one. */
-static void key_prefix(const struct pol_cidr *c, int *family, uint8_t addr[16], int *plen)
+void pol_prefix_key(int *family, uint8_t addr[16], int *plen)
 {
 	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-	*family = c->family;
-	*plen = c->prefixlen;
-	memcpy(addr, c->addr, 16);
 	if (*family == AF_INET6 && *plen >= 96 && memcmp(addr, v4mapped, 12) == 0) {
 		memmove(addr, addr + 12, 4);
 		memset(addr + 4, 0, 12);
 		*family = AF_INET;
 		*plen -= 96;
 	}
+	for (int bit = *plen; bit < (*family == AF_INET ? 32 : 128); bit++)
+		addr[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
+}
+
+/* c as the kernel keys it. */
+static void cidr_key(const struct pol_cidr *c, int *family, uint8_t addr[16], int *plen)
+{
+	*family = c->family;
+	*plen = c->prefixlen;
+	memcpy(addr, c->addr, 16);
+	pol_prefix_key(family, addr, plen);
 }
 
 /*
@@ -948,7 +955,10 @@ static int check_egress_prefixes(const struct policy *p, const char *file, char 
 
 		for (size_t j = 0; j < r->ncidrs; j++) {
 			const struct pol_cidr *c = &r->cidrs[j];
+			uint8_t ka[16];
+			int fa, pa;
 
+			cidr_key(c, &fa, ka, &pa);
 			for (size_t k = 0; k <= i; k++) {
 				const struct pol_egress_rule *o = &p->egress.rules[k];
 				size_t lim = k == i ? j : o->ncidrs;
@@ -956,11 +966,10 @@ static int check_egress_prefixes(const struct policy *p, const char *file, char 
 				for (size_t m = 0; m < lim; m++) {
 					const struct pol_cidr *d = &o->cidrs[m];
 					char txt[INET6_ADDRSTRLEN];
-					uint8_t ka[16], kb[16];
-					int fa, fb, pa, pb;
+					uint8_t kb[16];
+					int fb, pb;
 
-					key_prefix(c, &fa, ka, &pa);
-					key_prefix(d, &fb, kb, &pb);
+					cidr_key(d, &fb, kb, &pb);
 					if (fa != fb || pa != pb || memcmp(ka, kb, 16) != 0)
 						continue;
 					if (!inet_ntop(c->family, c->addr, txt, sizeof(txt)))

@@ -142,5 +142,11 @@ void policy_free(struct policy *p);
 const char *pol_action_name(enum pol_action a);
 /* Parse "1.2.3.4", "10.0.0.0/8", "fd00::/8"; returns 0 or -1. */
 int pol_parse_cidr(const char *s, struct pol_cidr *out);
+/*
+ * A prefix as the kernel keys it, in place: an IPv4-mapped IPv6 prefix becomes
+ * the IPv4 one (judged in the v4 trie), host bits cleared. The daemon fills its
+ * tries with it; the policy check for a prefix named twice compares with it.
+ */
+void pol_prefix_key(int *family, uint8_t addr[16], int *plen);
 
 #endif

@@ -79,19 +79,6 @@ static uint32_t kernel_action(enum pol_action a)
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-/* IPv4-mapped IPv6 prefixes are judged in the v4 trie, so store them there. */
-static void normalize(int *family, uint8_t addr[16], int *plen)
-{
-	if (*family == AF_INET6 && *plen >= 96 && memcmp(addr, v4mapped, 12) == 0) {
-		memmove(addr, addr + 12, 4);
-		memset(addr + 4, 0, 12);
-		*family = AF_INET;
-		*plen -= 96;
-	}
-	for (int bit = *plen; bit < (*family == AF_INET ? 32 : 128); bit++)
-		addr[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
-}
-
 static void add_entry(struct egress *eg, int family, const uint8_t *src, int plen,
 		      const struct mg_net_rule *v, const char *rule)
 {
@@ -99,7 +86,7 @@ static void add_entry(struct egress *eg, int family, const uint8_t *src, int ple
 	uint8_t addr[16] = {0};
 
 	memcpy(addr, src, family == AF_INET ? 4 : 16);
-	normalize(&family, addr, &plen);
+	pol_prefix_key(&family, addr, &plen);
 	for (size_t i = 0; i < eg->nents; i++) {
 		e = &eg->ents[i];
 		if (e->family == family && e->plen == plen && memcmp(e->addr, addr, 16) == 0) {
