@@ -8,14 +8,16 @@ ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 O        ?= build
 
 PKGS     := libbpf libelf zlib libcjson libpcre2-8 libcap yaml-0.1 libhs libutf8proc \
-            libsodium libseccomp icu-uc icu-i18n
+            libsodium libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# ICU only at build time: it turns Unicode's confusables into a table (user/tools).
+ICU_FLAGS  := $(shell pkg-config --cflags --libs icu-uc icu-i18n 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-            -I$(O)/skel -Ibpf -Iuser -Iuser/common -Iuser/scan -Iuser/proxy $(PKG_CFLAGS)
+            -I$(O)/skel -I$(O)/gen -Ibpf -Iuser -Iuser/common -Iuser/scan -Iuser/proxy $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
 ifeq ($(SAN),1)
@@ -82,6 +84,16 @@ $(O)/%.o: %.c
 
 # Only code that includes skeletons waits for them (-MMD tracks later changes).
 $(DAEMON_OBJS) $(PROXY_OBJS) $(UNIT_OBJS) $(HELPERS) $(BENCHES): | $(SKELS)
+
+# Generated at build time by a host tool (never built with the sanitizers).
+$(O)/gen/genconfusables: user/tools/genconfusables.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $< $(ICU_FLAGS)
+
+$(O)/gen/confusables.inc: $(O)/gen/genconfusables
+	$< > $@.tmp && mv $@.tmp $@
+
+$(O)/user/scan/confusable.o: $(O)/gen/confusables.inc
 
 # .incbin is invisible to -MMD: say it here.
 $(O)/user/common/default_policy.o: policy/default.yaml

@@ -108,6 +108,22 @@ TEST(binding_impersonation_case_and_confusables)
 	binding_free(b);
 }
 
+TEST(binding_impersonation_ignorables_and_full_case_folding)
+{
+	struct binding *b = binding_new();
+	struct bres r;
+
+	bcheck(b, "[\"read_file\",\"strasse\"]", &r);
+	/* A tag character, a variation selector, a soft hyphen; sharp s folds to ss. */
+	bcheck(b,
+	       "[\"read_file\\udb40\\udc41\",\"read\\ufe0f_file\",\"re\\u00adad_file\","
+	       "\"stra\\u00dfe\",\"street\"]",
+	       &r);
+	ASSERT_EQ(count(&r.f, "tool-added"), 5);
+	ASSERT_EQ(count(&r.f, "tool-impersonation"), 4); /* not street */
+	binding_free(b);
+}
+
 TEST(binding_impersonation_within_first_list)
 {
 	struct binding *b = binding_new();

@@ -2,12 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unicode/uchar.h>
-#include <unicode/ustring.h>
-#include <unicode/uspoof.h>
-#include <unicode/utf16.h>
+#include <utf8proc.h>
 
 #include "binding.h"
+#include "confusable.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -26,112 +24,11 @@ struct binding {
 	int pinned;
 	struct pinned *p;
 	size_t n;
-	USpoofChecker *sc; /* NULL if ICU failed: keys fall back to ASCII lowercase */
 };
 
 struct binding *binding_new(void)
 {
-	struct binding *b = xcalloc(1, sizeof(*b));
-	UErrorCode st = U_ZERO_ERROR;
-
-	b->sc = uspoof_open(&st);
-	if (U_FAILURE(st)) {
-		warnx("binding: ICU spoof checker unavailable (%s); look-alike tool names are "
-		      "compared by case only",
-		      u_errorName(st));
-		b->sc = NULL;
-	}
-	return b;
-}
-
-/* UTF-8 -> UTF-16 with invalid bytes as U+FFFD and default-ignorables removed. */
-static UChar *to_u16(const char *s, int32_t *len)
-{
-	UErrorCode st = U_ZERO_ERROR;
-	int32_t n = 0, o = 0;
-	UChar *u;
-
-	u_strFromUTF8WithSub(NULL, 0, &n, s, -1, 0xfffd, NULL, &st);
-	if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
-		return NULL;
-	st = U_ZERO_ERROR;
-	u = xcalloc((size_t)n + 1, sizeof(*u));
-	u_strFromUTF8WithSub(u, n + 1, NULL, s, -1, 0xfffd, NULL, &st);
-	if (U_FAILURE(st)) {
-		free(u);
-		return NULL;
-	}
-	/* Zero-width and tag characters make two names look one: drop them. */
-	for (int32_t i = 0; i < n;) {
-		int32_t start = i;
-		UChar32 c;
-
-		U16_NEXT(u, i, n, c);
-		if (u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT))
-			continue;
-		while (start < i)
-			u[o++] = u[start++];
-	}
-	u[o] = 0;
-	*len = o;
-	return u;
-}
-
-static UChar *fold16(const UChar *u, int32_t n, int32_t *outn)
-{
-	UErrorCode st = U_ZERO_ERROR;
-	int32_t m = u_strFoldCase(NULL, 0, u, n, U_FOLD_CASE_DEFAULT, &st);
-	UChar *r;
-
-	if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
-		return NULL;
-	st = U_ZERO_ERROR;
-	r = xcalloc((size_t)m + 1, sizeof(*r));
-	u_strFoldCase(r, m + 1, u, n, U_FOLD_CASE_DEFAULT, &st);
-	if (U_FAILURE(st)) {
-		free(r);
-		return NULL;
-	}
-	*outn = m;
-	return r;
-}
-
-static UChar *skel16(const USpoofChecker *sc, const UChar *u, int32_t n, int32_t *outn)
-{
-	UErrorCode st = U_ZERO_ERROR;
-	int32_t m = uspoof_getSkeleton(sc, 0, u, n, NULL, 0, &st);
-	UChar *r;
-
-	if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
-		return NULL;
-	st = U_ZERO_ERROR;
-	r = xcalloc((size_t)m + 1, sizeof(*r));
-	uspoof_getSkeleton(sc, 0, u, n, r, m + 1, &st);
-	if (U_FAILURE(st)) {
-		free(r);
-		return NULL;
-	}
-	*outn = m;
-	return r;
-}
-
-static char *to_u8(const UChar *u, int32_t n)
-{
-	UErrorCode st = U_ZERO_ERROR;
-	int32_t m = 0;
-	char *s;
-
-	u_strToUTF8WithSub(NULL, 0, &m, u, n, 0xfffd, NULL, &st);
-	if (st != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(st))
-		return NULL;
-	st = U_ZERO_ERROR;
-	s = xcalloc((size_t)m + 1, 1);
-	u_strToUTF8WithSub(s, m + 1, NULL, u, n, 0xfffd, NULL, &st);
-	if (U_FAILURE(st)) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	return xcalloc(1, sizeof(struct binding));
 }
 
 static char *ascii_lower(const char *s)
@@ -144,29 +41,30 @@ static char *ascii_lower(const char *s)
 	return r;
 }
 
-/* Compute both keys of name; on any ICU failure both are the ASCII-lowercased name. */
-static void keys(const struct binding *b, const char *name, char **vis, char **fold)
+/*
+ * Both keys of name: vis = casefold(skeleton(n)), fold = skeleton(casefold(n)),
+ * where n is name with default-ignorable code points (zero-width, tags,
+ * variation selectors) removed: they make two names look one. Full case
+ * folding, as Unicode defines it (ß -> ss).
+ */
+static void keys(const char *name, char **vis, char **fold)
 {
-	int32_t n = 0, n1 = 0, n2 = 0, n3 = 0, n4 = 0;
-	UChar *u = b->sc ? to_u16(name, &n) : NULL;
-	UChar *s1 = u ? skel16(b->sc, u, n, &n1) : NULL;
-	UChar *f1 = s1 ? fold16(s1, n1, &n2) : NULL;
-	UChar *f2 = u ? fold16(u, n, &n3) : NULL;
-	UChar *s2 = f2 ? skel16(b->sc, f2, n3, &n4) : NULL;
+	size_t len = strlen(name);
+	char *n = conf_utf8_map(name, len, UTF8PROC_IGNORE);
+	char *s1 = n ? conf_skeleton(n, strlen(n)) : NULL;
+	char *f2 = n ? conf_utf8_map(n, strlen(n), UTF8PROC_CASEFOLD) : NULL;
 
-	*vis = f1 ? to_u8(f1, n2) : NULL;
-	*fold = s2 ? to_u8(s2, n4) : NULL;
-	if (!*vis || !*fold) {
+	*vis = s1 ? conf_utf8_map(s1, strlen(s1), UTF8PROC_CASEFOLD) : NULL;
+	*fold = f2 ? conf_skeleton(f2, strlen(f2)) : NULL;
+	if (!*vis || !*fold) { /* utf8proc out of memory: compare by ASCII case only */
 		free(*vis);
 		free(*fold);
 		*vis = ascii_lower(name);
 		*fold = ascii_lower(name);
 	}
-	free(u);
+	free(n);
 	free(s1);
-	free(f1);
 	free(f2);
-	free(s2);
 }
 
 void binding_display_name(const char *name, char *out, size_t outlen)
@@ -250,7 +148,7 @@ static void pin(struct binding *b, const cJSON *tools, struct findings *out)
 
 		if (!cJSON_IsString(name) || exact(b, name->valuestring))
 			continue;
-		keys(b, name->valuestring, &vis, &fold);
+		keys(name->valuestring, &vis, &fold);
 		like = lookalike(b, name->valuestring, vis, fold, b->n);
 		if (like) {
 			char shown[96], other[96], where[48];
@@ -304,7 +202,7 @@ void binding_check(struct binding *b, const cJSON *tools, int *added, struct fin
 		binding_display_name(name->valuestring, shown, sizeof(shown));
 		findings_add(out, "binding", "tool-added", CONF_HIGH, where,
 			     "tool '%s' was not in the session's first tools/list", shown);
-		keys(b, name->valuestring, &vis, &fold);
+		keys(name->valuestring, &vis, &fold);
 		like = lookalike(b, name->valuestring, vis, fold, b->n);
 		if (like) {
 			binding_display_name(like->name, other, sizeof(other));
@@ -328,7 +226,5 @@ void binding_free(struct binding *b)
 		free(b->p[i].fold);
 	}
 	free(b->p);
-	if (b->sc)
-		uspoof_close(b->sc);
 	free(b);
 }

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unicode/uspoof.h>
 #include <utf8proc.h>
 
+#include "confusable.h"
 #include "log.h"
 #include "normalize.h"
 #include "xmalloc.h"
@@ -293,55 +293,22 @@ static void sanitize(const unsigned char *s, size_t n, struct obuf *a, struct ob
 		tag->n = vs_mark;
 }
 
-/* ---- confusables via ICU's spoof checker (UTS #39 skeletons) ---- */
-
-static USpoofChecker *spoof;
-static char spoof_err[128];
-static pthread_once_t spoof_once = PTHREAD_ONCE_INIT;
-
-static void spoof_init(void)
-{
-	UErrorCode st = U_ZERO_ERROR;
-
-	spoof = uspoof_open(&st);
-	if (U_FAILURE(st)) {
-		snprintf(spoof_err, sizeof(spoof_err), "ICU uspoof_open: %s", u_errorName(st));
-		spoof = NULL;
-	}
-}
-
-int norm_ready(char *err, size_t errlen)
-{
-	pthread_once(&tab_once, tab_init);
-	pthread_once(&spoof_once, spoof_init);
-	if (!spoof) {
-		snprintf(err, errlen, "%s", spoof_err);
-		return -1;
-	}
-	return 0;
-}
+/* ---- confusables (UTS #39 skeletons, table built from ICU at build time) ---- */
 
 /* Skeleton of one code point if it is 1..3 ASCII letters/digits; else 0. */
 static size_t skeleton_ascii(int32_t cp, char out[3])
 {
-	UChar src[2], dst[16];
-	int32_t sn = 0, dn;
-	UErrorCode st = U_ZERO_ERROR;
+	int32_t dst[4];
+	size_t dn = conf_skeleton_cp(cp, dst, 4);
 
-	if (cp > 0xFFFF) {
-		src[sn++] = (UChar)(0xD7C0 + (cp >> 10));
-		src[sn++] = (UChar)(0xDC00 | (cp & 0x3FF));
-	} else
-		src[sn++] = (UChar)cp;
-	dn = uspoof_getSkeleton(spoof, 0, src, sn, dst, 16, &st);
-	if (U_FAILURE(st) || dn < 1 || dn > 3)
+	if (dn < 1 || dn > 3)
 		return 0;
-	for (int32_t i = 0; i < dn; i++) {
+	for (size_t i = 0; i < dn; i++) {
 		if (dst[i] >= 0x80 || !is_ascii_alnum(dst[i]))
 			return 0;
 		out[i] = (char)(dst[i] >= 'A' && dst[i] <= 'Z' ? dst[i] + 32 : dst[i]);
 	}
-	return (size_t)dn;
+	return dn;
 }
 
 /*
@@ -395,13 +362,11 @@ static size_t cp_fold(int32_t cp, char *o, size_t cap, int *conf)
 			put(o, &n, cap, &c, 1);
 			continue;
 		}
-		if (spoof) {
-			int32_t lc = utf8proc_tolower(r);
+		int32_t lc = utf8proc_tolower(r);
 
-			sl = skeleton_ascii(lc, sk);
-			if (sl == 0 && lc != r)
-				sl = skeleton_ascii(r, sk);
-		}
+		sl = skeleton_ascii(lc, sk);
+		if (sl == 0 && lc != r)
+			sl = skeleton_ascii(r, sk);
 		if (sl) {
 			put(o, &n, cap, sk, sl);
 			*conf = 1;
@@ -528,7 +493,6 @@ size_t norm_plain_at(const char *s, size_t n, size_t at)
 	if (is_invisible(cp) || is_bidi_control(cp) || vs_value(cp) >= 0 ||
 	    (cp >= 0xE0000 && cp <= 0xE007F))
 		return 0;
-	pthread_once(&spoof_once, spoof_init);
 	if (!(e = cp_entry(cp, &big)))
 		return 0; /* a long expansion */
 	/*
@@ -551,7 +515,6 @@ static size_t fold_unicode(const unsigned char *in, size_t len, char **out, unsi
 	char *res;
 	size_t n;
 
-	pthread_once(&spoof_once, spoof_init);
 	ob_need(&a, len);
 	sanitize(in, len, &a, &tag, fl);
 	ob_need(&c, a.n + tag.n + 1);

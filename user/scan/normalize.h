@@ -20,11 +20,11 @@
  * length. Steps: invalid UTF-8 bytes dropped (never truncates: the rest is kept),
  * invisible and tag characters removed (text smuggled in tag characters or
  * variation selectors is decoded and appended after a space), NFKC with marks
- * stripped, non-ASCII letters mapped to their ICU spoof-checker skeleton when it
- * is ASCII, lowercase, digits and @ $ inside words read as letters (0->o 1->i
+ * stripped, non-ASCII letters mapped to their UTS #39 skeleton (confusable.h) when
+ * it is ASCII, lowercase, digits and @ $ inside words read as letters (0->o 1->i
  * 3->e 4->a 5->s 7->t @->a $->s), and runs of whitespace and punctuation
  * collapsed to one space. Pure-ASCII input takes a table-driven path that never
- * touches utf8proc or ICU. flags may be NULL.
+ * touches utf8proc. flags may be NULL.
  */
 size_t norm_fold(const char *in, size_t len, char **out, unsigned *flags);
 
@@ -49,12 +49,5 @@ size_t norm_plain_at(const char *s, size_t n, size_t at);
 
 /* Is in[0..len) pure ASCII? (word-at-a-time; used to skip the Unicode work) */
 int norm_is_ascii(const char *in, size_t len);
-
-/*
- * Open the ICU spoof checker now and report whether it works; norm_fold still
- * runs without it but cannot map confusables. Scanners call this from their init
- * so a broken ICU is an error at start, not a silent hole.
- */
-int norm_ready(char *err, size_t errlen);
 
 #endif

@@ -296,10 +296,6 @@ static void do_init(void)
 	rw_from_rules(inject_rules, inject_nrules);
 	rw_from_rules(poison_rules, poison_nrules);
 
-	if (norm_ready(err, sizeof(err)) != 0) {
-		snprintf(init_err, sizeof(init_err), "normalization: %s", err);
-		return;
-	}
 	adb_inj = mpm_new();
 	adb_all = mpm_new();
 	for (size_t i = 0; i < NANCHORS; i++) {
