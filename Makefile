@@ -7,10 +7,13 @@ BPFTOOL  ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 O        ?= build
 
-PKGS     := libbpf libelf zlib libcjson libpcre2-8 libcap yaml-0.1 libhs libutf8proc \
+PKGS     := libbpf libelf zlib libcjson libpcre2-8 libcap yaml-0.1 libutf8proc \
             libsodium libseccomp
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libhs 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Vectorscan: its scanning runtime linked in; the compiler (libhs.so.5, C++) is
+# dlopen()ed by user/scan/mpm.c only when a database is not cached.
+HS_LIBS    := -Wl,-Bstatic -lhs_runtime -Wl,-Bdynamic -ldl
 # ICU only at build time: it turns Unicode's confusables into a table (user/tools).
 ICU_FLAGS  := $(shell pkg-config --cflags --libs icu-uc icu-i18n 2>/dev/null)
 
@@ -18,7 +21,9 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
             -I$(O)/skel -I$(O)/gen -Ibpf -Iuser -Iuser/common -Iuser/scan -Iuser/proxy $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lm -lpthread
+LDLIBS   += $(PKG_LIBS) $(HS_LIBS) -lm -lpthread
+# Each program maps only the libraries it calls (the proxy has no use for libbpf).
+LDFLAGS  += -Wl,--as-needed
 
 ifeq ($(SAN),1)
 O        := build-san

@@ -1,6 +1,8 @@
 /* The multi-pattern matcher and its compiled-database cache. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,47 @@ TEST(mpm_matches_and_reports_bad_patterns)
 	ASSERT_EQ(mpm_compile(m, err, sizeof(err)), -1);
 	ASSERT_TRUE(strstr(err, "pattern 1 ((unclosed)") != NULL); /* names the bad one */
 	mpm_free(m);
+}
+
+TEST(mpm_widths_known_after_compile_and_from_the_cache)
+{
+	char dir[] = "/tmp/mg-hswidth-XXXXXX", err[256], file[512];
+	unsigned lo = 0, hi = 0;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	setenv("MCPGUARD_CACHE_DIR", dir, 1);
+	unsetenv("MCPGUARD_NO_CACHE");
+	/* Twice: compiled (cache miss), then read back from the cache file. */
+	for (int round = 0; round < 2; round++) {
+		struct mpm *m = mpm_new();
+
+		mpm_add(m, 7, "abc", 0);
+		mpm_add(m, 8, "k[0-9]{2,5}", 0);
+		mpm_add(m, 9, "x.*y", MPM_DOTALL);
+		ASSERT_EQ(mpm_width(m, 0, &lo, &hi), -1); /* not compiled yet */
+		ASSERT_EQ(mpm_compile(m, err, sizeof(err)), 0);
+		ASSERT_EQ(mpm_width(m, 0, &lo, &hi), 0);
+		if (round == 0)
+			ASSERT_TRUE(lo == 3 && hi == 3);
+		else /* what the cache file says (edited below): proof it was read */
+			ASSERT_TRUE(lo == 4 && hi == 4);
+		ASSERT_EQ(mpm_width(m, 1, &lo, &hi), 0);
+		ASSERT_TRUE(lo == 3 && hi == 6);
+		ASSERT_EQ(mpm_width(m, 2, &lo, &hi), 0);
+		ASSERT_TRUE(lo == 2 && hi == UINT_MAX);
+		ASSERT_EQ(mpm_width(m, 3, &lo, &hi), -1);
+		mpm_free(m);
+		if (round == 0) { /* the first pattern's widths sit at offset 8 */
+			uint32_t w[2] = {4, 4};
+			int fd;
+
+			ASSERT_EQ(only_file(dir, file, sizeof(file)), 1);
+			ASSERT_TRUE((fd = open(file, O_WRONLY)) >= 0);
+			ASSERT_EQ(pwrite(fd, w, sizeof(w), 8), (ssize_t)sizeof(w));
+			close(fd);
+		}
+	}
+	unsetenv("MCPGUARD_CACHE_DIR");
 }
 
 TEST(mpm_cache_is_used_only_when_trusted)

@@ -1335,6 +1335,27 @@ static void load_env(char **envp)
 	}
 }
 
+/* Card numbers are all digits with no anchor: only Vectorscan can say where one starts. */
+static int som_wanted(const struct dlp_rule *r)
+{
+	return r->val == V_CARD && !DLP_FROM_SCHEME(r);
+}
+
+/* Undo a failed dlp_init's per-rule tables, so the next call starts over. */
+static void free_widths(void)
+{
+	for (size_t i = 0; G.reu && i < dlp_nrules; i++)
+		pcre2_code_free(G.reu[i]);
+	free(G.reu);
+	free(G.width);
+	free(G.minw);
+	free(G.maxw);
+	free(G.mode);
+	G.reu = NULL;
+	G.width = G.minw = G.maxw = NULL;
+	G.mode = NULL;
+}
+
 int dlp_init(char **envp, char *err, size_t errlen)
 {
 	struct mpm *m;
@@ -1365,52 +1386,6 @@ int dlp_init(char **envp, char *err, size_t errlen)
 		snprintf(err, errlen, "dlp: too many rules (%zu)", dlp_nrules);
 		return -1;
 	}
-	if (!G.width) {
-		G.width = xcalloc(dlp_nrules, sizeof(*G.width));
-		G.minw = xcalloc(dlp_nrules, sizeof(*G.minw));
-		G.maxw = xcalloc(dlp_nrules, sizeof(*G.maxw));
-		G.mode = xcalloc(dlp_nrules, sizeof(*G.mode));
-		G.reu = xcalloc(dlp_nrules, sizeof(*G.reu));
-		for (size_t i = 0; i < dlp_nrules; i++) {
-			const struct dlp_rule *r = &dlp_rules[i];
-			hs_expr_info_t *info = NULL;
-			hs_compile_error_t *ce = NULL;
-
-			if (hs_expression_info(r->hs, 0, &info, &ce) != HS_SUCCESS) {
-				snprintf(err, errlen, "dlp rule %s: %s", r->name,
-					 ce && ce->message ? ce->message : "bad pattern");
-				hs_free_compile_error(ce);
-				return -1;
-			}
-			G.minw[i] = info->min_width;
-			G.maxw[i] = info->max_width;
-			free(info);
-			if (r->val == V_GENERIC || r->val == V_PASSWORD) {
-				G.mode[i] = M_VALUE;
-			} else if (DLP_FROM_SCHEME(r)) {
-				G.mode[i] = M_SCHEME;
-			} else if (G.minw[i] == G.maxw[i]) {
-				G.mode[i] = M_FIXED;
-				G.width[i] = G.minw[i];
-			} else if (r->val == V_CARD) {
-				G.mode[i] = M_SOM;
-			} else {
-				int ec;
-				PCRE2_SIZE eo;
-
-				G.mode[i] = M_WINDOW;
-				G.reu[i] = pcre2_compile((PCRE2_SPTR)r->hs, PCRE2_ZERO_TERMINATED,
-							 0, &ec, &eo, NULL);
-				if (!G.reu[i]) {
-					snprintf(err, errlen,
-						 "dlp rule %s: prefilter is not PCRE2 (%d)",
-						 r->name, ec);
-					return -1;
-				}
-				(void)pcre2_jit_compile(G.reu[i], PCRE2_JIT_COMPLETE);
-			}
-		}
-	}
 	/*
 	 * The environment's secret values are matched with memmem, not compiled
 	 * in: the rule database stays the same for every environment (mpm caches
@@ -1421,13 +1396,54 @@ int dlp_init(char **envp, char *err, size_t errlen)
 		return 0;
 	m = mpm_new();
 	for (size_t i = 0; i < dlp_nrules; i++)
-		mpm_add(m, (unsigned)i, dlp_rules[i].hs, G.mode[i] == M_SOM ? MPM_SOM : 0);
+		mpm_add(m, (unsigned)i, dlp_rules[i].hs, som_wanted(&dlp_rules[i]) ? MPM_SOM : 0);
 	if (mpm_compile(m, err, errlen) != 0) {
 		mpm_free(m);
 		return -1;
 	}
+	/* How each match's start is found, from its pattern's width bounds. */
+	G.width = xcalloc(dlp_nrules, sizeof(*G.width));
+	G.minw = xcalloc(dlp_nrules, sizeof(*G.minw));
+	G.maxw = xcalloc(dlp_nrules, sizeof(*G.maxw));
+	G.mode = xcalloc(dlp_nrules, sizeof(*G.mode));
+	G.reu = xcalloc(dlp_nrules, sizeof(*G.reu));
+	for (size_t i = 0; i < dlp_nrules; i++) {
+		const struct dlp_rule *r = &dlp_rules[i];
+
+		if (mpm_width(m, i, &G.minw[i], &G.maxw[i]) != 0) {
+			snprintf(err, errlen, "dlp rule %s: no width", r->name);
+			goto fail;
+		}
+		if (r->val == V_GENERIC || r->val == V_PASSWORD) {
+			G.mode[i] = M_VALUE;
+		} else if (DLP_FROM_SCHEME(r)) {
+			G.mode[i] = M_SCHEME;
+		} else if (G.minw[i] == G.maxw[i]) {
+			G.mode[i] = M_FIXED;
+			G.width[i] = G.minw[i];
+		} else if (som_wanted(r)) {
+			G.mode[i] = M_SOM;
+		} else {
+			int ec;
+			PCRE2_SIZE eo;
+
+			G.mode[i] = M_WINDOW;
+			G.reu[i] = pcre2_compile((PCRE2_SPTR)r->hs, PCRE2_ZERO_TERMINATED, 0, &ec,
+						 &eo, NULL);
+			if (!G.reu[i]) {
+				snprintf(err, errlen, "dlp rule %s: prefilter is not PCRE2 (%d)",
+					 r->name, ec);
+				goto fail;
+			}
+			(void)pcre2_jit_compile(G.reu[i], PCRE2_JIT_COMPLETE);
+		}
+	}
 	G.db = m;
 	return 0;
+fail:
+	mpm_free(m);
+	free_widths();
+	return -1;
 }
 
 size_t dlp_kinds(void)

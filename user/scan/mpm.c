@@ -1,8 +1,11 @@
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hs/hs.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@ struct mpm {
 	unsigned *flags;
 	unsigned *ids;
 	size_t n, cap;
+	unsigned *minw, *maxw; /* per pattern, after compile (UINT_MAX: unbounded) */
 	hs_database_t *db;
 	hs_scratch_t *proto; /* scratch prototype, cloned per thread */
 };
@@ -113,18 +117,37 @@ static int cache_mkdir(const char *dir)
 	return 0;
 }
 
+/* The CPU features a database may be built for (the runtime refuses a mismatch). */
+static void cpu_features(char out[8])
+{
+	memset(out, '-', 8);
+#if defined(__x86_64__) || defined(__i386__)
+	/* The builtin takes only string literals. */
+	out[0] = __builtin_cpu_supports("sse4.2") ? '1' : '0';
+	out[1] = __builtin_cpu_supports("popcnt") ? '1' : '0';
+	out[2] = __builtin_cpu_supports("avx2") ? '1' : '0';
+	out[3] = __builtin_cpu_supports("bmi2") ? '1' : '0';
+	out[4] = __builtin_cpu_supports("avx512f") ? '1' : '0';
+	out[5] = __builtin_cpu_supports("avx512bw") ? '1' : '0';
+	out[6] = __builtin_cpu_supports("avx512vbmi") ? '1' : '0';
+#endif
+	out[7] = '\0';
+}
+
+#define CACHE_MAGIC "mpm2"
+
 static void cache_key(const struct mpm *m, char hex[65])
 {
 	crypto_hash_sha256_state h;
 	unsigned char d[crypto_hash_sha256_BYTES];
-	hs_platform_info_t plat;
+	char cpu[8];
 
-	memset(&plat, 0, sizeof(plat));
-	hs_populate_platform(&plat);
+	cpu_features(cpu);
 	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const unsigned char *)CACHE_MAGIC, 4);
 	crypto_hash_sha256_update(&h, (const unsigned char *)hs_version(),
 				  strlen(hs_version()) + 1);
-	crypto_hash_sha256_update(&h, (const unsigned char *)&plat, sizeof(plat));
+	crypto_hash_sha256_update(&h, (const unsigned char *)cpu, sizeof(cpu));
 	for (size_t i = 0; i < m->n; i++) {
 		unsigned meta[2] = {m->ids[i], m->flags[i]};
 
@@ -136,55 +159,204 @@ static void cache_key(const struct mpm *m, char hex[65])
 	sodium_bin2hex(hex, 65, d, sizeof(d));
 }
 
-static hs_database_t *cache_load(const char *path)
+/*
+ * A cache file: CACHE_MAGIC, the pattern count, each pattern's min and max
+ * width (uint32 each, host order), then the serialized database.
+ */
+static size_t cache_head(const struct mpm *m)
 {
-	hs_database_t *db = NULL;
-	struct stat st;
-	char *buf;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) || st.st_size <= 0 || st.st_size > (256 << 20)) {
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)st.st_size);
-	if (read(fd, buf, (size_t)st.st_size) == st.st_size &&
-	    hs_deserialize_database(buf, (size_t)st.st_size, &db) != HS_SUCCESS)
-		db = NULL;
-	close(fd);
-	free(buf);
-	return db;
+	return 4 + 4 + 8 * m->n;
 }
 
-static void cache_store(const char *dir, const char *path, const hs_database_t *db)
+/* Load the database and widths of m from path; 0 on success. */
+static int cache_load(struct mpm *m, const char *path)
 {
-	char tmp[PATH_MAX + 16], *bytes = NULL;
-	size_t len = 0;
-	int fd, n;
+	size_t head = cache_head(m);
+	struct stat st;
+	char *buf;
+	uint32_t n;
+	int fd, ok = 0;
 
-	if (cache_mkdir(dir) < 0 || hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) || st.st_size <= (off_t)head || st.st_size > (256 << 20)) {
+		close(fd);
+		return -1;
+	}
+	buf = xmalloc((size_t)st.st_size);
+	if (read(fd, buf, (size_t)st.st_size) == st.st_size && memcmp(buf, CACHE_MAGIC, 4) == 0) {
+		memcpy(&n, buf + 4, 4);
+		ok = n == m->n && hs_deserialize_database(buf + head, (size_t)st.st_size - head,
+							  &m->db) == HS_SUCCESS;
+	}
+	close(fd);
+	if (ok) {
+		m->minw = xreallocarray(NULL, m->n, sizeof(*m->minw));
+		m->maxw = xreallocarray(NULL, m->n, sizeof(*m->maxw));
+		for (size_t i = 0; i < m->n; i++) {
+			uint32_t w[2];
+
+			memcpy(w, buf + 8 + 8 * i, 8);
+			m->minw[i] = w[0];
+			m->maxw[i] = w[1];
+		}
+	} else
+		m->db = NULL;
+	free(buf);
+	return ok ? 0 : -1;
+}
+
+static void cache_store(const struct mpm *m, const char *dir, const char *path, const char *bytes,
+			size_t len)
+{
+	char tmp[PATH_MAX + 16], *head;
+	size_t hl = cache_head(m);
+	uint32_t n = (uint32_t)m->n;
+	int fd, k;
+
+	if (cache_mkdir(dir) < 0)
 		return;
-	n = snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
-	if (n > 0 && (size_t)n < sizeof(tmp) &&
+	head = xmalloc(hl);
+	memcpy(head, CACHE_MAGIC, 4);
+	memcpy(head + 4, &n, 4);
+	for (size_t i = 0; i < m->n; i++) {
+		uint32_t w[2] = {m->minw[i], m->maxw[i]};
+
+		memcpy(head + 8 + 8 * i, w, 8);
+	}
+	k = snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	if (k > 0 && (size_t)k < sizeof(tmp) &&
 	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
-		int ok = write(fd, bytes, len) == (ssize_t)len && fsync(fd) == 0;
+		int ok = write(fd, head, hl) == (ssize_t)hl &&
+			 write(fd, bytes, len) == (ssize_t)len && fsync(fd) == 0;
 
 		close(fd);
 		if (!ok || rename(tmp, path) < 0)
 			unlink(tmp);
 	}
-	free(bytes);
+	free(head);
+}
+
+/*
+ * The Vectorscan compiler (libhs with its C++ runtime) is loaded only when a
+ * database is not in the cache: scanning needs only the runtime, linked in
+ * statically, and keeping the compiler mapped would cost every proxy about
+ * 3 MB of resident pages. A database it builds is serialized and read back by
+ * the runtime, so no object crosses from one library to the other.
+ */
+#ifndef MPM_HS_COMPILER
+#define MPM_HS_COMPILER "libhs.so.5"
+#endif
+
+static struct {
+	void *h;
+	hs_error_t (*compile_multi)(const char *const *, const unsigned *, const unsigned *,
+				    unsigned, unsigned, const hs_platform_info_t *,
+				    hs_database_t **, hs_compile_error_t **);
+	hs_error_t (*free_compile_error)(hs_compile_error_t *);
+	hs_error_t (*expression_info)(const char *, unsigned, hs_expr_info_t **,
+				      hs_compile_error_t **);
+	hs_error_t (*serialize_database)(const hs_database_t *, char **, size_t *);
+	hs_error_t (*free_database)(hs_database_t *);
+	const char *(*version)(void);
+	char err[160];
+} hsc;
+static pthread_mutex_t hsc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* With hsc_lock held: the compiler's entry points, or -1 with hsc.err set. */
+static int hsc_load(void)
+{
+	void *h;
+
+	if (hsc.h)
+		return 0;
+	if (hsc.err[0])
+		return -1;
+	if (!(h = dlopen(MPM_HS_COMPILER, RTLD_NOW | RTLD_LOCAL))) {
+		snprintf(hsc.err, sizeof(hsc.err), "cannot load the Vectorscan compiler: %s",
+			 dlerror());
+		return -1;
+	}
+	*(void **)&hsc.compile_multi = dlsym(h, "hs_compile_multi");
+	*(void **)&hsc.free_compile_error = dlsym(h, "hs_free_compile_error");
+	*(void **)&hsc.expression_info = dlsym(h, "hs_expression_info");
+	*(void **)&hsc.serialize_database = dlsym(h, "hs_serialize_database");
+	*(void **)&hsc.free_database = dlsym(h, "hs_free_database");
+	*(void **)&hsc.version = dlsym(h, "hs_version");
+	if (!hsc.compile_multi || !hsc.free_compile_error || !hsc.expression_info ||
+	    !hsc.serialize_database || !hsc.free_database || !hsc.version) {
+		snprintf(hsc.err, sizeof(hsc.err), "%s lacks a compiler entry point",
+			 MPM_HS_COMPILER);
+		dlclose(h);
+		return -1;
+	}
+	/* Its databases must be ones our runtime reads. */
+	if (strcmp(hsc.version(), hs_version()) != 0) {
+		snprintf(hsc.err, sizeof(hsc.err),
+			 "Vectorscan compiler %.40s does not match the runtime %.40s",
+			 hsc.version(), hs_version());
+		dlclose(h);
+		return -1;
+	}
+	hsc.h = h;
+	return 0;
+}
+
+/* With hsc_lock held: compile m, fill its widths, return the serialized database. */
+static int hsc_build(struct mpm *m, char **bytes, size_t *len, char *err, size_t errlen)
+{
+	hs_compile_error_t *ce = NULL;
+	hs_database_t *db = NULL;
+	int rc = -1;
+
+	if (hsc.compile_multi((const char *const *)m->exprs, m->flags, m->ids, (unsigned)m->n,
+			      HS_MODE_BLOCK, NULL, &db, &ce) != HS_SUCCESS) {
+		int at = ce ? ce->expression : -1;
+
+		snprintf(err, errlen, "pattern %d (%s): %s", at,
+			 at >= 0 && (size_t)at < m->n ? m->exprs[at] : "?",
+			 ce && ce->message ? ce->message : "compile failed");
+		hsc.free_compile_error(ce);
+		return -1;
+	}
+	m->minw = xreallocarray(NULL, m->n, sizeof(*m->minw));
+	m->maxw = xreallocarray(NULL, m->n, sizeof(*m->maxw));
+	for (size_t i = 0; i < m->n; i++) {
+		hs_expr_info_t *info = NULL;
+
+		ce = NULL;
+		if (hsc.expression_info(m->exprs[i], m->flags[i], &info, &ce) != HS_SUCCESS) {
+			snprintf(err, errlen, "pattern %zu (%s): %s", i, m->exprs[i],
+				 ce && ce->message ? ce->message : "no width");
+			hsc.free_compile_error(ce);
+			goto out;
+		}
+		m->minw[i] = info->min_width;
+		m->maxw[i] = info->max_width;
+		free(info); /* allocated with malloc: the default misc allocator */
+	}
+	if (hsc.serialize_database(db, bytes, len) != HS_SUCCESS) {
+		snprintf(err, errlen, "cannot serialize the database");
+		goto out;
+	}
+	rc = 0;
+out:
+	hsc.free_database(db);
+	return rc;
 }
 
 int mpm_compile(struct mpm *m, char *err, size_t errlen)
 {
-	hs_compile_error_t *ce = NULL;
-	char dir[PATH_MAX], path[PATH_MAX + 80], key[65];
+	char dir[PATH_MAX], path[PATH_MAX + 80], key[65], *bytes = NULL;
 	int cached = cache_dir(dir, sizeof(dir)) == 0;
+	size_t len = 0;
+	int rc;
 
+	if (m->db) {
+		snprintf(err, errlen, "already compiled");
+		return -1;
+	}
 	if (m->n == 0) {
 		snprintf(err, errlen, "no patterns");
 		return -1;
@@ -193,26 +365,40 @@ int mpm_compile(struct mpm *m, char *err, size_t errlen)
 		cache_key(m, key);
 		if (snprintf(path, sizeof(path), "%s/%s.hsdb", dir, key) >= (int)sizeof(path))
 			cached = 0;
-		else if ((m->db = cache_load(path)) != NULL)
+		else if (cache_load(m, path) == 0)
 			goto scratch;
 	}
-	if (hs_compile_multi((const char *const *)m->exprs, m->flags, m->ids, (unsigned)m->n,
-			     HS_MODE_BLOCK, NULL, &m->db, &ce) != HS_SUCCESS) {
-		int at = ce ? ce->expression : -1;
-
-		snprintf(err, errlen, "pattern %d (%s): %s", at,
-			 at >= 0 && (size_t)at < m->n ? m->exprs[at] : "?",
-			 ce && ce->message ? ce->message : "compile failed");
-		hs_free_compile_error(ce);
+	pthread_mutex_lock(&hsc_lock);
+	rc = hsc_load();
+	if (rc != 0)
+		snprintf(err, errlen, "%s", hsc.err);
+	else
+		rc = hsc_build(m, &bytes, &len, err, errlen);
+	pthread_mutex_unlock(&hsc_lock);
+	if (rc != 0)
+		return -1;
+	if (hs_deserialize_database(bytes, len, &m->db) != HS_SUCCESS) {
+		snprintf(err, errlen, "the runtime cannot read the compiled database");
+		free(bytes);
 		return -1;
 	}
 	if (cached)
-		cache_store(dir, path, m->db);
+		cache_store(m, dir, path, bytes, len);
+	free(bytes); /* serialized with malloc: the default misc allocator */
 scratch:
 	if (hs_alloc_scratch(m->db, &m->proto) != HS_SUCCESS) {
 		snprintf(err, errlen, "cannot allocate scratch");
 		return -1;
 	}
+	return 0;
+}
+
+int mpm_width(const struct mpm *m, size_t idx, unsigned *minw, unsigned *maxw)
+{
+	if (!m->db || idx >= m->n)
+		return -1;
+	*minw = m->minw[idx];
+	*maxw = m->maxw[idx];
 	return 0;
 }
 
@@ -278,6 +464,8 @@ void mpm_free(struct mpm *m)
 	free(m->exprs);
 	free(m->flags);
 	free(m->ids);
+	free(m->minw);
+	free(m->maxw);
 	if (m->proto)
 		hs_free_scratch(m->proto);
 	if (m->db)

@@ -22,6 +22,11 @@ struct mpm *mpm_new(void);
 int mpm_add(struct mpm *m, unsigned id, const char *regex, unsigned flags);
 /* Compile; on error writes which pattern failed and why into err, returns -1. */
 int mpm_compile(struct mpm *m, char *err, size_t errlen);
+/*
+ * Bounds on the length of a match of the idx-th pattern added (UINT_MAX:
+ * unbounded); 0, or -1 before a successful mpm_compile or for a bad idx.
+ */
+int mpm_width(const struct mpm *m, size_t idx, unsigned *minw, unsigned *maxw);
 /* Returns 0 when the scan ran to the end or was stopped by cb, -1 on engine error. */
 int mpm_scan(const struct mpm *m, const char *buf, size_t len, mpm_cb cb, void *ctx);
 size_t mpm_count(const struct mpm *m);
