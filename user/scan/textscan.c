@@ -288,11 +288,13 @@ static int add_rules(const struct trule *r, size_t nr, unsigned base)
 }
 
 static void rw_from_rules(const struct trule *r, size_t nr);
+static void rw_letters_init(void);
 
 static void do_init(void)
 {
 	char err[200];
 
+	rw_letters_init();
 	rw_from_rules(inject_rules, inject_nrules);
 	rw_from_rules(poison_rules, poison_nrules);
 
@@ -556,11 +558,21 @@ static unsigned rw_slot(uint64_t k)
 	return (unsigned)((k * 0x9E3779B97F4A7C15ull) >> 52) % RW_SLOTS;
 }
 
+/*
+ * Bit i: some word's probe sequence starts at slot i. Almost every token asked
+ * about is no rule word: this 512-byte map answers that without touching the
+ * 32 KB table.
+ */
+static uint64_t rw_home[RW_SLOTS / 64];
+
 static int rw_has(const char *w, size_t n)
 {
 	uint64_t k = rw_key(w, n);
+	unsigned h = rw_slot(k);
 
-	for (unsigned i = rw_slot(k);; i = (i + 1) % RW_SLOTS) {
+	if (!(rw_home[h / 64] >> (h % 64) & 1))
+		return 0;
+	for (unsigned i = h;; i = (i + 1) % RW_SLOTS) {
 		if (rule_words[i] == k)
 			return 1;
 		if (!rule_words[i])
@@ -577,6 +589,7 @@ static void rw_add(const char *w, size_t n)
 	if (n < 2 || n > RW_MAX || rw_has(w, n) || used >= RW_SLOTS / 2)
 		return;
 	k = rw_key(w, n);
+	rw_home[rw_slot(k) / 64] |= 1ull << (rw_slot(k) % 64);
 	for (i = rw_slot(k); rule_words[i]; i = (i + 1) % RW_SLOTS)
 		;
 	rule_words[i] = k;
@@ -612,6 +625,16 @@ static void rw_from_rules(const struct trule *r, size_t nr)
 	}
 }
 
+/* Each byte as a letter of a leet word: its leet letter, a lowercase letter, or 0. */
+static char rw_letter[256];
+
+static void rw_letters_init(void)
+{
+	for (unsigned c = 0; c < 256; c++)
+		rw_letter[c] = is_alpha((unsigned char)c) ? (char)(c | 0x20)
+							  : norm_leet_letter((unsigned char)c);
+}
+
 /* Does a short digits+letters token read as a rule word? '1' is tried as i and as l. */
 static int reads_as_rule_word(const char *t, size_t n)
 {
@@ -622,17 +645,11 @@ static int reads_as_rule_word(const char *t, size_t n)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)t[i];
-		char l = norm_leet_letter(c);
 
-		if (l) {
-			w[i] = l;
-			if (c == '1')
-				ones[nones++] = i;
-		} else if (is_alpha(c)) {
-			w[i] = (char)(c | 0x20);
-		} else {
+		if (!(w[i] = rw_letter[c]))
 			return 0;
-		}
+		if (c == '1')
+			ones[nones++] = i;
 	}
 	for (unsigned m = 0; m < (1u << nones); m++) {
 		for (size_t k = 0; k < nones; k++)
