@@ -127,6 +127,12 @@ static size_t quote_or_ctl(const char *s, size_t n, int *bs)
 	return n;
 }
 
+/* What each one-character escape stands for; 0: not one (\u, or invalid). */
+static const char esc1[256] = {
+    ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+    ['f'] = '\f', ['n'] = '\n',	 ['r'] = '\r', ['t'] = '\t',
+};
+
 /*
  * A string starting at the opening quote: malloc'd, NUL-terminated. The first
  * pass finds the closing quote (the first one after an even run of backslashes)
@@ -174,17 +180,27 @@ static char *string(struct jp *j)
 			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
 			unsigned m =
 			    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+			unsigned k;
+			char c;
 
 			_mm_storeu_si128((__m128i *)(void *)o, v);
-			if (m) {
-				unsigned k = (unsigned)__builtin_ctz(m);
-
-				o += k;
-				s += k;
-				break;
+			if (!m) {
+				o += 16;
+				s += 16;
+				continue;
 			}
-			o += 16;
-			s += 16;
+			/*
+			 * The one-character escapes (\n, \", \\...), most of what text
+			 * has, are decoded here without leaving the vector loop; \u
+			 * and bad escapes go to the switch below.
+			 */
+			k = (unsigned)__builtin_ctz(m);
+			o += k;
+			s += k;
+			if (!(c = esc1[(unsigned char)s[1]]))
+				break;
+			*o++ = c;
+			s += 2;
 		}
 #endif
 		while (s < q && *s != '\\')
