@@ -660,9 +660,48 @@ static int reads_as_rule_word(const char *t, size_t n)
 	return 0;
 }
 
-int ts_leet_word(const char *s, size_t n, size_t p)
+/* ts_leet_word's answer for the word w[0..n), letters and digits only. */
+static int leet_judge(const char *w, size_t n)
 {
-	size_t a = p, b = p, i, digits = 0;
+	size_t i, digits = 0;
+
+	/*
+	 * A number with a short unit or ordinal (31ms, 10px, 1st, 4k), unless it
+	 * reads as one of the rules' words (4ll, 1s).
+	 */
+	for (i = 0; i < n && is_digit((unsigned char)w[i]); i++)
+		digits++;
+	if (digits && n - i <= 3) {
+		while (i < n && is_alpha((unsigned char)w[i]))
+			i++;
+		if (i == n)
+			return reads_as_rule_word(w, n) ? 2 : 0;
+	}
+	/* A hex literal: 0x1f, 0xdeadbeef. */
+	if (n > 2 && w[0] == '0' && (w[1] | 0x20) == 'x') {
+		for (i = 2; i < n && hexval((unsigned char)w[i]) >= 0; i++)
+			;
+		if (i == n)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Answers for short words, per thread, keyed by the word's bytes: logs repeat
+ * the same few numbers with units (31ms, 4s) thousands of times. A word has no
+ * NUL byte, so its bytes alone are the key and 0 marks an empty slot.
+ */
+#define LEET_MEMO 256
+static __thread struct {
+	uint64_t key;
+	int kind;
+} tls_memo[LEET_MEMO];
+
+/* ts_leet_word; memo: use tls_memo (only after ts_init: answers depend on the rules). */
+static int leet_word(const char *s, size_t n, size_t p, int memo)
+{
+	size_t a = p, b = p;
 
 	while (a > 0 && p - a < 32 &&
 	       (is_alpha((unsigned char)s[a - 1]) || is_digit((unsigned char)s[a - 1])))
@@ -670,26 +709,29 @@ int ts_leet_word(const char *s, size_t n, size_t p)
 	while (b < n && b - p < 32 &&
 	       (is_alpha((unsigned char)s[b]) || is_digit((unsigned char)s[b])))
 		b++;
-	/*
-	 * A number with a short unit or ordinal (31ms, 10px, 1st, 4k), unless it
-	 * reads as one of the rules' words (4ll, 1s).
-	 */
-	for (i = a; i < b && is_digit((unsigned char)s[i]); i++)
-		digits++;
-	if (digits && b - i <= 3) {
-		while (i < b && is_alpha((unsigned char)s[i]))
-			i++;
-		if (i == b)
-			return reads_as_rule_word(s + a, b - a) ? 2 : 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (memo && b - a <= 8 && n - a >= 8) {
+		uint64_t key;
+		unsigned slot;
+
+		memcpy(&key, s + a, 8);
+		key &= ~0ull >> (8 * (8 - (b - a))); /* the word's bytes only */
+		slot = (unsigned)((key * 0x9E3779B97F4A7C15ull) >> 56) % LEET_MEMO;
+		if (tls_memo[slot].key != key) {
+			tls_memo[slot].key = key;
+			tls_memo[slot].kind = leet_judge(s + a, b - a);
+		}
+		return tls_memo[slot].kind;
 	}
-	/* A hex literal: 0x1f, 0xdeadbeef. */
-	if (b - a > 2 && s[a] == '0' && (s[a + 1] | 0x20) == 'x') {
-		for (i = a + 2; i < b && hexval((unsigned char)s[i]) >= 0; i++)
-			;
-		if (i == b)
-			return 0;
-	}
-	return 1;
+#else
+	(void)memo;
+#endif
+	return leet_judge(s + a, b - a);
+}
+
+int ts_leet_word(const char *s, size_t n, size_t p)
+{
+	return leet_word(s, n, p, 0);
 }
 
 /*
@@ -705,7 +747,7 @@ static void leet_candidate(const char *s, size_t n, size_t p, struct wlist *leet
 
 	while (k <= LEET_REACH && p > k && is_run_char((unsigned char)s[p - k - 1]))
 		k++;
-	if (k > LEET_REACH || !(kind = ts_leet_word(s, n, p)))
+	if (k > LEET_REACH || !(kind = leet_word(s, n, p, 1)))
 		return;
 	add_window(kind == 2 ? weak : leet, p > LEET_WIN ? p - LEET_WIN : 0,
 		   p + LEET_WIN < n ? p + LEET_WIN : n);
