@@ -142,7 +142,7 @@ int cmd_run(int argc, char **argv)
 		info("%s", gmsg);
 	id = server_id(argv);
 	if (pipeline_init(&p, pol, &flog, id, environ, scan, err, sizeof(err)) != 0) {
-		warnx("cannot start the scanners: %s", err);
+		warnx("cannot start the scanners (the server is not started): %s", err);
 		free(id);
 		return 2;
 	}
