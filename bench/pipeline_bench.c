@@ -7,7 +7,6 @@
  * measures the whole process, relay included).
  * Usage: pipeline_bench [reps-per-size-scale]
  */
-#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,9 +150,7 @@ int main(int argc, char **argv)
 
 	if (!buf)
 		return 1;
-	/* As mcpguard run does: large buffers stay on the heap between messages. */
-	(void)mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-	(void)mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+	bench_malloc_as_proxy();
 	printf("pipeline_line on one benign tools/call result, CPU time per result (median):\n");
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		int k = (int)(reps[i] * scale) | 1;

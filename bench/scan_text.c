@@ -236,6 +236,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		sizes[1] = (size_t)(atof(argv[1]) * 1024 * 1024);
+	bench_malloc_as_proxy();
 	if (inject_init(err, sizeof(err)) != 0 || poison_init(err, sizeof(err)) != 0) {
 		fprintf(stderr, "scan_text: init: %s\n", err);
 		return 1;

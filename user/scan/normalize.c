@@ -139,12 +139,6 @@ static void ob_putc(struct obuf *b, char c)
 	b->p[b->n++] = c;
 }
 
-static void ob_putcp(struct obuf *b, int32_t cp)
-{
-	ob_need(b, 4);
-	b->n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)b->p + b->n);
-}
-
 /* Strict UTF-8 decode of one code point (no overlongs, surrogates or > U+10FFFF);
  * returns bytes used, or 0 if invalid. */
 static inline size_t u8_decode(const unsigned char *s, size_t n, int32_t *cp)
@@ -213,86 +207,6 @@ static int vs_value(int32_t cp)
 	return -1;
 }
 
-/*
- * Pass A: drop invalid bytes, remove invisible characters, take out tag
- * characters and variation-selector runs, decoding the text they carry into tag.
- */
-static void sanitize(const unsigned char *s, size_t n, struct obuf *a, struct obuf *tag,
-		     unsigned *fl)
-{
-	int32_t prev = -1; /* last kept code point */
-	size_t inv_run = 0, vs_run = 0, vs_mark = 0;
-	int inv_pending = 0;
-
-	for (size_t i = 0; i < n;) {
-		int32_t cp;
-		size_t k;
-		int vs;
-
-		/* Plain ASCII between the interesting characters: copy it through. */
-		if (s[i] < 0x80 && !vs_run && !inv_pending) {
-			size_t j = i;
-
-			while (j < n && s[j] < 0x80)
-				j++;
-			ob_need(a, j - i);
-			memcpy(a->p + a->n, s + i, j - i);
-			a->n += j - i;
-			prev = s[j - 1];
-			i = j;
-			continue;
-		}
-		k = u8_decode(s + i, n - i, &cp);
-		if (k == 0) {
-			/* Bad byte: dropped so it cannot split a word, flagged, rest kept. */
-			*fl |= NORM_INVISIBLE;
-			i++;
-			continue;
-		}
-		i += k;
-		vs = vs_value(cp);
-		if (vs >= 0) {
-			if (vs_run++ == 0)
-				vs_mark = tag->n;
-			ob_putc(tag, (vs >= 0x20 && vs < 0x7f) ? (char)vs : ' ');
-			continue;
-		}
-		if (vs_run) {
-			/* One selector after an emoji is normal; a run carries bytes. */
-			if (vs_run >= 2)
-				*fl |= NORM_TAGS;
-			else
-				tag->n = vs_mark;
-			vs_run = 0;
-		}
-		if (cp >= 0xE0000 && cp <= 0xE007F) {
-			if (cp >= 0xE0020 && cp <= 0xE007E)
-				ob_putc(tag, (char)(cp - 0xE0000));
-			*fl |= NORM_TAGS;
-			continue;
-		}
-		if (is_invisible(cp)) {
-			if (is_bidi_control(cp) || ++inv_run >= 3)
-				*fl |= NORM_INVISIBLE;
-			inv_pending = 1;
-			continue;
-		}
-		if (inv_pending && prev >= 0 && is_ascii_alnum(prev) && is_ascii_alnum(cp))
-			*fl |= NORM_INVISIBLE; /* a word split by invisible characters */
-		inv_pending = 0;
-		inv_run = 0;
-		if (cp < 0x80)
-			ob_putc(a, (char)cp);
-		else
-			ob_putcp(a, cp);
-		prev = cp;
-	}
-	if (vs_run >= 2)
-		*fl |= NORM_TAGS;
-	else if (vs_run)
-		tag->n = vs_mark;
-}
-
 /* ---- confusables (UTS #39 skeletons, table built from ICU at build time) ---- */
 
 /* Skeleton of one code point if it is 1..3 ASCII letters/digits; else 0. */
@@ -325,6 +239,7 @@ struct cp_ent {
 	uint8_t len;   /* bytes in out */
 	uint8_t conf;  /* a skeleton was used */
 	uint8_t plain; /* norm_plain_at's answer: 0 not yet known, 1 plain, 2 not */
+	uint8_t inv;   /* is_invisible */
 	char out[CP_OUT];
 };
 #define CP_CACHE 4096
@@ -403,6 +318,7 @@ static size_t cp_fold(int32_t cp, char *o, size_t cap, int *conf)
 struct cp_long {
 	size_t len;
 	int conf;
+	int inv;
 	char out[80];
 };
 
@@ -415,56 +331,120 @@ static struct cp_ent *cp_slot(int32_t cp)
 	return &cp_cache[((uint32_t)cp * 2654435761u) >> 20];
 }
 
-static struct cp_ent *cp_entry(int32_t cp, struct cp_long *big)
+/* cp_entry's miss: fold cp into e, or into big when it is too long for an entry. */
+static struct cp_ent *cp_fill(struct cp_ent *e, int32_t cp, struct cp_long *big)
 {
-	struct cp_ent *e = cp_slot(cp);
-
-	if (e->cp == (uint32_t)cp)
-		return e;
 	big->conf = 0;
 	big->len = cp_fold(cp, big->out, sizeof(big->out), &big->conf);
+	big->inv = is_invisible(cp);
 	if (big->len > CP_OUT)
 		return NULL;
 	e->cp = (uint32_t)cp;
 	e->len = (uint8_t)big->len;
 	e->conf = (uint8_t)big->conf;
 	e->plain = 0;
+	e->inv = (uint8_t)big->inv;
 	memcpy(e->out, big->out, big->len);
 	return e;
 }
 
-static void map_letters(const unsigned char *b, size_t n, struct obuf *c, unsigned *fl)
+static inline struct cp_ent *cp_entry(int32_t cp, struct cp_long *big)
 {
+	struct cp_ent *e = cp_slot(cp);
+
+	return e->cp == (uint32_t)cp ? e : cp_fill(e, cp, big);
+}
+
+/*
+ * One pass over the text: invalid bytes dropped, invisible characters removed,
+ * tag characters and variation-selector runs taken out (the text they carry
+ * decoded into tag), and every other non-ASCII code point replaced by its
+ * cached fold (cp_entry). ASCII runs are copied as they are.
+ */
+static void sanitize_map(const unsigned char *s, size_t n, struct obuf *c, struct obuf *tag,
+			 unsigned *fl)
+{
+	int32_t prev = -1; /* last kept code point */
+	size_t inv_run = 0, vs_run = 0, vs_mark = 0;
+	int inv_pending = 0;
+
 	for (size_t i = 0; i < n;) {
+		const struct cp_ent *e = NULL;
+		struct cp_long big;
 		int32_t cp;
 		size_t k;
-		struct cp_ent *e;
-		struct cp_long big;
+		int vs;
 
-		if (b[i] < 0x80) {
-			ob_putc(c, (char)b[i++]);
+		/* Plain ASCII between the interesting characters: copy it through. */
+		if (s[i] < 0x80 && !vs_run && !inv_pending) {
+			size_t j = i;
+
+			while (j < n && s[j] < 0x80)
+				j++;
+			ob_need(c, j - i);
+			memcpy(c->p + c->n, s + i, j - i);
+			c->n += j - i;
+			prev = s[j - 1];
+			i = j;
 			continue;
 		}
-		k = u8_decode(b + i, n - i, &cp);
+		k = u8_decode(s + i, n - i, &cp);
 		if (k == 0) {
+			/* Bad byte: dropped so it cannot split a word, flagged, rest kept. */
+			*fl |= NORM_INVISIBLE;
 			i++;
 			continue;
 		}
 		i += k;
-		if (!(e = cp_entry(cp, &big))) {
-			if (big.conf)
-				*fl |= NORM_CONFUSABLE;
-			ob_need(c, big.len);
-			memcpy(c->p + c->n, big.out, big.len);
-			c->n += big.len;
+		vs = vs_value(cp);
+		if (vs >= 0) {
+			if (vs_run++ == 0)
+				vs_mark = tag->n;
+			ob_putc(tag, (vs >= 0x20 && vs < 0x7f) ? (char)vs : ' ');
 			continue;
 		}
-		ob_need(c, e->len);
-		memcpy(c->p + c->n, e->out, e->len);
-		c->n += e->len;
-		if (e->conf)
+		if (vs_run) {
+			/* One selector after an emoji is normal; a run carries bytes. */
+			if (vs_run >= 2)
+				*fl |= NORM_TAGS;
+			else
+				tag->n = vs_mark;
+			vs_run = 0;
+		}
+		if (cp >= 0xE0000 && cp <= 0xE007F) {
+			if (cp >= 0xE0020 && cp <= 0xE007E)
+				ob_putc(tag, (char)(cp - 0xE0000));
+			*fl |= NORM_TAGS;
+			continue;
+		}
+		if (cp >= 0x80)
+			e = cp_entry(cp, &big); /* NULL for a long fold, which is then in big */
+		if (cp >= 0x80 && (e ? e->inv : big.inv)) {
+			if (is_bidi_control(cp) || ++inv_run >= 3)
+				*fl |= NORM_INVISIBLE;
+			inv_pending = 1;
+			continue;
+		}
+		if (inv_pending && prev >= 0 && is_ascii_alnum(prev) && is_ascii_alnum(cp))
+			*fl |= NORM_INVISIBLE; /* a word split by invisible characters */
+		inv_pending = 0;
+		inv_run = 0;
+		prev = cp;
+		if (cp < 0x80) {
+			ob_putc(c, (char)cp);
+			continue;
+		}
+		if (e ? e->conf : big.conf)
 			*fl |= NORM_CONFUSABLE;
+		k = e ? e->len : big.len;
+		ob_need(c, k);
+		memcpy(c->p + c->n, e ? e->out : big.out, k);
+		c->n += k;
 	}
+	if (vs_run >= 2)
+		*fl |= NORM_TAGS;
+	else if (vs_run)
+		tag->n = vs_mark;
 }
 
 char norm_leet_letter(unsigned char c)
@@ -511,14 +491,12 @@ size_t norm_plain_at(const char *s, size_t n, size_t at)
 
 static size_t fold_unicode(const unsigned char *in, size_t len, char **out, unsigned *fl, int keep)
 {
-	struct obuf a = {0}, tag = {0}, c = {0};
+	struct obuf tag = {0}, c = {0};
 	char *res;
 	size_t n;
 
-	ob_need(&a, len);
-	sanitize(in, len, &a, &tag, fl);
-	ob_need(&c, a.n + tag.n + 1);
-	map_letters((const unsigned char *)a.p, a.n, &c, fl);
+	ob_need(&c, len);
+	sanitize_map(in, len, &c, &tag, fl);
 	if (tag.n) {
 		ob_putc(&c, ' ');
 		ob_need(&c, tag.n);
@@ -527,7 +505,6 @@ static size_t fold_unicode(const unsigned char *in, size_t len, char **out, unsi
 	}
 	res = xmalloc(c.n + 1);
 	n = fold_final((const unsigned char *)c.p, c.n, res, fl, keep);
-	free(a.p);
 	free(tag.p);
 	free(c.p);
 	*out = res;
