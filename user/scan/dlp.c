@@ -1,6 +1,5 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
-#include <hs/hs.h>
 #include <math.h>
 #include <pcre2.h>
 #include <stdint.h>

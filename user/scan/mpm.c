@@ -192,8 +192,8 @@ static int cache_load(struct mpm *m, const char *path)
 	}
 	close(fd);
 	if (ok) {
-		m->minw = xreallocarray(NULL, m->n, sizeof(*m->minw));
-		m->maxw = xreallocarray(NULL, m->n, sizeof(*m->maxw));
+		m->minw = xreallocarray(m->minw, m->n, sizeof(*m->minw));
+		m->maxw = xreallocarray(m->maxw, m->n, sizeof(*m->maxw));
 		for (size_t i = 0; i < m->n; i++) {
 			uint32_t w[2];
 
@@ -320,8 +320,8 @@ static int hsc_build(struct mpm *m, char **bytes, size_t *len, char *err, size_t
 		hsc.free_compile_error(ce);
 		return -1;
 	}
-	m->minw = xreallocarray(NULL, m->n, sizeof(*m->minw));
-	m->maxw = xreallocarray(NULL, m->n, sizeof(*m->maxw));
+	m->minw = xreallocarray(m->minw, m->n, sizeof(*m->minw));
+	m->maxw = xreallocarray(m->maxw, m->n, sizeof(*m->maxw));
 	for (size_t i = 0; i < m->n; i++) {
 		hs_expr_info_t *info = NULL;
 

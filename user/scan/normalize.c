@@ -322,10 +322,7 @@ struct cp_long {
 	char out[80];
 };
 
-/*
- * cp's cache entry, folded and filled on a miss; NULL for a fold longer than an
- * entry holds, which is then in *big (not cached).
- */
+/* Where cp's answers are cached (or another code point's, to be replaced). */
 static struct cp_ent *cp_slot(int32_t cp)
 {
 	return &cp_cache[((uint32_t)cp * 2654435761u) >> 20];
@@ -348,6 +345,10 @@ static struct cp_ent *cp_fill(struct cp_ent *e, int32_t cp, struct cp_long *big)
 	return e;
 }
 
+/*
+ * cp's cache entry, folded and filled on a miss; NULL for a fold longer than an
+ * entry holds, which is then in *big (not cached).
+ */
 static inline struct cp_ent *cp_entry(int32_t cp, struct cp_long *big)
 {
 	struct cp_ent *e = cp_slot(cp);
