@@ -409,6 +409,59 @@ if start_daemon --policy "$TMP/pol2.yaml"; then
 	grep -q 'ring buffer full: [0-9]* events lost' "$TMP/daemon.err" &&
 		ok "ring-buffer drops are counted and reported" ||
 		nok "ring-buffer drops are counted and reported" "$(cat "$TMP/daemon.err")"
+
+	# --- SIGHUP: the policy file is read again and applied in place
+	# hup NAME: signal the daemon, wait for its NAME-th "SIGHUP:" line.
+	hup() {
+		kill -HUP "$DPID"
+		i=0
+		while [ "$(grep -c 'SIGHUP:' "$TMP/daemon.err")" -lt "$1" ] && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	}
+	# 127.0.0.2 allowed no more; a new host rule allows 127.0.0.7 on 18080.
+	sed 's#    - name: t-host#    - name: t-host7\n      host: ["127.0.0.7"]\n      ports: [18080]\n      action: allow\n    - name: t-host#' \
+		"$POL" >"$TMP/pol2.yaml"
+	hup 1
+	if grep -q "SIGHUP: reloaded $TMP/pol2.yaml" "$TMP/daemon.err"; then
+		ok "SIGHUP reloads the policy file"
+	else
+		nok "SIGHUP reloads the policy file" "$(cat "$TMP/daemon.err")"
+	fi
+	sleep 1.5 # a name new to the policy is resolved at the next tick (1 s)
+	netrun "$CGP" tcp:127.0.0.2:18080 tcp:127.0.0.1:18080 tcp:127.0.0.7:18080 tcp:127.0.0.4:18081
+	expect "reloaded: a rule removed is no longer in force" tcp:127.0.0.2:18080 EPERM
+	expect "reloaded: rules kept still allow" tcp:127.0.0.1:18080 OK
+	expect "reloaded: a new host rule allows its address" tcp:127.0.0.7:18080 OK
+	expect "reloaded: a host rule kept still allows" tcp:127.0.0.4:18081 OK
+	# A bad policy: refused with file:line and key, the running one stays.
+	cp "$TMP/bad.yaml" "$TMP/pol2.yaml"
+	hup 2
+	if grep -q "SIGHUP: $TMP/pol2.yaml not reloaded, the running policy stays: $TMP/pol2.yaml:6" \
+		"$TMP/daemon.err" && kill -0 "$DPID" 2>/dev/null; then
+		ok "SIGHUP with a bad policy: refused with file:line, daemon running"
+	else
+		nok "SIGHUP with a bad policy: refused with file:line, daemon running" \
+			"$(cat "$TMP/daemon.err")"
+	fi
+	# What only a restart can do is refused too: the file guard switched on.
+	sed 's#^  enabled: false#  enabled: true#' "$POL" >"$TMP/pol2.yaml"
+	hup 3
+	grep -q 'files.enabled changed to true; restart mcpguardd for that' "$TMP/daemon.err" &&
+		ok "SIGHUP refuses to switch the file guard on (a restart's job)" ||
+		nok "SIGHUP refuses to switch the file guard on" "$(cat "$TMP/daemon.err")"
+	netrun "$CGP" tcp:127.0.0.2:18080 tcp:127.0.0.7:18080
+	expect "refused reloads: the last good policy stays (denied)" tcp:127.0.0.2:18080 EPERM
+	expect "refused reloads: the last good policy stays (allowed)" tcp:127.0.0.7:18080 OK
+	# audit: true in the policy turns blocks into audit events at once.
+	printf 'audit: true\n' | cat - "$POL" >"$TMP/pol2.yaml"
+	: >"$EV"
+	hup 4
+	netrun "$CGP" tcp:169.254.169.254:80
+	expect "reloaded with audit: true: metadata passes the hook" tcp:169.254.169.254:80 ENETUNREACH
+	expect_event "reloaded with audit: true: event with action audit" connect4 \
+		169.254.169.254:80 t-metadata audit
 	stop_daemon
 else
 	nok "restart adopts pinned links" "daemon did not start"

@@ -208,6 +208,47 @@ denied "still enforced after kill -9 of the daemon" cat "$H/.ssh/id_rsa"
 # A restarted daemon takes over the pinned links without a gap, and keeps enforcing.
 start_daemon
 denied "enforced after a daemon restart over the pins" "$P" open "$H/.aws/credentials"
+
+# SIGHUP: rules added and removed in the policy file take effect in the running daemon.
+echo "TESTSECRET deploy" >"$H/proj/deploy.key"
+cp "$T/policy.yaml" "$T/policy.orig"
+cat >"$T/policy.yaml" <<EOF
+files:
+  enabled: true
+  action: block
+  rules:
+    - name: t-cloud
+      paths: ["$H/.aws/credentials", "$H/.kube/config"]
+    - name: t-deploy
+      paths: ["$H/proj/deploy.key"]
+    - name: t-keys
+      basenames: ["*.pem"]
+EOF
+hup() { # hup N: signal the daemon, wait for its N-th reload line
+	kill -HUP "$DPID"
+	i=0
+	while [ "$(grep -c 'SIGHUP: reloaded' "$LOG")" -lt "$1" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+hup 1
+check "SIGHUP reloads the file rules" grep -q "SIGHUP: reloaded $T/policy.yaml" "$LOG"
+denied "after SIGHUP: a path the new policy protects" cat "$H/proj/deploy.key"
+out=$(inside cat "$H/.ssh/id_rsa" 2>&1)
+check "after SIGHUP: a basename the new policy dropped is readable" [ "$out" = "PRIVATE KEY TEST" ]
+if [ "$MODE" = fallback ]; then
+	i=0 # events reach the file asynchronously
+	while [ $i -lt 30 ] && ! grep -q '/proj/deploy.key' "$EV"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "after SIGHUP: the event names the new rule" \
+		grep -q '"target":"[^"]*/proj/deploy.key".*"rule":"t-deploy".*"action":"kill"' "$EV"
+fi
+cp "$T/policy.orig" "$T/policy.yaml"
+hup 2
+denied "after a second SIGHUP: the dropped basename is protected again" cat "$H/.ssh/id_rsa"
 kill "$DPID"
 wait "$DPID" 2>/dev/null
 DPID=

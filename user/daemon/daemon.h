@@ -23,6 +23,7 @@ struct daemon {
 	struct policy *pol;
 	const char *policy_path;
 	bool audit;	  /* --audit or policy audit: true */
+	bool audit_cli;	  /* --audit given (a reloaded policy cannot turn it off) */
 	bool require_lsm; /* --require-lsm: refuse to start without BPF-LSM */
 
 	char cgroup_mount[PATH_MAX]; /* e.g. /sys/fs/cgroup/unified */
@@ -38,7 +39,7 @@ struct daemon {
 	enum files_mode files_mode;
 	char files_reason[256]; /* why the mode is what it is, for the start banner and doctor */
 
-	/* Rule ids carried in events index this table (names owned by the policy). */
+	/* Rule ids carried in events index this table (names copied: policies are reloaded). */
 	const char *rule_names[MG_MAX_RULES];
 	uint32_t nrules;
 
@@ -49,14 +50,30 @@ struct daemon {
 	void *evidence; /* owned by evidence.c: flight recorder and metrics */
 };
 
-/* Allocate the next rule id for a rule name (names outlive the daemon's use of them). */
+/* The rule id of a rule name, allocated on first use (the table keeps a copy of name). */
 uint32_t daemon_rule_id(struct daemon *d, const char *name);
 const char *daemon_rule_name(const struct daemon *d, uint32_t id);
+void daemon_rules_free(struct daemon *d);
+
+/*
+ * SIGHUP (reload.c): read the policy file again and apply it to the running
+ * enforcement (network rules, credential-file rules, audit). A policy that does
+ * not load, or that changes what only a restart can (files.enabled), is
+ * refused with the reason and the running policy stays.
+ */
+void daemon_reload(struct daemon *d);
 
 /* Module interface implemented by files.c (LSM + fallback). */
 int files_start(struct daemon *d); /* load, fill maps, attach/adopt, set files_mode; -1 = fatal */
 void files_tick(struct daemon *d); /* periodic: re-resolve path globs into inode keys */
 void files_stop(struct daemon *d); /* free userspace state; pinned enforcement stays */
+/*
+ * Reload, in two steps so a bad policy changes nothing: files_reload_prepare
+ * compiles d->pol's file rules (-1 with err set if they do not compile);
+ * files_reload_apply makes them the enforced ones.
+ */
+int files_reload_prepare(struct daemon *d, void **prepared, char *err, size_t errlen);
+void files_reload_apply(struct daemon *d, void *prepared);
 int files_uninstall(const char *pin_root); /* remove this module's pins */
 
 /*

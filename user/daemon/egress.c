@@ -40,7 +40,8 @@ struct net_entry {
 };
 
 struct host_cache {
-	const struct pol_egress_rule *rule;
+	const struct pol_egress_rule *rule; /* main thread only */
+	const char *rname;		    /* the rule's name, for the resolver's messages */
 	const char *host;
 	struct pol_cidr addrs[MAX_HOST_ADDRS];
 	size_t n;
@@ -59,6 +60,7 @@ struct egress {
 	time_t next_resolve;
 	int job_pipe[2]; /* resolver thread -> main loop: a finished struct resolve_job * */
 	bool job_running;
+	unsigned gen; /* host list generation: a reload makes running jobs' results stale */
 	struct netlsm_bpf *lsm;
 	struct bpf_link *lsm_link;
 	char packet[200]; /* packet-socket coverage, for the banner */
@@ -342,7 +344,7 @@ static void resolve_hosts(struct host_cache *hosts, size_t nhosts)
 
 		if ((rc = getaddrinfo(h->host, NULL, &hints, &res)) != 0) {
 			warnx("egress rule '%s': cannot resolve %s (%s); keeping %zu old addresses",
-			      h->rule->name, h->host, gai_strerror(rc), h->n);
+			      h->rname, h->host, gai_strerror(rc), h->n);
 			continue;
 		}
 		for (ai = res; ai && n < MAX_HOST_ADDRS; ai = ai->ai_next) {
@@ -366,8 +368,42 @@ static void resolve_hosts(struct host_cache *hosts, size_t nhosts)
 		freeaddrinfo(res);
 		memcpy(h->addrs, got, n * sizeof(got[0]));
 		h->n = n;
-		debug("egress rule '%s': %s -> %zu addresses", h->rule->name, h->host, n);
+		debug("egress rule '%s': %s -> %zu addresses", h->rname, h->host, n);
 	}
+}
+
+/*
+ * The host-name rules of d->pol, in rule order. A name the previous list also
+ * had keeps its resolved addresses (a reload must not drop them until the next
+ * resolve); the previous list is freed.
+ */
+static void build_hosts(struct daemon *d, struct egress *eg)
+{
+	const struct policy *p = d->pol;
+	struct host_cache *old = eg->hosts;
+	size_t nold = eg->nhosts;
+
+	eg->hosts = NULL;
+	eg->nhosts = 0;
+	for (size_t i = 0; i < p->egress.nrules; i++)
+		for (size_t j = 0; j < p->egress.rules[i].nhosts; j++) {
+			struct host_cache *h;
+
+			eg->hosts = xreallocarray(eg->hosts, eg->nhosts + 1, sizeof(*eg->hosts));
+			h = &eg->hosts[eg->nhosts++];
+			memset(h, 0, sizeof(*h));
+			h->rule = &p->egress.rules[i];
+			h->rname = h->rule->name;
+			h->host = p->egress.rules[i].hosts[j];
+			for (size_t k = 0; k < nold; k++)
+				if (strcmp(old[k].host, h->host) == 0) {
+					memcpy(h->addrs, old[k].addrs,
+					       old[k].n * sizeof(*h->addrs));
+					h->n = old[k].n;
+					break;
+				}
+		}
+	free(old);
 }
 
 static int write_config(struct daemon *d, struct egress *eg)
@@ -422,16 +458,7 @@ int egress_start(struct daemon *d)
 		      strerror(-err), d->pin_root);
 		return -1;
 	}
-	for (size_t i = 0; i < p->egress.nrules; i++)
-		for (size_t j = 0; j < p->egress.rules[i].nhosts; j++) {
-			struct host_cache *h;
-
-			eg->hosts = xreallocarray(eg->hosts, eg->nhosts + 1, sizeof(*eg->hosts));
-			h = &eg->hosts[eg->nhosts++];
-			memset(h, 0, sizeof(*h));
-			h->rule = &p->egress.rules[i];
-			h->host = p->egress.rules[i].hosts[j];
-		}
+	build_hosts(d, eg);
 	resolve_hosts(eg->hosts, eg->nhosts);
 	load_resolvers(d, eg);
 	compile(d, eg);
@@ -508,10 +535,21 @@ int egress_lsm_start(struct daemon *d, bool lsm_works, const char *why_not)
  * resolves a private copy and hands it back through a pipe.
  */
 struct resolve_job {
-	struct host_cache *hosts;
+	struct host_cache *hosts; /* names copied: a reload may free the policy's */
 	size_t n;
+	unsigned gen;
 	int fd;
 };
+
+static void job_free(struct resolve_job *job)
+{
+	for (size_t i = 0; i < job->n; i++) {
+		free((char *)job->hosts[i].host);
+		free((char *)job->hosts[i].rname);
+	}
+	free(job->hosts);
+	free(job);
+}
 
 static void *resolve_thread(void *arg)
 {
@@ -548,8 +586,14 @@ void egress_tick(struct daemon *d, time_t now)
 		return;
 	job = xcalloc(1, sizeof(*job));
 	job->n = eg->nhosts;
+	job->gen = eg->gen;
 	job->hosts = xreallocarray(NULL, eg->nhosts, sizeof(*eg->hosts));
 	memcpy(job->hosts, eg->hosts, eg->nhosts * sizeof(*eg->hosts));
+	for (size_t i = 0; i < job->n; i++) {
+		job->hosts[i].host = xstrdup(eg->hosts[i].host);
+		job->hosts[i].rname = xstrdup(eg->hosts[i].rname);
+		job->hosts[i].rule = NULL; /* the thread needs names only */
+	}
 	job->fd = eg->job_pipe[1];
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -559,8 +603,7 @@ void egress_tick(struct daemon *d, time_t now)
 		warnx("resolver thread: %s; resolving in the main loop", strerror(err));
 		resolve_hosts(eg->hosts, eg->nhosts);
 		refresh(d, eg);
-		free(job->hosts);
-		free(job);
+		job_free(job);
 		return;
 	}
 	eg->job_running = true;
@@ -580,12 +623,35 @@ void egress_poll(struct daemon *d)
 
 	if (!eg || read(eg->job_pipe[0], &job, sizeof(job)) != (ssize_t)sizeof(job))
 		return;
-	/* The policy (and so the host list) cannot change while a job runs. */
-	memcpy(eg->hosts, job->hosts, job->n * sizeof(*eg->hosts));
-	free(job->hosts);
-	free(job);
 	eg->job_running = false;
+	/* Resolved for a list a reload has replaced since: the next tick starts over. */
+	if (job->gen != eg->gen) {
+		job_free(job);
+		return;
+	}
+	for (size_t i = 0; i < job->n; i++) {
+		memcpy(eg->hosts[i].addrs, job->hosts[i].addrs,
+		       job->hosts[i].n * sizeof(*job->hosts[i].addrs));
+		eg->hosts[i].n = job->hosts[i].n;
+	}
+	job_free(job);
 	refresh(d, eg);
+}
+
+int egress_reload(struct daemon *d)
+{
+	struct egress *eg = d->egress;
+
+	if (!eg)
+		return 0;
+	build_hosts(d, eg);
+	eg->gen++;
+	eg->next_resolve = 0; /* names new to this policy: resolved at the next tick */
+	load_resolvers(d, eg);
+	compile(d, eg);
+	if (write_config(d, eg) < 0 || sync_rules(eg) < 0 || sync_dns(eg) < 0)
+		return -1;
+	return 0;
 }
 
 const char *egress_describe(struct daemon *d)

@@ -18,6 +18,12 @@ void egress_tick(struct daemon *d, time_t now);
 /* Results of a background host-name refresh: poll egress_fd, then egress_poll. */
 int egress_fd(struct daemon *d);
 void egress_poll(struct daemon *d);
+/*
+ * d->pol was replaced (SIGHUP): config, rules and host names follow it. Names
+ * both policies have keep their addresses; new ones are resolved at the next
+ * tick. -1 when the maps could not be written (the previous rules stay).
+ */
+int egress_reload(struct daemon *d);
 /* One line for the start banner. */
 const char *egress_describe(struct daemon *d);
 /* Free userspace state; pinned links keep enforcing. */

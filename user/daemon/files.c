@@ -492,6 +492,42 @@ void files_tick(struct daemon *d)
 	st->cur = fs;
 }
 
+int files_reload_prepare(struct daemon *d, void **prepared, char *err, size_t errlen)
+{
+	struct files_rules *fr;
+
+	*prepared = NULL;
+	if (!d->files)
+		return 0; /* disabled, or no enforcement could be loaded: nothing to update */
+	fr = xcalloc(1, sizeof(*fr));
+	if (files_rules_compile(d, fr, err, errlen)) {
+		files_rules_free(fr);
+		free(fr);
+		return -1;
+	}
+	*prepared = fr;
+	return 0;
+}
+
+void files_reload_apply(struct daemon *d, void *prepared)
+{
+	struct files_state *st = d->files;
+	struct files_rules *fr = prepared;
+
+	if (!st || !fr)
+		return;
+	files_rules_free(&st->fr);
+	st->fr = *fr;
+	free(fr);
+	fileset_free(&st->cur);
+	fileset_resolve(d->pol, st->fr.rule_ids, st->fr.actions, NULL, 0, &st->cur);
+	if (st->cur.truncated)
+		warnx("files: %zu protected entries did not fit in the maps", st->cur.truncated);
+	st->last_refresh = now_sec();
+	if ((st->lsm || st->kill) && fill_maps(st) < 0)
+		warnx("files: reload: the maps were not all written; restart mcpguardd");
+}
+
 void files_stop(struct daemon *d)
 {
 	struct files_state *st = d->files;

@@ -94,14 +94,13 @@ static int setup_signals(void)
 }
 
 /* Returns 1 when the daemon should stop. */
-static int on_signal(int sfd)
+static int on_signal(struct daemon *d, int sfd)
 {
 	struct signalfd_siginfo si;
 
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			info("SIGHUP: policy reload is done by restarting mcpguardd "
-			     "(pinned enforcement stays in force across the restart)");
+			daemon_reload(d);
 			continue;
 		}
 		info("signal %u: stopping (pinned enforcement stays; --uninstall removes it)",
@@ -214,6 +213,7 @@ int main(int argc, char **argv)
 	/* A bad policy stops here, naming file, line and key. */
 	if ((d.pol = policy_load(d.policy_path, err, sizeof(err))) == NULL)
 		fatalx("policy not loaded, not starting: %s", err);
+	d.audit_cli = audit;
 	d.audit = audit || d.pol->audit;
 	if (geteuid() != 0)
 		fatalx("must run as root (loads BPF programs and manages cgroups)");
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 		if (pfd[1].revents)
 			control_dispatch(&d);
 		if (pfd[2].revents)
-			stop = on_signal(sfd);
+			stop = on_signal(&d, sfd);
 		now = time(NULL);
 		egress_tick(&d, now);
 		events_tick(&d, now);
@@ -296,5 +296,6 @@ int main(int argc, char **argv)
 	egress_stop(&d);
 	close(d.cgroup_fd);
 	policy_free(d.pol);
+	daemon_rules_free(&d);
 	return 0;
 }

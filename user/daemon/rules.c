@@ -1,13 +1,16 @@
 /*
  * Rule names carried in events: the kernel reports a small integer, this table
  * turns it back into the policy's name. Ids are handed out per name, so two rules
- * sharing a name share an id. Names are borrowed (policy strings or literals).
+ * sharing a name share an id. Names are copied: a reload frees the policy they
+ * came from, while events of its rules may still be on their way.
  */
 #include <linux/types.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "xmalloc.h"
 
 uint32_t daemon_rule_id(struct daemon *d, const char *name)
 {
@@ -19,8 +22,15 @@ uint32_t daemon_rule_id(struct daemon *d, const char *name)
 		      name);
 		return MG_RULE_NONE;
 	}
-	d->rule_names[d->nrules] = name;
+	d->rule_names[d->nrules] = xstrdup(name);
 	return d->nrules++;
+}
+
+void daemon_rules_free(struct daemon *d)
+{
+	for (uint32_t i = 0; i < d->nrules; i++)
+		free((char *)d->rule_names[i]);
+	d->nrules = 0;
 }
 
 const char *daemon_rule_name(const struct daemon *d, uint32_t id)
