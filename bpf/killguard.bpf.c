@@ -240,23 +240,42 @@ struct scan {
 	__u32 base; /* index after the last '/' */
 	__u32 prev; /* start and end of the last non-empty component before it */
 	__u32 pend;
+	__u32 state; /* 0: looking for the last '/'; 1: in the '/'s; 2: in the component */
 };
 
-/* bpf_loop body: the verifier checks it once instead of once per character and state. */
+/*
+ * bpf_loop body, from the end of the path back: the name and the component
+ * before it are found without reading the rest of a long path. The verifier
+ * checks it once instead of once per character and state.
+ */
 static long scan_slash(__u32 i, void *ctx)
 {
 	struct scan *sc = ctx;
+	__u32 j;
+	char c;
 
 	if (i >= sc->len)
 		return 1;
-	if (sc->path[i & (MG_PATH_LEN - 1)] != '/')
+	j = sc->len - 1 - i;
+	c = sc->path[j & (MG_PATH_LEN - 1)];
+	if (sc->state == 0) {
+		if (c == '/') {
+			sc->base = j + 1;
+			sc->state = 1;
+		}
 		return 0;
-	if (i > sc->base) { /* "a//b": empty components do not count */
-		sc->prev = sc->base;
-		sc->pend = i;
 	}
-	sc->base = i + 1;
-	return 0;
+	if (sc->state == 1) { /* "a//b": empty components do not count */
+		if (c != '/') {
+			sc->pend = j + 1;
+			sc->state = 2;
+		}
+		return 0;
+	}
+	if (c != '/')
+		return 0;
+	sc->prev = j + 1;
+	return 1;
 }
 
 #define AT_FDCWD -100
@@ -295,11 +314,16 @@ static __always_inline const unsigned char *dir_name(int dirfd)
 static __always_inline struct mg_file_rule *match_pair(struct scratch *s, const struct scan *sc,
 						       int dirfd)
 {
-	__u32 nlen = sc->len - sc->base, plen = 0;
+	__u32 nlen = sc->len - sc->base, plen = 0, zero = 0;
 	const unsigned char *dname;
+	struct mg_files_conf *fc;
 	long n;
 
 	if (nlen == 0 || nlen >= MG_NAME_LEN || sc->base >= MG_PATH_LEN)
+		return 0;
+	/* No pair has this name's first byte: no key to build, no 128-byte hash. */
+	fc = bpf_map_lookup_elem(&mg_file_conf, &zero);
+	if (fc && !mg_bit(fc->pair_first, (__u8)s->path[sc->base & (MG_PATH_LEN - 1)]))
 		return 0;
 	__builtin_memset(s->pair, 0, sizeof(s->pair));
 	if (sc->pend > sc->prev && !(sc->pend - sc->prev == 1 && s->path[sc->prev & 255] == '.')) {
@@ -344,6 +368,7 @@ static __always_inline struct mg_file_rule *match_pair(struct scratch *s, const 
  */
 __noinline int match_user_path(unsigned long uptr, int dirfd)
 {
+	struct mg_files_conf *fc;
 	struct mg_file_rule *r;
 	struct scratch *s;
 	__u32 zero = 0;
@@ -361,7 +386,8 @@ __noinline int match_user_path(unsigned long uptr, int dirfd)
 		return 0;
 	sc.len = n - 1;
 	r = 0;
-	if (s->path[0] == '/')
+	fc = bpf_map_lookup_elem(&mg_file_conf, &zero);
+	if (s->path[0] == '/' && (!fc || mg_bit(fc->path_lens, (__u8)sc.len)))
 		r = bpf_map_lookup_elem(&mg_file_paths, s->path);
 	if (!r) {
 		bpf_loop(MG_PATH_LEN, scan_slash, &sc, 0);

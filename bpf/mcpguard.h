@@ -173,6 +173,13 @@ struct mg_files_conf {
 	__u8 exact_first[32];
 	__u8 prefix_first[32];
 	__u8 suffix_last[32];
+	/*
+	 * Bit n set: some protected absolute path (mg_file_paths) is n bytes long.
+	 * A path of another length needs no hash of its 256-byte key.
+	 */
+	__u8 path_lens[32];
+	/* Bit c set: the name part of some "parent/name" pair starts with byte c. */
+	__u8 pair_first[32];
 };
 
 #endif

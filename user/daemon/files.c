@@ -155,25 +155,70 @@ static void take_fds(struct files_state *st, struct bpf_object *obj)
 	st->fd_pairs = map_fd(obj, "mg_file_pairs");
 }
 
+/*
+ * What lets killguard skip hashing a path or a pair key (mg_files_conf):
+ * the lengths of fs's paths, the first bytes of its pairs' names.
+ */
+static void key_filters(const struct fileset *fs, __u8 lens[32], __u8 first[32])
+{
+	memset(lens, 0, 32);
+	memset(first, 0, 32);
+	for (size_t i = 0; i < fs->npaths; i++) {
+		size_t n = strnlen(fs->paths[i].path, MG_PATH_LEN) & 255;
+
+		lens[n >> 3] |= (__u8)(1u << (n & 7));
+	}
+	for (size_t i = 0; i < fs->npairs; i++) {
+		const char *slash = memchr(fs->pairs[i].pair, '/', MG_PAIR_LEN);
+		unsigned char c;
+
+		if (!slash || slash + 1 >= fs->pairs[i].pair + MG_PAIR_LEN)
+			continue;
+		c = (unsigned char)slash[1];
+		first[c >> 3] |= (__u8)(1u << (c & 7));
+	}
+}
+
+static int write_conf(struct files_state *st)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(st->fd_conf, &zero, &st->fr.conf, BPF_ANY) ? -1 : 0;
+}
+
 static int write_set(struct files_state *st, const struct fileset *fs)
 {
+	__u8 lens[32], first[32];
 	int rc = 0;
 
+	/*
+	 * The filters of keys being added count before the keys are in the maps,
+	 * and those of keys being removed until they are gone: a key in a map is
+	 * never skipped.
+	 */
+	key_filters(fs, lens, first);
+	for (int i = 0; i < 32; i++) {
+		st->fr.conf.path_lens[i] |= lens[i];
+		st->fr.conf.pair_first[i] |= first[i];
+	}
+	rc |= write_conf(st);
 	rc |= files_sync_inodes(st->fd_inodes, fs->inodes, fs->ninodes);
 	rc |= files_sync_inodes(st->fd_dirs, fs->dirs, fs->ndirs);
 	if (st->fd_paths >= 0)
 		rc |= files_sync_paths(st->fd_paths, fs->paths, fs->npaths);
 	if (st->fd_pairs >= 0)
 		rc |= files_sync_pairs(st->fd_pairs, fs->pairs, fs->npairs);
+	memcpy(st->fr.conf.path_lens, lens, sizeof(lens));
+	memcpy(st->fr.conf.pair_first, first, sizeof(first));
+	rc |= write_conf(st);
 	return rc;
 }
 
 static int fill_maps(struct files_state *st)
 {
-	__u32 zero = 0;
-
-	if (files_sync_names(st->fd_names, st->fr.names, st->fr.nnames) ||
-	    bpf_map_update_elem(st->fd_conf, &zero, &st->fr.conf, BPF_ANY)) {
+	/* Compiled rules carry no key filters: those of the set about to be written. */
+	key_filters(&st->cur, st->fr.conf.path_lens, st->fr.conf.pair_first);
+	if (files_sync_names(st->fd_names, st->fr.names, st->fr.nnames) || write_conf(st)) {
 		warn("files: write basename maps");
 		return -1;
 	}
