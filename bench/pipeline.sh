@@ -11,3 +11,4 @@ export XDG_STATE_HOME=$(mktemp -d)
 trap 'rm -rf "$XDG_STATE_HOME"' EXIT
 "$O/bench/pipeline_bench" 0.01 >/dev/null
 "$O/bench/pipeline_bench" "${SCALE:-1}"
+"$O/bench/pipeline_bench" "${SCALE:-1}" bench/seed.yaml

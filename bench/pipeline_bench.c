@@ -5,7 +5,7 @@
  * (parse and checks only), both measured in this run. Times are this
  * process's CPU time (per core), medians; pipe I/O is not in it (proxy.sh
  * measures the whole process, relay included).
- * Usage: pipeline_bench [reps-per-size-scale]
+ * Usage: pipeline_bench [reps-per-size-scale [policy.yaml]] (no file: the defaults)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -94,13 +94,15 @@ static void judge(struct pipeline *p, enum direction dir, const char *s, size_t 
 	verdict_free(&v);
 }
 
+static const char *policy_path; /* NULL: the built-in defaults */
+
 /* Median CPU seconds per result (buf, len bytes) through a pipeline with scanning on or off. */
 static double run(int scan, size_t len, int reps, char *buf)
 {
 	char err[256];
 	struct pipeline p;
 	struct findlog fl;
-	struct policy *pol = policy_load(NULL, err, sizeof(err));
+	struct policy *pol = policy_load(policy_path, err, sizeof(err));
 	double *t = calloc((size_t)reps, sizeof(*t)), med;
 	const char *init =
 	    "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{"
@@ -150,8 +152,11 @@ int main(int argc, char **argv)
 
 	if (!buf)
 		return 1;
+	policy_path = argc > 2 ? argv[2] : NULL;
 	bench_malloc_as_proxy();
-	printf("pipeline_line on one benign tools/call result, CPU time per result (median):\n");
+	printf("pipeline_line on one benign tools/call result, CPU time per result (median), "
+	       "policy: %s\n",
+	       policy_path ? policy_path : "none (the defaults)");
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		int k = (int)(reps[i] * scale) | 1;
 		size_t len = result_json(buf, sizes[i], 0);
