@@ -72,8 +72,9 @@ void files_stop(struct daemon *d); /* free userspace state; pinned enforcement s
  * compiles d->pol's file rules (-1 with err set if they do not compile);
  * files_reload_apply makes them the enforced ones.
  */
-int files_reload_prepare(struct daemon *d, void **prepared, char *err, size_t errlen);
-void files_reload_apply(struct daemon *d, void *prepared);
+struct files_rules;
+int files_reload_prepare(struct daemon *d, struct files_rules **prepared, char *err, size_t errlen);
+void files_reload_apply(struct daemon *d, struct files_rules *prepared);
 int files_uninstall(const char *pin_root); /* remove this module's pins */
 
 /*

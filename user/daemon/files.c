@@ -537,7 +537,7 @@ void files_tick(struct daemon *d)
 	st->cur = fs;
 }
 
-int files_reload_prepare(struct daemon *d, void **prepared, char *err, size_t errlen)
+int files_reload_prepare(struct daemon *d, struct files_rules **prepared, char *err, size_t errlen)
 {
 	struct files_rules *fr;
 
@@ -554,10 +554,9 @@ int files_reload_prepare(struct daemon *d, void **prepared, char *err, size_t er
 	return 0;
 }
 
-void files_reload_apply(struct daemon *d, void *prepared)
+void files_reload_apply(struct daemon *d, struct files_rules *fr)
 {
 	struct files_state *st = d->files;
-	struct files_rules *fr = prepared;
 
 	if (!st || !fr)
 		return;

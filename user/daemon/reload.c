@@ -14,7 +14,7 @@ void daemon_reload(struct daemon *d)
 {
 	struct policy *np, *old = d->pol;
 	const char *path = d->policy_path ? d->policy_path : "the built-in policy";
-	void *files = NULL;
+	struct files_rules *files = NULL;
 	char err[1024];
 
 	if ((np = policy_load(d->policy_path, err, sizeof(err))) == NULL) {
