@@ -84,6 +84,28 @@ if [ "$abi" -gt 0 ] 2>/dev/null; then
 fi
 # no test cgroup left behind
 [ -z "$cg" ] || ! ls -d "$cg"/mcpguard-doctor.* >/dev/null 2>&1 && ok "no probe cgroup left behind" || nok "probe cgroup left in $cg"
+# the content scanner: compiled into an empty cache, then read from it
+sc=$(mktemp -d)
+XDG_CACHE_HOME=$sc "$MG" doctor --json >"$js" 2>/dev/null
+d1=$(field "[c['status']+': '+c['detail'] for c in d['checks'] if c['id']=='scanner'][0]")
+XDG_CACHE_HOME=$sc "$MG" doctor --json >"$js" 2>/dev/null
+d2=$(field "[c['status']+': '+c['detail'] for c in d['checks'] if c['id']=='scanner'][0]")
+rm -rf "$sc"
+case "$d1" in
+"ok: "*": 0 from the cache, "[1-9]*" compiled and cached for the next start")
+	ok "scanner: pattern databases compiled and cached ($d1)" ;;
+*) nok "scanner, empty cache: $d1" ;;
+esac
+case "$d2" in
+"ok: "*": "[1-9]*" from the cache, 0 compiled") ok "scanner: then read from the cache ($d2)" ;;
+*) nok "scanner, warm cache: $d2" ;;
+esac
+MCPGUARD_CACHE_DIR=/proc/mcpguard-none "$MG" doctor --json >"$js" 2>/dev/null
+case "$(check scanner)" in
+warn) ok "scanner: a cache that cannot be written is a warning" ;;
+*) nok "scanner: unwritable cache gave '$(check scanner)'" ;;
+esac
+
 # as an unprivileged user: says it needs root, exit 2
 if command -v setpriv >/dev/null 2>&1 && setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$MG" 2>/dev/null; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$MG" doctor >"$out" 2>&1

@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -32,7 +33,11 @@
 
 #include "cmds.h"
 #include "ctl.h"
+#include "dlp.h"
 #include "doctor.h"
+#include "injection.h"
+#include "mpm.h"
+#include "poison.h"
 #include "probe.skel.h"
 
 #ifndef BPF_FS_MAGIC
@@ -53,7 +58,7 @@ struct check {
 	const char *why;
 };
 
-enum { CG, BTF, BPFFS, LSM, TPBTF, SOCKADDR, RINGBUF, LANDLOCK, SECCOMP, USERNS, NCHECKS };
+enum { CG, BTF, BPFFS, LSM, TPBTF, SOCKADDR, RINGBUF, LANDLOCK, SECCOMP, USERNS, SCANNER, NCHECKS };
 
 static struct check checks[NCHECKS] = {
     [CG] = {"cgroup2", "cgroup v2", C_SKIP, "", "",
@@ -80,6 +85,9 @@ static struct check checks[NCHECKS] = {
     [USERNS] = {"userns", "unprivileged user namespaces", C_SKIP, "", "",
 		"a way for an unprivileged process to gain capabilities in a new namespace; "
 		"the sandbox denies it to MCP servers"},
+    [SCANNER] = {"scanner", "content scanner", C_SKIP, "", "",
+		 "mcpguard run scans every message with these pattern databases and does not "
+		 "start without them"},
 };
 
 static void set(int i, enum cstat st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -428,6 +436,41 @@ static void check_seccomp(void)
 	set(SECCOMP, C_OK, "filter mode with SECCOMP_RET_KILL_PROCESS");
 }
 
+/*
+ * The pattern databases mcpguard run starts with: read from the cache, or
+ * compiled (and cached) by the Vectorscan compiler, which is loaded only then.
+ */
+static void check_scanner(void)
+{
+	struct timespec a, b;
+	char err[512] = "";
+	size_t cached, compiled, stored;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (inject_init(err, sizeof(err)) != 0 || poison_init(err, sizeof(err)) != 0 ||
+	    dlp_init(NULL, err, sizeof(err)) != 0) {
+		set(SCANNER, C_FAIL, "the pattern databases cannot be loaded: %s", err);
+		fix(SCANNER, "install Vectorscan's shared library, which carries its compiler "
+			     "(Debian/Ubuntu: apt-get install libvectorscan5)");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	mpm_stats(&cached, &compiled, &stored);
+	if (compiled > stored) {
+		set(SCANNER, C_WARN,
+		    "pattern databases ready in %.0f ms: %zu from the cache, %zu compiled, %zu "
+		    "of them could not be cached: every mcpguard run compiles them again",
+		    ms, cached, compiled, compiled - stored);
+		fix(SCANNER, "give the user a writable cache directory (XDG_CACHE_HOME or "
+			     "~/.cache, or MCPGUARD_CACHE_DIR), 0700 and owned by them");
+		return;
+	}
+	set(SCANNER, C_OK, "pattern databases ready in %.0f ms: %zu from the cache, %zu compiled%s",
+	    ms, cached, compiled, compiled ? " and cached for the next start" : "");
+}
+
 /* Try it as nobody in a child: the answer a server started by a user would get. */
 static void check_userns(void)
 {
@@ -637,6 +680,7 @@ enum doctor_mode doctor_run(const char **desc)
 	check_landlock();
 	check_seccomp();
 	check_userns();
+	check_scanner();
 	check_daemon();
 	return decide(desc);
 }

@@ -207,16 +207,17 @@ static int cache_load(struct mpm *m, const char *path)
 	return ok ? 0 : -1;
 }
 
-static void cache_store(const struct mpm *m, const char *dir, const char *path, const char *bytes,
-			size_t len)
+/* 0 when the database is in the cache file now. */
+static int cache_store(const struct mpm *m, const char *dir, const char *path, const char *bytes,
+		       size_t len)
 {
 	char tmp[PATH_MAX + 16], *head;
 	size_t hl = cache_head(m);
 	uint32_t n = (uint32_t)m->n;
-	int fd, k;
+	int fd, k, rc = -1;
 
 	if (cache_mkdir(dir) < 0)
-		return;
+		return -1;
 	head = xmalloc(hl);
 	memcpy(head, CACHE_MAGIC, 4);
 	memcpy(head + 4, &n, 4);
@@ -234,8 +235,11 @@ static void cache_store(const struct mpm *m, const char *dir, const char *path, 
 		close(fd);
 		if (!ok || rename(tmp, path) < 0)
 			unlink(tmp);
+		else
+			rc = 0;
 	}
 	free(head);
+	return rc;
 }
 
 /*
@@ -263,6 +267,8 @@ static struct {
 	char err[160];
 } hsc;
 static pthread_mutex_t hsc_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Databases made ready in this process: read from the cache, compiled, stored (hsc_lock). */
+static size_t n_cached, n_compiled, n_stored;
 
 /* With hsc_lock held: the compiler's entry points, or -1 with hsc.err set. */
 static int hsc_load(void)
@@ -365,8 +371,12 @@ int mpm_compile(struct mpm *m, char *err, size_t errlen)
 		cache_key(m, key);
 		if (snprintf(path, sizeof(path), "%s/%s.hsdb", dir, key) >= (int)sizeof(path))
 			cached = 0;
-		else if (cache_load(m, path) == 0)
+		else if (cache_load(m, path) == 0) {
+			pthread_mutex_lock(&hsc_lock);
+			n_cached++;
+			pthread_mutex_unlock(&hsc_lock);
 			goto scratch;
+		}
 	}
 	pthread_mutex_lock(&hsc_lock);
 	rc = hsc_load();
@@ -374,6 +384,7 @@ int mpm_compile(struct mpm *m, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", hsc.err);
 	else
 		rc = hsc_build(m, &bytes, &len, err, errlen);
+	n_compiled += rc == 0;
 	pthread_mutex_unlock(&hsc_lock);
 	if (rc != 0)
 		return -1;
@@ -382,8 +393,11 @@ int mpm_compile(struct mpm *m, char *err, size_t errlen)
 		free(bytes);
 		return -1;
 	}
-	if (cached)
-		cache_store(m, dir, path, bytes, len);
+	if (cached && cache_store(m, dir, path, bytes, len) == 0) {
+		pthread_mutex_lock(&hsc_lock);
+		n_stored++;
+		pthread_mutex_unlock(&hsc_lock);
+	}
 	free(bytes); /* serialized with malloc: the default misc allocator */
 scratch:
 	if (hs_alloc_scratch(m->db, &m->proto) != HS_SUCCESS) {
@@ -391,6 +405,15 @@ scratch:
 		return -1;
 	}
 	return 0;
+}
+
+void mpm_stats(size_t *cached, size_t *compiled, size_t *stored)
+{
+	pthread_mutex_lock(&hsc_lock);
+	*cached = n_cached;
+	*compiled = n_compiled;
+	*stored = n_stored;
+	pthread_mutex_unlock(&hsc_lock);
 }
 
 int mpm_width(const struct mpm *m, size_t idx, unsigned *minw, unsigned *maxw)

@@ -30,6 +30,8 @@ int mpm_width(const struct mpm *m, size_t idx, unsigned *minw, unsigned *maxw);
 /* Returns 0 when the scan ran to the end or was stopped by cb, -1 on engine error. */
 int mpm_scan(const struct mpm *m, const char *buf, size_t len, mpm_cb cb, void *ctx);
 size_t mpm_count(const struct mpm *m);
+/* Databases this process read from the cache, compiled, and wrote to the cache. */
+void mpm_stats(size_t *cached, size_t *compiled, size_t *stored);
 void mpm_free(struct mpm *m);
 
 #endif
