@@ -48,16 +48,17 @@ mkdir -p "$H/.aws" "$H/.ssh" "$H/proj"
 echo "aws_secret_access_key=TESTSECRET" >"$H/.aws/credentials"
 echo "PRIVATE KEY TEST" >"$H/.ssh/id_rsa"
 echo "benign notes" >"$H/proj/notes.txt"
-cat >"$T/policy.yaml" <<EOF
-files:
-  enabled: true
-  action: block
-  rules:
-    - name: t-cloud
-      paths: ["$H/.aws/credentials", "$H/.kube/config"]
-    - name: t-keys
-      basenames: ["id_rsa*", "*.pem"]
-EOF
+# policy BASENAMES [RULE PATH]: the test policy, with one more path rule if given.
+policy() {
+	{
+		printf 'files:\n  enabled: true\n  action: block\n  rules:\n'
+		printf '    - name: t-cloud\n      paths: ["%s", "%s"]\n' "$H/.aws/credentials" \
+			"$H/.kube/config"
+		[ $# -lt 3 ] || printf '    - name: %s\n      paths: ["%s"]\n' "$2" "$3"
+		printf '    - name: t-keys\n      basenames: [%s]\n' "$1"
+	} >"$T/policy.yaml"
+}
+policy '"id_rsa*", "*.pem"'
 
 start_daemon() {
 	"$D" --cgroup "$CGREL" --policy "$T/policy.yaml" --pin-root "$PINS" --events "$EV" \
@@ -211,19 +212,7 @@ denied "enforced after a daemon restart over the pins" "$P" open "$H/.aws/creden
 
 # SIGHUP: rules added and removed in the policy file take effect in the running daemon.
 echo "TESTSECRET deploy" >"$H/proj/deploy.key"
-cp "$T/policy.yaml" "$T/policy.orig"
-cat >"$T/policy.yaml" <<EOF
-files:
-  enabled: true
-  action: block
-  rules:
-    - name: t-cloud
-      paths: ["$H/.aws/credentials", "$H/.kube/config"]
-    - name: t-deploy
-      paths: ["$H/proj/deploy.key"]
-    - name: t-keys
-      basenames: ["*.pem"]
-EOF
+policy '"*.pem"' t-deploy "$H/proj/deploy.key"
 hup() { # hup N: signal the daemon, wait for its N-th reload line
 	kill -HUP "$DPID"
 	i=0
@@ -246,7 +235,7 @@ if [ "$MODE" = fallback ]; then
 	check "after SIGHUP: the event names the new rule" \
 		grep -q '"target":"[^"]*/proj/deploy.key".*"rule":"t-deploy".*"action":"kill"' "$EV"
 fi
-cp "$T/policy.orig" "$T/policy.yaml"
+policy '"id_rsa*", "*.pem"'
 hup 2
 denied "after a second SIGHUP: the dropped basename is protected again" cat "$H/.ssh/id_rsa"
 kill "$DPID"
