@@ -627,6 +627,7 @@ void egress_poll(struct daemon *d)
 	/* Resolved for a list a reload has replaced since: the next tick starts over. */
 	if (job->gen != eg->gen) {
 		job_free(job);
+		eg->next_resolve = 0;
 		return;
 	}
 	for (size_t i = 0; i < job->n; i++) {
