@@ -113,9 +113,10 @@ $(O)/mcpguardd: $(DAEMON_OBJS) $(LIB)
 $(O)/mcpguard: $(PROXY_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(PROXY_OBJS) $(LIB) $(LDLIBS)
 
+# The unit tests also link ICU: confusable skeletons are checked against it.
 $(UNIT): $(UNIT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIB) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(LIB) $(LDLIBS) $(ICU_FLAGS)
 
 $(O)/tests/%: tests/helpers/%.c $(LIB)
 	@mkdir -p $(dir $@)
