@@ -1,5 +1,6 @@
 /* UTS #39 skeletons from the build-time table: look-alikes meet, distinct text does not. */
 #include <stdlib.h>
+#include <unicode/uchar.h>
 #include <unicode/ustring.h>
 #include <unicode/uspoof.h>
 #include <unicode/utf16.h>
@@ -80,7 +81,8 @@ TEST(confusable_single_code_point)
 }
 
 /*
- * The build-time table and utf8proc's NFD must give exactly ICU's skeletons
+ * The build-time tables and utf8proc's NFD must give exactly ICU's skeletons
+ * and default-ignorables
  * (the spoof checker the table was generated from; only the unit tests link
  * ICU): every code point alone, and strings that mix scripts, combining marks
  * (whose order NFD fixes across mapped pieces) and compatibility characters.
@@ -144,6 +146,13 @@ TEST(confusable_skeletons_are_icus)
 		if (c >= 0xD800 && c <= 0xDFFF)
 			continue;
 		bad += !same_as_icu(sc, &c, 1);
+		if (conf_is_ignorable(c) !=
+		    u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)) {
+			fprintf(stderr, "  U+%04X: ignorable %d, ICU says %d\n", (unsigned)c,
+				conf_is_ignorable(c),
+				u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT));
+			bad++;
+		}
 	}
 	for (int i = 0; i < 20000 && bad < 10; i++) {
 		UChar32 cps[6];

@@ -50,7 +50,7 @@ static char *ascii_lower(const char *s)
 static void keys(const char *name, char **vis, char **fold)
 {
 	size_t len = strlen(name);
-	char *n = conf_utf8_map(name, len, UTF8PROC_IGNORE);
+	char *n = conf_drop_ignorables(name, len);
 	char *s1 = n ? conf_skeleton(n, strlen(n)) : NULL;
 	char *f2 = n ? conf_utf8_map(n, strlen(n), UTF8PROC_CASEFOLD) : NULL;
 

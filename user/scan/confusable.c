@@ -6,7 +6,7 @@
 #include "confusable.h"
 #include "xmalloc.h"
 
-#include "confusables.inc" /* generated: conf_key, conf_val, conf_pool */
+#include "confusables.inc" /* generated: conf_key, conf_val, conf_pool, conf_ign */
 
 /* cp's prototype as a slice of conf_pool; *len 0 when cp stands for itself. */
 static const uint32_t *proto(int32_t cp, size_t *len)
@@ -27,6 +27,46 @@ static const uint32_t *proto(int32_t cp, size_t *len)
 	}
 	*len = 0;
 	return NULL;
+}
+
+int conf_is_ignorable(int32_t cp)
+{
+	size_t lo = 0, hi = CONF_NIGN;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (conf_ign[mid][1] < (uint32_t)cp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < CONF_NIGN && conf_ign[lo][0] <= (uint32_t)cp;
+}
+
+char *conf_drop_ignorables(const char *s, size_t n)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_uint8_t *out;
+	size_t o = 0;
+
+	if (n > (SIZE_MAX - 1) / 3)
+		return NULL;
+	out = xmalloc(3 * n + 1); /* an invalid byte becomes U+FFFD: 3 bytes */
+	for (size_t i = 0; i < n;) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp);
+
+		if (k <= 0) {
+			cp = 0xFFFD;
+			k = 1;
+		}
+		i += (size_t)k;
+		if (!conf_is_ignorable(cp))
+			o += (size_t)utf8proc_encode_char(cp, out + o);
+	}
+	out[o] = '\0';
+	return (char *)out;
 }
 
 char *conf_utf8_map(const char *s, size_t n, int options)

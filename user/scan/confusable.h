@@ -24,6 +24,16 @@ size_t conf_skeleton_cp(int32_t cp, int32_t *out, size_t cap);
 char *conf_skeleton(const char *s, size_t n);
 
 /*
+ * Default_Ignorable_Code_Point (zero-width characters, joiners, bidi and tag
+ * characters, variation selectors, and the unassigned code points reserved as
+ * such): what a renderer shows as nothing.
+ */
+int conf_is_ignorable(int32_t cp);
+
+/* s (n bytes) without its ignorable code points, invalid bytes as U+FFFD; caller frees. */
+char *conf_drop_ignorables(const char *s, size_t n);
+
+/*
  * s (n bytes) with invalid UTF-8 as U+FFFD, then put through utf8proc_map with
  * options (UTF8PROC_* flags). Returns a string the caller frees, or NULL.
  */

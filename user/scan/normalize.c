@@ -184,9 +184,8 @@ static int is_ascii_alnum(int32_t cp)
 
 static int is_invisible(int32_t cp)
 {
-	const utf8proc_property_t *p = utf8proc_get_property(cp);
-
-	if (p->ignorable || p->category == UTF8PROC_CATEGORY_CF)
+	/* Default-ignorables include unassigned ones, which utf8proc does not know. */
+	if (conf_is_ignorable(cp) || utf8proc_category(cp) == UTF8PROC_CATEGORY_CF)
 		return 1;
 	/* Fillers that render blank but are letters, and the blank braille cell. */
 	return cp == 0x115F || cp == 0x1160 || cp == 0x3164 || cp == 0xFFA0 || cp == 0x2800;
