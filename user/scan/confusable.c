@@ -44,15 +44,16 @@ int conf_is_ignorable(int32_t cp)
 	return lo < CONF_NIGN && conf_ign[lo][0] <= (uint32_t)cp;
 }
 
-char *conf_drop_ignorables(const char *s, size_t n)
+/*
+ * s (n bytes) as valid UTF-8, an invalid byte as U+FFFD (3 bytes: at most 3n),
+ * without ignorable code points if drop; *len its length. Caller frees.
+ */
+static utf8proc_uint8_t *clean_utf8(const char *s, size_t n, int drop, size_t *len)
 {
 	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	utf8proc_uint8_t *out;
+	utf8proc_uint8_t *out = xmalloc(3 * n + 1);
 	size_t o = 0;
 
-	if (n > (SIZE_MAX - 1) / 3)
-		return NULL;
-	out = xmalloc(3 * n + 1); /* an invalid byte becomes U+FFFD: 3 bytes */
 	for (size_t i = 0; i < n;) {
 		utf8proc_int32_t cp;
 		utf8proc_ssize_t k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp);
@@ -62,36 +63,32 @@ char *conf_drop_ignorables(const char *s, size_t n)
 			k = 1;
 		}
 		i += (size_t)k;
-		if (!conf_is_ignorable(cp))
+		if (!drop || !conf_is_ignorable(cp))
 			o += (size_t)utf8proc_encode_char(cp, out + o);
 	}
 	out[o] = '\0';
-	return (char *)out;
+	*len = o;
+	return out;
+}
+
+char *conf_drop_ignorables(const char *s, size_t n)
+{
+	size_t len;
+
+	if (n > (SIZE_MAX - 1) / 3)
+		return NULL;
+	return (char *)clean_utf8(s, n, 1, &len);
 }
 
 char *conf_utf8_map(const char *s, size_t n, int options)
 {
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
 	utf8proc_uint8_t *clean, *out = NULL;
-	size_t o = 0;
+	size_t len;
 
 	if (n > (SIZE_MAX - 1) / 3 / 4) /* utf8proc needs room for 4 bytes per code point */
 		return NULL;
-	/* An invalid byte becomes U+FFFD (3 bytes): at most 3n. */
-	clean = xmalloc(3 * n + 1);
-	for (size_t i = 0; i < n;) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp);
-
-		if (k <= 0) {
-			cp = 0xFFFD;
-			k = 1;
-		}
-		o += (size_t)utf8proc_encode_char(cp, clean + o);
-		i += (size_t)k;
-	}
-	clean[o] = '\0';
-	if (utf8proc_map(clean, (utf8proc_ssize_t)o, &out, (utf8proc_option_t)options) < 0)
+	clean = clean_utf8(s, n, 0, &len);
+	if (utf8proc_map(clean, (utf8proc_ssize_t)len, &out, (utf8proc_option_t)options) < 0)
 		out = NULL;
 	free(clean);
 	return (char *)out;
