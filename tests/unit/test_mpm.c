@@ -178,3 +178,33 @@ TEST(mpm_cache_is_used_only_when_trusted)
 	mpm_free(a);
 	unsetenv("MCPGUARD_CACHE_DIR");
 }
+
+/*
+ * A database not in the cache is compiled in a child process: the Vectorscan
+ * compiler (libhs.so, C++) never maps into this one, which keeps a proxy that
+ * had to compile as small as one that read the cache.
+ */
+TEST(mpm_compiler_stays_out_of_this_process)
+{
+	char err[256], line[512];
+	struct mpm *m;
+	FILE *f;
+	int mapped = 0;
+
+	setenv("MCPGUARD_NO_CACHE", "1", 1);
+	ASSERT_TRUE((m = build("compiled elsewhere", err, sizeof(err))) != NULL);
+	ASSERT_EQ(hits(m, "this was compiled elsewhere"), 1);
+	mpm_free(m);
+	/* Errors still come back from the child, naming the pattern. */
+	m = mpm_new();
+	mpm_add(m, 4, "(unclosed", 0);
+	ASSERT_EQ(mpm_compile(m, err, sizeof(err)), -1);
+	ASSERT_TRUE(strstr(err, "pattern 0 ((unclosed)") != NULL);
+	mpm_free(m);
+	unsetenv("MCPGUARD_NO_CACHE");
+	ASSERT_TRUE((f = fopen("/proc/self/maps", "r")) != NULL);
+	while (fgets(line, sizeof(line), f))
+		mapped |= strstr(line, "/libhs.so") != NULL;
+	fclose(f);
+	ASSERT_FALSE(mapped);
+}

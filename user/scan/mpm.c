@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -352,6 +354,148 @@ out:
 	return rc;
 }
 
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+
+	while (n > 0) {
+		ssize_t k = read(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Does this process run one thread? (fork is then safe to use for anything.) */
+static int single_threaded(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n == 1;
+}
+
+/* In the compiling child: build m and send the outcome to fd. */
+static void child_build(struct mpm *m, int fd)
+{
+	char e[512] = "", *bytes = NULL;
+	size_t len = 0;
+	int32_t rc = -1;
+	uint32_t el;
+	uint64_t l;
+
+	if (hsc_load() != 0)
+		snprintf(e, sizeof(e), "%s", hsc.err);
+	else
+		rc = hsc_build(m, &bytes, &len, e, sizeof(e));
+	el = (uint32_t)strlen(e);
+	l = len;
+	if (write_all(fd, &rc, sizeof(rc)) || write_all(fd, &el, sizeof(el)) ||
+	    write_all(fd, e, el))
+		return;
+	if (rc != 0)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		uint32_t w[2] = {m->minw[i], m->maxw[i]};
+
+		if (write_all(fd, w, sizeof(w)))
+			return;
+	}
+	(void)(write_all(fd, &l, sizeof(l)) || write_all(fd, bytes, len));
+}
+
+/*
+ * Compile in a child process when this one runs a single thread: the compiler
+ * and its C++ runtime then never map into the proxy (libhs marks itself
+ * unloadable), which keeps a session that had to compile as small as one that
+ * read the cache. 1: not possible here (compile in this process instead).
+ */
+static int build_in_child(struct mpm *m, char **bytes, size_t *len, char *err, size_t errlen)
+{
+	char e[512];
+	int fds[2], st = 0, ok;
+	int32_t rc = -1;
+	uint32_t el = 0;
+	uint64_t l = 0;
+	pid_t pid;
+
+	if (!single_threaded() || pipe2(fds, O_CLOEXEC) < 0)
+		return 1;
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return 1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_build(m, fds[1]);
+		_exit(0);
+	}
+	close(fds[1]);
+	ok = read_all(fds[0], &rc, sizeof(rc)) == 0 && read_all(fds[0], &el, sizeof(el)) == 0 &&
+	     el < sizeof(e) && read_all(fds[0], e, el) == 0;
+	if (ok) {
+		e[el] = '\0';
+		snprintf(err, errlen, "%s", e);
+	}
+	if (ok && rc == 0) {
+		m->minw = xreallocarray(m->minw, m->n, sizeof(*m->minw));
+		m->maxw = xreallocarray(m->maxw, m->n, sizeof(*m->maxw));
+		for (size_t i = 0; ok && i < m->n; i++) {
+			uint32_t w[2];
+
+			ok = read_all(fds[0], w, sizeof(w)) == 0;
+			m->minw[i] = w[0];
+			m->maxw[i] = w[1];
+		}
+		ok = ok && read_all(fds[0], &l, sizeof(l)) == 0 && l > 0 && l < (1ull << 31);
+		if (ok) {
+			*bytes = xmalloc((size_t)l);
+			*len = (size_t)l;
+			if (!(ok = read_all(fds[0], *bytes, *len) == 0)) {
+				free(*bytes);
+				*bytes = NULL;
+			}
+		}
+	}
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!ok) {
+		snprintf(err, errlen, "the Vectorscan compiler process failed (status %d)", st);
+		return -1;
+	}
+	return rc == 0 ? 0 : -1;
+}
+
 int mpm_compile(struct mpm *m, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 80], key[65], *bytes = NULL;
@@ -379,11 +523,13 @@ int mpm_compile(struct mpm *m, char *err, size_t errlen)
 		}
 	}
 	pthread_mutex_lock(&hsc_lock);
-	rc = hsc_load();
-	if (rc != 0)
-		snprintf(err, errlen, "%s", hsc.err);
-	else
-		rc = hsc_build(m, &bytes, &len, err, errlen);
+	if ((rc = build_in_child(m, &bytes, &len, err, errlen)) == 1) {
+		rc = hsc_load();
+		if (rc != 0)
+			snprintf(err, errlen, "%s", hsc.err);
+		else
+			rc = hsc_build(m, &bytes, &len, err, errlen);
+	}
 	n_compiled += rc == 0;
 	pthread_mutex_unlock(&hsc_lock);
 	if (rc != 0)
