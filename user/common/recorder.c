@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <zlib.h>
 
+#include "fdio.h"
 #include "findings.h"
 #include "log.h"
 #include "recorder.h"
@@ -169,24 +170,6 @@ static int key_dir(const char *keypath, char *err, size_t errlen)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int write_pub(const char *keypath, const unsigned char pk[32], char *err, size_t errlen)
 {
 	char pub[PATH_MAX + 8], tmp[PATH_MAX + 16], line[80], hex[65];
@@ -197,7 +180,7 @@ static int write_pub(const char *keypath, const unsigned char pk[32], char *err,
 	rec_hex(pk, 32, hex);
 	snprintf(line, sizeof(line), "ed25519:%s\n", hex);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0 ||
-	    write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
+	    fd_write_all(fd, line, strlen(line)) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
 	    rename(tmp, pub) < 0) {
 		seterr(err, errlen, "writing %s: %s", pub, strerror(errno));
 		if (fd >= 0)
@@ -264,7 +247,7 @@ int rec_load_or_create_key(const char *path, unsigned char sk[64], unsigned char
 		crypto_sign_keypair(pk, sk);
 		snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 || write_all(fd, sk, 64) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+		if (fd < 0 || fd_write_all(fd, sk, 64) < 0 || fsync(fd) < 0 || close(fd) < 0) {
 			seterr(err, errlen, "creating recorder key %s: %s", tmp, strerror(errno));
 			if (fd >= 0)
 				close(fd);
@@ -420,7 +403,7 @@ static int emit(struct recorder *r, cJSON *o, int sign)
 	}
 	len = n;
 	line[len++] = '\n';
-	if (write_all(r->fd, line, len) < 0) {
+	if (fd_write_all(r->fd, line, len) < 0) {
 		e = errno;
 		/* Never leave a partial line that later lines would follow. */
 		if (ftruncate(r->fd, (off_t)r->size) < 0)

@@ -15,6 +15,7 @@
 #include "binding.h"
 #include "canonjson.h"
 #include "drift.h"
+#include "fdio.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -560,21 +561,6 @@ static cJSON *tool_entry(const struct btool *b)
 	return e;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Write text to path atomically: a temp file, fsync, rename, fsync of the directory. */
 static int atomic_write(const char *path, const char *text, char *why, size_t whylen)
 {
@@ -588,7 +574,7 @@ static int atomic_write(const char *path, const char *text, char *why, size_t wh
 		free(tmp);
 		return -1;
 	}
-	if (fchmod(fd, 0600) != 0 || write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, 0600) != 0 || fd_write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
 		snprintf(why, whylen, "write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 #include "mpm.h"
 #include "xmalloc.h"
@@ -354,40 +355,6 @@ out:
 	return rc;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-
-	while (n > 0) {
-		ssize_t k = read(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* Does this process run one thread? (fork is then safe to use for anything.) */
 static int single_threaded(void)
 {
@@ -418,18 +385,18 @@ static void child_build(struct mpm *m, int fd)
 		rc = hsc_build(m, &bytes, &len, e, sizeof(e));
 	el = (uint32_t)strlen(e);
 	l = len;
-	if (write_all(fd, &rc, sizeof(rc)) || write_all(fd, &el, sizeof(el)) ||
-	    write_all(fd, e, el))
+	if (fd_write_all(fd, &rc, sizeof(rc)) || fd_write_all(fd, &el, sizeof(el)) ||
+	    fd_write_all(fd, e, el))
 		return;
 	if (rc != 0)
 		return;
 	for (size_t i = 0; i < m->n; i++) {
 		uint32_t w[2] = {m->minw[i], m->maxw[i]};
 
-		if (write_all(fd, w, sizeof(w)))
+		if (fd_write_all(fd, w, sizeof(w)))
 			return;
 	}
-	(void)(write_all(fd, &l, sizeof(l)) || write_all(fd, bytes, len));
+	(void)(fd_write_all(fd, &l, sizeof(l)) || fd_write_all(fd, bytes, len));
 }
 
 /*
@@ -460,8 +427,9 @@ static int build_in_child(struct mpm *m, char **bytes, size_t *len, char *err, s
 		_exit(0);
 	}
 	close(fds[1]);
-	ok = read_all(fds[0], &rc, sizeof(rc)) == 0 && read_all(fds[0], &el, sizeof(el)) == 0 &&
-	     el < sizeof(e) && read_all(fds[0], e, el) == 0;
+	ok = fd_read_all(fds[0], &rc, sizeof(rc)) == 0 &&
+	     fd_read_all(fds[0], &el, sizeof(el)) == 0 && el < sizeof(e) &&
+	     fd_read_all(fds[0], e, el) == 0;
 	if (ok) {
 		e[el] = '\0';
 		snprintf(err, errlen, "%s", e);
@@ -472,15 +440,15 @@ static int build_in_child(struct mpm *m, char **bytes, size_t *len, char *err, s
 		for (size_t i = 0; ok && i < m->n; i++) {
 			uint32_t w[2];
 
-			ok = read_all(fds[0], w, sizeof(w)) == 0;
+			ok = fd_read_all(fds[0], w, sizeof(w)) == 0;
 			m->minw[i] = w[0];
 			m->maxw[i] = w[1];
 		}
-		ok = ok && read_all(fds[0], &l, sizeof(l)) == 0 && l > 0 && l < (1ull << 31);
+		ok = ok && fd_read_all(fds[0], &l, sizeof(l)) == 0 && l > 0 && l < (1ull << 31);
 		if (ok) {
 			*bytes = xmalloc((size_t)l);
 			*len = (size_t)l;
-			if (!(ok = read_all(fds[0], *bytes, *len) == 0)) {
+			if (!(ok = fd_read_all(fds[0], *bytes, *len) == 0)) {
 				free(*bytes);
 				*bytes = NULL;
 			}
