@@ -162,6 +162,13 @@ static void cache_key(const struct mpm *m, char hex[65])
 	sodium_bin2hex(hex, 65, d, sizeof(d));
 }
 
+/* Room for the width bounds of every pattern of m (filled by whoever knows them). */
+static void widths_alloc(struct mpm *m)
+{
+	m->minw = xreallocarray(m->minw, m->n, sizeof(*m->minw));
+	m->maxw = xreallocarray(m->maxw, m->n, sizeof(*m->maxw));
+}
+
 /*
  * A cache file: CACHE_MAGIC, the pattern count, each pattern's min and max
  * width (uint32 each, host order), then the serialized database.
@@ -195,8 +202,7 @@ static int cache_load(struct mpm *m, const char *path)
 	}
 	close(fd);
 	if (ok) {
-		m->minw = xreallocarray(m->minw, m->n, sizeof(*m->minw));
-		m->maxw = xreallocarray(m->maxw, m->n, sizeof(*m->maxw));
+		widths_alloc(m);
 		for (size_t i = 0; i < m->n; i++) {
 			uint32_t w[2];
 
@@ -329,8 +335,7 @@ static int hsc_build(struct mpm *m, char **bytes, size_t *len, char *err, size_t
 		hsc.free_compile_error(ce);
 		return -1;
 	}
-	m->minw = xreallocarray(m->minw, m->n, sizeof(*m->minw));
-	m->maxw = xreallocarray(m->maxw, m->n, sizeof(*m->maxw));
+	widths_alloc(m);
 	for (size_t i = 0; i < m->n; i++) {
 		hs_expr_info_t *info = NULL;
 
@@ -435,8 +440,7 @@ static int build_in_child(struct mpm *m, char **bytes, size_t *len, char *err, s
 		snprintf(err, errlen, "%s", e);
 	}
 	if (ok && rc == 0) {
-		m->minw = xreallocarray(m->minw, m->n, sizeof(*m->minw));
-		m->maxw = xreallocarray(m->maxw, m->n, sizeof(*m->maxw));
+		widths_alloc(m);
 		for (size_t i = 0; ok && i < m->n; i++) {
 			uint32_t w[2];
 
