@@ -469,18 +469,15 @@ size_t norm_plain_at(const char *s, size_t n, size_t at)
 	e = cp_slot(cp);
 	if (e->cp == (uint32_t)cp && e->plain)
 		return e->plain == 1 ? k : 0;
-	/* What the first pass drops or sets aside (sanitize) never reaches cp_fold. */
-	if (is_invisible(cp) || is_bidi_control(cp) || vs_value(cp) >= 0 ||
-	    (cp >= 0xE0000 && cp <= 0xE007F))
-		return 0;
 	if (!(e = cp_entry(cp, &big)))
 		return 0; /* a long expansion */
 	/*
 	 * Folds to non-ASCII letters only (itself, its lower case, Hangul jamo...):
 	 * the ASCII phrases of the rules see the same either way. A look-alike, an
-	 * ASCII letter or space (é -> e), or nothing (invisibles) is what matters.
+	 * ASCII letter or space (é -> e), or nothing (invisibles, which include
+	 * bidi controls, variation selectors and tag characters) is what matters.
 	 */
-	if (e->conf || e->len == 0)
+	if (e->inv || e->conf || e->len == 0)
 		plain = 0;
 	for (size_t i = 0; plain && i < e->len; i++)
 		if ((unsigned char)e->out[i] < 0x80)
