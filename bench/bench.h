@@ -2,7 +2,6 @@
 #ifndef MG_BENCH_H
 #define MG_BENCH_H
 
-#include <malloc.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -24,16 +23,6 @@ static inline uint32_t bench_rand(uint32_t *state)
 	x ^= x >> 17;
 	x ^= x << 5;
 	return *state = x;
-}
-
-/*
- * The allocator settings mcpguard run starts with (run.c): large buffers stay
- * on the heap between messages instead of being mapped and faulted in anew.
- */
-static inline void bench_malloc_as_proxy(void)
-{
-	(void)mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-	(void)mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 }
 
 #endif

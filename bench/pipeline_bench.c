@@ -17,6 +17,7 @@
 #include "findlog.h"
 #include "pipeline.h"
 #include "policy.h"
+#include "xmalloc.h"
 
 extern char **environ;
 
@@ -153,7 +154,7 @@ int main(int argc, char **argv)
 	if (!buf)
 		return 1;
 	policy_path = argc > 2 ? argv[2] : NULL;
-	bench_malloc_as_proxy();
+	mg_malloc_keep_large();
 	printf("pipeline_line on one benign tools/call result, CPU time per result (median), "
 	       "policy: %s\n",
 	       policy_path ? policy_path : "none (the defaults)");

@@ -14,6 +14,7 @@
 #include "injection.h"
 #include "normalize.h"
 #include "poison.h"
+#include "xmalloc.h"
 
 static uint32_t rng = 2463534242u;
 
@@ -236,7 +237,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1)
 		sizes[1] = (size_t)(atof(argv[1]) * 1024 * 1024);
-	bench_malloc_as_proxy();
+	mg_malloc_keep_large();
 	if (inject_init(err, sizeof(err)) != 0 || poison_init(err, sizeof(err)) != 0) {
 		fprintf(stderr, "scan_text: init: %s\n", err);
 		return 1;

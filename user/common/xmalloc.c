@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,4 +85,19 @@ size_t mg_strlcpy(char *dst, const char *src, size_t size)
 		dst[n] = '\0';
 	}
 	return len;
+}
+
+void mg_malloc_keep_large(void)
+{
+#if defined(__GLIBC__)
+	/*
+	 * A large message's buffers (decoded strings, folded text) come from the
+	 * heap and stay there while large messages flow; the framer gives them back
+	 * (malloc_trim) after 16 small messages or a quiet second. Mapping and
+	 * unmapping them per message cost more page faults than the scanners cost
+	 * CPU.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+#endif
 }

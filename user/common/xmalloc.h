@@ -13,4 +13,11 @@ int xasprintf(char **out, const char *fmt, ...) __attribute__((format(printf, 2,
 /* strlcpy semantics: always terminates, returns strlen(src). */
 size_t mg_strlcpy(char *dst, const char *src, size_t size);
 
+/*
+ * The allocator settings of mcpguard run: large message buffers stay on the
+ * heap between messages instead of being mapped and faulted in anew (glibc;
+ * elsewhere nothing). The benchmarks call it to measure what the proxy runs.
+ */
+void mg_malloc_keep_large(void);
+
 #endif

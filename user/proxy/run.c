@@ -112,17 +112,7 @@ int cmd_run(int argc, char **argv)
 		warnx("policy: %s", err);
 		return 2;
 	}
-#if defined(__GLIBC__)
-	/*
-	 * A large message's buffers (decoded strings, folded text) come from the
-	 * heap and stay there while large messages flow; the framer gives them back
-	 * (malloc_trim) after 16 small messages or a quiet second. Mapping and
-	 * unmapping them per message cost more page faults than the scanners cost
-	 * CPU.
-	 */
-	(void)mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-	(void)mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
-#endif
+	mg_malloc_keep_large();
 	if (findlog_open(&flog, log_path) < 0) {
 		warn("cannot open log file %s", log_path);
 		policy_free(pol);
